@@ -1,0 +1,241 @@
+"""The catalogue of review rules: one table naming each rule, its level, its documentation and its check.
+
+Names follow checkpatch.pl's message types where it makes the same check, so that a reviewer's
+`--ignore` list carries over.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit import seriesrules, textrules
+from toolkit.errors import UsageError
+from toolkit.findings import Finding, Level, Location, PatchRef
+from toolkit.series import Patch, Series
+from toolkit.spelling import Spelling
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule and its documentation; `scope` says what `check` is given:
+
+    'patch' — each patch 1..N; 'mail' — each patch and the cover letter; 'series' — the series.
+    """
+
+    name: str
+    level: Level
+    scope: str
+    summary: str
+    trigger: str
+    why: str
+    fix: str
+    check: Callable[..., Iterable[Finding]]
+
+    def __str__(self) -> str:
+        return (f"{self.name} ({self.level}): {self.summary}\n\n"
+                f"Triggered by: {self.trigger}\n\nWhy: {self.why}\n\nHow to fix: {self.fix}\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule's check needs besides its input: its own rule, and the misspelling list."""
+
+    rule: Rule
+    spelling: Spelling
+
+    def finding(self, patch: Patch, message: str, at: int | None,
+                file_at: Location | None = None, **evidence: Any) -> Finding:
+        """A remark about `patch`; `at` is a line of the mail file the patch came from."""
+        return Finding(self.rule.name, self.rule.level, message,
+                       PatchRef(patch.index, patch.total, patch.subject, patch.msgid),
+                       Location(patch.source, at), file_at, evidence)
+
+    def about_series(self, series: Series, message: str, at: int | None = None,
+                     **evidence: Any) -> Finding:
+        """A remark about the series as a whole (no single patch to name)."""
+        return Finding(self.rule.name, self.rule.level, message, None,
+                       Location(series.source, at), None, evidence)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("MISSING_SIGN_OFF", Level.ERROR, "patch",
+         "The patch has no Signed-off-by: trailer.",
+         "a patch mail whose trailer block holds no Signed-off-by: line.",
+         "The sign-off is the Developer's Certificate of Origin; a maintainer cannot apply a patch "
+         "without it.",
+         "Add 'Signed-off-by: Your Name <address>' (git commit -s) as the last trailer.",
+         textrules.missing_sign_off),
+    Rule("NO_AUTHOR_SIGN_OFF", Level.WARNING, "patch",
+         "Nobody of the patch author's name or address signed off.",
+         "Signed-off-by: lines exist, but none matches the author (the in-body From: line, or "
+         "else the mail's From:) by address or by name.",
+         "The author certifies the origin of their own work; a sign-off by someone else only "
+         "certifies passing it on.",
+         "Ask the author for their sign-off, or correct the From: line if the author is wrong.",
+         textrules.no_author_sign_off),
+    Rule("BAD_FIXES_TAG", Level.WARNING, "patch",
+         "A Fixes: tag is not '<12+ hex digits> (\"<subject>\")' on one line.",
+         "a Fixes: trailer (or a Fixes: line in the message) whose value is not a 12 to 40 digit "
+         "lower-case commit id, one space, and the commit's subject in (\"...\").",
+         "Stable maintainers and scripts look the fixed commit up by its id; short ids become "
+         "ambiguous as the history grows, and the subject lets a reader check the id.",
+         "Write it as git prints it with "
+         "--pretty='Fixes: %h (\"%s\")' --abbrev=12, on one line however long.",
+         textrules.bad_fixes_tag),
+    Rule("TYPO_SPELLING", Level.WARNING, "mail",
+         "A word of the subject or commit message is a known misspelling.",
+         "a word of the subject or commit message that is on the misspelling list "
+         "(toolkit/data/spelling.txt, plus scripts/spelling.txt of the tree given with --tree).",
+         "The commit message stays in the history for good; typos there are never fixed later.",
+         "Use the suggested spelling.",
+         textrules.typo_spelling),
+    Rule("COMMIT_LOG_LONG_LINE", Level.WARNING, "patch",
+         f"A commit message line is longer than {textrules.MAX_LOG_COLUMNS} columns.",
+         f"a message line longer than {textrules.MAX_LOG_COLUMNS} columns that is not a URL, a "
+         "Fixes: line, an indented or '>'-quoted line, or a kernel log line ('[ 1.234]').",
+         "git log indents the message by four columns; longer lines wrap on an 80-column "
+         "terminal and in mail replies.",
+         f"Re-wrap the paragraph at {textrules.MAX_LOG_COLUMNS} columns or fewer.",
+         textrules.commit_log_long_line),
+    Rule("COMMIT_MESSAGE", Level.WARNING, "patch",
+         "The patch has no commit description.",
+         "a patch whose commit message is empty apart from the subject and trailers.",
+         "The message is where a reviewer and a later reader learn why the change is made.",
+         "Describe the problem and why this change is the right fix.",
+         textrules.commit_message),
+    Rule("TRAILING_WHITESPACE", Level.ERROR, "patch",
+         "An added line ends in spaces or tabs.",
+         "a '+' line of the diff whose text ends in a space or tab (a carriage return at the very "
+         "end is left to DOS_LINE_ENDINGS).",
+         "Trailing whitespace is invisible noise that later patches trip over; git apply "
+         "--whitespace=error rejects it.",
+         "Remove it (git diff --check shows where).",
+         textrules.trailing_whitespace),
+    Rule("DOS_LINE_ENDINGS", Level.ERROR, "patch",
+         "An added line ends in a carriage return.",
+         "a '+' line of the diff that ends in '\\r' as content (CRLF of the mail transport is "
+         "not counted).",
+         "Kernel sources use LF line ends; a CR ends up in the file.",
+         "Convert the file to LF line ends before committing.",
+         textrules.dos_line_endings),
+    Rule("BAD_STABLE_ADDRESS_STYLE", Level.WARNING, "patch",
+         "The stable address is not written as 'Cc: stable@vger.kernel.org'.",
+         "a trailer naming stable@kernel.org or stable@vger.kernel.org that is not "
+         "'Cc: stable@vger.kernel.org' (angle brackets and a '# version' comment allowed).",
+         "The stable team's scripts look for exactly that line; a name before the address or "
+         "the old stable@kernel.org address is missed.",
+         "Write 'Cc: stable@vger.kernel.org', optionally followed by '# <first version>'.",
+         textrules.bad_stable_address_style),
+    Rule("DIFFSTAT_MISMATCH", Level.WARNING, "patch",
+         "The diffstat below '---' disagrees with the diff.",
+         "a file listed in the diffstat but not in the diff (or the reverse), a per-file count "
+         "of changed lines, or a files/insertions/deletions total that differs from the diff.",
+         "A diffstat that disagrees means the mail was edited by hand after git produced it; "
+         "the diff may not be what the author tested.",
+         "Regenerate the patch with git format-patch instead of editing the mail.",
+         textrules.diffstat_mismatch),
+    Rule("SIGN_OFF_CHAIN", Level.WARNING, "patch",
+         "The Signed-off-by: chain is out of order.",
+         "someone other than a co-developer signs off before the author, or the last sign-off "
+         "is not the person who sent the mail.",
+         "The chain records the path the patch took: the author first, each handler after, "
+         "the sender last.",
+         "Order the sign-offs as the patch travelled; add your own sign-off when you send on "
+         "someone else's patch.",
+         textrules.sign_off_chain),
+    Rule("BAD_CO_DEVELOPED_BY", Level.WARNING, "patch",
+         "A Co-developed-by: is not followed by the same person's Signed-off-by:.",
+         "a Co-developed-by: trailer whose next trailer is not a Signed-off-by: of the same "
+         "address (checkpatch.pl reports this as BAD_SIGN_OFF).",
+         "Co-authorship needs the co-author's own certificate of origin, right beside it.",
+         "Put 'Signed-off-by: <the co-author>' on the line after their Co-developed-by:.",
+         textrules.bad_co_developed_by),
+    Rule("FLOATING_FIXES_TAG", Level.WARNING, "patch",
+         "A Fixes: tag stands in the message body instead of the trailer block.",
+         "a 'Fixes:' line that is separated from the trailers by a blank line.",
+         "Tools read the trailer block (git interpret-trailers, b4, the stable scripts); a Fixes: "
+         "tag between blank lines is prose to them and the fix is never backported.",
+         "Move the Fixes: line into the trailer block, above the Signed-off-by: lines.",
+         textrules.floating_fixes_tag),
+    Rule("CHANGELOG_ABOVE_SEPARATOR", Level.WARNING, "patch",
+         "A version changelog ('Changes in v2:', 'v1 -> v2:') sits in the commit message.",
+         "a message line starting like a version changelog: 'Changes in/since vN', 'vN -> vM', "
+         "'vN:', 'Changelog:' or '--- vN'.",
+         "What changed between postings matters to reviewers, not to the history; above '---' "
+         "it is committed with the patch.",
+         "Move the changelog below the '---' line (git notes or b4 put it there).",
+         textrules.changelog_above_separator),
+    Rule("SERIES_NUMBERING", Level.ERROR, "series",
+         "Patches of the series are missing, duplicated, beyond N, or disagree on N.",
+         "a counter k of 1..N with no mail, two mails with the same k, a k greater than N, or "
+         "mails of one revision stating different totals N.",
+         "A series with holes cannot be applied or reviewed as a whole; a duplicate leaves "
+         "open which copy is meant.",
+         "Resend the whole series with git format-patch --cover-letter -vN so the numbering is "
+         "generated.",
+         seriesrules.series_numbering),
+    Rule("MAIL_DECODING", Level.NOTE, "series",
+         "Decoding a mail needed a guess (charset, transfer encoding).",
+         "the mail reader had to guess to decode a message, e.g. an undeclared or unknown "
+         "charset it replaced by a fallback that decoded cleanly.",
+         "A guess can be wrong without any visible damage; non-ASCII names and text are "
+         "where to look.",
+         "Send with git send-email, which declares the charset and encoding.",
+         seriesrules.mail_decoding),
+    Rule("MAIL_DATA_LOST", Level.WARNING, "series",
+         "Decoding a mail lost text (bytes replaced, mail cut short).",
+         "the mail reader had to replace undecodable bytes or found a message truncated.",
+         "Lost bytes in a diff make it apply differently or not at all; the review then is "
+         "of text the author did not write.",
+         "Fetch the thread again (e.g. with b4 mbox) or ask the sender to resend.",
+         seriesrules.mail_data_lost),
+)
+
+BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+
+
+def lookup(name: str) -> Rule:
+    """The rule called `name` (any case); an unknown name is a usage error listing close names."""
+    rule = BY_NAME.get(name.strip().upper())
+    if rule is None:
+        close = difflib.get_close_matches(name.strip().upper(), BY_NAME, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "`toolkit rules` lists them"
+        raise UsageError(f"unknown rule {name!r}", why=hint)
+    return rule
+
+
+def select(types: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule, ...]:
+    """The rules to run: only `types` when given, never those in `ignore`."""
+    chosen = {lookup(name).name for name in types} or set(BY_NAME)
+    ignored = {lookup(name).name for name in ignore}
+    return tuple(rule for rule in RULES if rule.name in chosen and rule.name not in ignored)
+
+
+def check(series: Series, rules: Iterable[Rule] = RULES,
+          spelling: Spelling | None = None) -> list[Finding]:
+    """Every finding of `rules` on `series`, in mbox order (series-wide remarks first)."""
+    spelling = spelling if spelling is not None else Spelling.load()
+    findings = []
+    for rule in rules:
+        findings.extend(_run(rule, series, Context(rule, spelling)))
+    return sorted(findings, key=_mbox_order)
+
+
+def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
+    if rule.scope == "series":
+        yield from rule.check(series, ctx)
+        return
+    mails = series.patches
+    if rule.scope == "mail" and series.cover is not None:
+        mails = (series.cover, *mails)
+    for patch in mails:
+        yield from rule.check(patch, ctx)
+
+
+def _mbox_order(finding: Finding) -> tuple:
+    where = finding.mbox_at
+    return (finding.patch is not None, where.path if where else "",
+            (where.line or 0) if where else 0, finding.rule)
