@@ -52,3 +52,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --- commands ------------------------------------------------------------------------------------
+
+
+@command
+def _add_parse(sub):
+    p = sub.add_parser("parse", help="show the model of a header or of struct pt_regs",
+                       description="Show what the toolkit reads from C text: the functions, "
+                                   "macros, #if regions and unparsed parts of a header.")
+    what = p.add_subparsers(dest="what", metavar="WHAT")
+    what.required = True
+    header = what.add_parser("header", help="model a header file (e.g. text-patching.h)")
+    header.add_argument("path", metavar="FILE")
+    header.add_argument("--format", choices=("text", "json"), default="text")
+    header.set_defaults(func=_run_parse_header)
+
+
+def _run_parse_header(args) -> int:
+    import json
+
+    from toolkit import cheader
+
+    model = cheader.read_header(args.path)
+    if args.format == "json":
+        print(json.dumps(model.to_dict(), indent=2))
+    else:
+        print(cheader.describe(model), end="")
+    return 0
