@@ -1,0 +1,212 @@
+"""Turning C and assembly sources into a loadable image at kernel addresses with the real toolchain."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from toolkit.errors import InputError, ToolchainError
+
+# Where each architecture's image is linked: x86_64 code lives in the top 2 GiB, which is what
+# -mcmodel=kernel assumes; x86_32 at the usual 3 GiB split plus 16 MiB.
+LINK_ADDRESS = {"x86_64": 0xFFFFFFFF81000000, "x86_32": 0xC1000000}
+
+# Flags as a kernel build uses them where they change the code we run: no red zone (the int3
+# handler runs on the interrupted stack), no SSE (the entry code saves only general registers),
+# no stack protector or PIC (nothing sets them up), no CET notes.
+_COMMON_CFLAGS = ("-ffreestanding", "-nostdlib", "-fno-pic", "-fno-stack-protector",
+                  "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-mgeneral-regs-only",
+                  "-O2", "-Wall", "-Werror")
+_ARCH_FLAGS = {
+    "x86_64": {"cc": ("-m64", "-mcmodel=kernel", "-mno-red-zone"), "as": ("--64",),
+               "ld": ("-m", "elf_x86_64")},
+    "x86_32": {"cc": ("-m32",), "as": ("--32",), "ld": ("-m", "elf_i386")},
+}
+
+_LINKER_SCRIPT = """\
+SECTIONS {{
+  . = {address:#x};
+  .text : {{ *(.text .text.*) }}
+  . = ALIGN(4096);
+  .rodata : {{ *(.rodata .rodata.*) }}
+  . = ALIGN(4096);
+  .data : {{ *(.data .data.*) *(.bss .bss.* COMMON) }}
+  /DISCARD/ : {{ *(.note.* .comment .eh_frame) }}
+}}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Toolchain:
+    """The compiler, assembler and linker, chosen as kbuild chooses them (CC, AS, LD, CROSS_COMPILE)."""
+
+    cc: str
+    as_: str
+    ld: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Toolchain":
+        env = os.environ if environ is None else environ
+        cross = env.get("CROSS_COMPILE", "")
+        return cls(cc=env.get("CC") or f"{cross}gcc", as_=env.get("AS") or f"{cross}as",
+                   ld=env.get("LD") or f"{cross}ld")
+
+    def resolve(self) -> tuple[str, str, str]:
+        """Absolute paths of the three tools; a missing one is a ToolchainError."""
+        found = []
+        for role, variable, name in (("C compiler", "CC", self.cc), ("assembler", "AS", self.as_),
+                                     ("linker", "LD", self.ld)):
+            path = shutil.which(name)
+            if path is None:
+                raise ToolchainError(f"{role} {name!r} not found",
+                                     why=f"install it or set {variable} or CROSS_COMPILE")
+            found.append(path)
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input file by name: `.c` is compiled, `.S` preprocessed and assembled by the compiler
+    (as kbuild does), `.s` assembled by the assembler, `.h` only made available to the others."""
+
+    name: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A loadable piece of the image: bytes to place at `address` (zero-filled to its memory size)."""
+
+    address: int
+    data: bytes
+    writable: bool
+    executable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A linked program: where its bytes go and where its symbols are."""
+
+    arch: str
+    segments: tuple[Segment, ...]
+    symbols: Mapping[str, int] = field(hash=False)
+    path: str
+
+    def symbol(self, name: str) -> int:
+        try:
+            return self.symbols[name]
+        except KeyError:
+            raise ToolchainError(f"the built code defines no symbol {name!r}", path=self.path,
+                                 why="the code under test does not provide what the harness calls"
+                                 ) from None
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "toolkit" / "build"
+
+
+def build(sources: Sequence[Source], arch: str, *, toolchain: Toolchain | None = None,
+          cache: Path | None = None) -> Image:
+    """Compile, assemble and link `sources` for `arch`; reuse the linked file of an earlier build of
+    the same sources with the same tools and flags instead of running any tool again."""
+    toolchain = toolchain or Toolchain.from_environ()
+    tools = toolchain.resolve()
+    flags = _ARCH_FLAGS[arch]
+    script = _LINKER_SCRIPT.format(address=LINK_ADDRESS[arch])
+    key = _cache_key(sources, arch, tools, script)
+    cached = (cache or cache_root()) / f"{key}.elf"
+    if not cached.exists():
+        _link_into(cached, sources, tools, flags, script)
+    return load(cached, arch)
+
+
+def _cache_key(sources: Sequence[Source], arch: str, tools: tuple[str, ...], script: str) -> str:
+    # A tool is identified by its path, size and modification time: asking it for its version would
+    # itself run the tool, which the cache exists to avoid.
+    digest = hashlib.sha256()
+    parts = [arch, script, *_COMMON_CFLAGS, *(str(v) for v in _ARCH_FLAGS[arch].values())]
+    for tool in tools:
+        info = os.stat(tool)
+        parts.append(f"{tool}:{info.st_size}:{info.st_mtime_ns}")
+    for source in sorted(sources, key=lambda s: s.name):
+        parts += [source.name, source.text]
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _link_into(target: Path, sources: Sequence[Source], tools: tuple[str, str, str],
+               flags: Mapping[str, tuple[str, ...]], script: str) -> None:
+    cc, as_, ld = tools
+    with tempfile.TemporaryDirectory(prefix="toolkit-build-") as scratch:
+        work = Path(scratch)
+        for source in sources:
+            (work / source.name).write_text(source.text)
+        (work / "link.lds").write_text(script)
+        objects = []
+        for source in sources:
+            suffix = Path(source.name).suffix
+            if suffix == ".h":
+                continue
+            obj = f"{source.name}.o"
+            if suffix in (".c", ".S"):
+                command = [cc, *_COMMON_CFLAGS, *flags["cc"], "-I", ".", "-c", source.name, "-o", obj]
+            elif suffix == ".s":
+                command = [as_, *flags["as"], source.name, "-o", obj]
+            else:
+                raise InputError(f"do not know how to build {source.name!r}",
+                                 why="sources end in .c, .S, .s or .h")
+            _run(command, work, source.name)
+            objects.append(obj)
+        _run([ld, *flags["ld"], "-static", "-nostdlib", "--build-id=none", "-e", "0", "-T", "link.lds",
+              "-o", "image.elf", *objects], work, "link.lds")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Rename into place so that a build killed half-way never leaves a truncated cache entry.
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(work / "image.elf", partial)
+        os.replace(partial, target)
+
+
+def _run(command: list[str], cwd: Path, name: str) -> None:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        first = next((line for line in lines if "error" in line), lines[0] if lines else "")
+        raise ToolchainError(f"{Path(command[0]).name} failed on {name}", path=name,
+                             why=first.strip() or f"exit status {done.returncode}")
+
+
+def load(path: Path, arch: str) -> Image:
+    """The loadable segments and the defined symbols of a linked ELF file."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with open(path, "rb") as stream:
+            elf = ELFFile(stream)
+            segments = tuple(_segment(s) for s in elf.iter_segments() if s["p_type"] == "PT_LOAD")
+            table = elf.get_section_by_name(".symtab")
+            symbols = {} if table is None else {
+                s.name: s["st_value"] for s in table.iter_symbols()
+                if s.name and s["st_shndx"] != "SHN_UNDEF"
+                and s["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE")}
+    except (OSError, ELFError) as error:
+        raise InputError("cannot load the linked image", path=str(path), why=str(error)) from None
+    return Image(arch, segments, symbols, str(path))
+
+
+def _segment(segment) -> Segment:
+    data = segment.data().ljust(segment["p_memsz"], b"\0")
+    flags = segment["p_flags"]
+    return Segment(segment["p_vaddr"], data, writable=bool(flags & 2), executable=bool(flags & 1))
