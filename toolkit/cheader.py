@@ -16,7 +16,7 @@ from pycparser import c_ast, c_generator, c_parser
 
 from toolkit import cpre
 from toolkit.cpre import Comment, Conflict, Include, Macro, Region
-from toolkit.errors import InputError
+from toolkit.errors import InputError, UsageError
 
 # Kernel type names pycparser must know are types; a header's own typedefs are added as it is read.
 # Kept on one line: the `#line` marker after it makes pycparser count the header's lines exactly.
@@ -59,7 +59,7 @@ class Function:
     @property
     def signature(self) -> str:
         params = ", ".join(p.type if p.name is None else _join_type(p.type, p.name)
-                           for p in self.params)
+                           for p in self.params) or "void"
         return f"{_join_type(' '.join(self.specifiers + (self.return_type,)), self.name)}({params})"
 
     def __str__(self) -> str:
@@ -185,6 +185,58 @@ class HeaderModel:
         }
 
 
+def translation_unit(model: HeaderModel, names: Iterable[str]) -> str:
+    """The functions `names` of `model` as a standalone C file: the kernel-type prelude, the
+    macros they use, then each function after the functions of `model` it calls.
+
+    The prelude (kernel types, struct pt_regs) is the code generator's `toolkit_prelude.h`.
+    """
+    generator = c_generator.CGenerator()
+    ordered: list[Function] = []
+    for name in names:
+        function = model.function(name)
+        if function is None:
+            raise UsageError(f"no function {name!r} in the header", path=model.path)
+        _with_callees(model, function, ordered)
+    used = set().union(*(_identifiers(f.node) for f in ordered))
+    macros = [m for m in model.macros if m.name in used]
+    out = [f"/* Extracted from {model.path} by toolkit: generated, do not edit. */",
+           '#include "toolkit_prelude.h"', ""]
+    out.extend(str(m) for m in macros)
+    for function in ordered:
+        decl = copy.copy(function.node.decl)
+        decl.storage, decl.funcspec = [], []
+        definition = c_ast.FuncDef(decl, function.node.param_decls, function.node.body)
+        out += ["", " ".join(function.specifiers), generator.visit(definition).rstrip("\n")]
+    return "\n".join(out) + "\n"
+
+
+def _with_callees(model: HeaderModel, function: Function, ordered: list[Function]) -> None:
+    if function in ordered:
+        return
+    ordered.append(function)  # placed now so that recursion cannot loop; moved below its callees
+    for name in sorted(_identifiers(function.node)):
+        callee = model.function(name)
+        if callee is not None and callee is not function:
+            _with_callees(model, callee, ordered)
+    ordered.remove(function)
+    ordered.append(function)
+
+
+class _Names(c_ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_ID(self, node: c_ast.ID) -> None:
+        self.names.add(node.name)
+
+
+def _identifiers(node: c_ast.Node) -> set[str]:
+    visitor = _Names()
+    visitor.visit(node)
+    return visitor.names
+
+
 def describe(model: HeaderModel) -> str:
     """The model as text for a person: one line per function, macro, region and unparsed part."""
     out = [f"{model.path}: {len(model.functions)} functions, {len(model.macros)} macros, "
@@ -273,13 +325,14 @@ class _Reader:
             self._read_node(node, start, end)
 
     def _unparsed(self, start: int, end: int, message: str) -> None:
-        # pycparser says "path:line:col: msg" with our cleaned line; report the real line instead
-        match = re.match(r"[^:]*:(\d+):(\d+): (.*)", message, re.DOTALL)
-        reason = message
-        if match and 0 < int(match[1]) <= len(self.source.lines):
-            reason = f"{self.source.path}:{self.source.lines[int(match[1]) - 1]}:{match[2]}: " \
-                     f"{match[3]}"
-        self.unparsed.append(Unparsed(self.source.lines[start], self.source.lines[end], reason,
+        # pycparser says "path:line:col: what" with a cleaned-text line, or only "path: what"
+        match = re.match(r".*?:(?:(\d+):(\d+):)? (.*)", message, re.DOTALL)
+        line, column, what = match.groups() if match else (None, None, message)
+        where = f"{self.source.lines[start]}"
+        if line is not None and 0 < int(line) <= len(self.source.lines):
+            where = f"{self.source.lines[int(line) - 1]}:{column}"
+        self.unparsed.append(Unparsed(self.source.lines[start], self.source.lines[end],
+                                      f"{self.source.path}:{where}: {what}",
                                       self._text(start, end)))
 
     def _text(self, start: int, end: int) -> str:
