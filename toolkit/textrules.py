@@ -122,11 +122,13 @@ def diffstat_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
         if diff.path not in seen:
             yield ctx.finding(patch, f"the diff changes {diff.path}, which the diffstat does "
                                      f"not list", stat.at or diff.at, path=diff.path)
+    if stat.files_changed is None:
+        return  # no "N files changed" line: there are no totals to compare
     totals = (("files changed", stat.files_changed, len(patch.files)),
               ("insertions", stat.insertions, sum(diff.added for diff in patch.files)),
               ("deletions", stat.deletions, sum(diff.removed for diff in patch.files)))
     for what, stated, actual in totals:
-        if stated is not None and stated != actual:
+        if stated != actual:
             yield ctx.finding(patch, f"diffstat says {stated} {what}, the diff has {actual}",
                               stat.at, what=what, stated=stated, actual=actual)
 
