@@ -54,6 +54,66 @@ def main(argv: list[str] | None = None) -> int:
 # --- commands ------------------------------------------------------------------------------------
 
 
+def _names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name.strip()]
+
+
+@command
+def _add_check(sub):
+    p = sub.add_parser("check", help="review a patch series mailed as an mbox",
+                       description="Apply the review rules to a patch series (an mbox, a mail, "
+                                   "a directory of git format-patch files, or - for stdin).")
+    p.add_argument("path", metavar="PATH", help="the series to check; - reads standard input")
+    p.add_argument("--revision", type=int, metavar="N",
+                   help="check revision vN of the series (default: the newest in the mbox)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--ignore", type=_names, default=[], metavar="RULE,..",
+                   help="do not apply these rules")
+    p.add_argument("--types", type=_names, default=[], metavar="RULE,..",
+                   help="apply only these rules")
+    p.add_argument("--fail-on", choices=("error", "warning", "check", "note"), default="warning",
+                   help="exit 1 when a finding is at or above this level (default: warning)")
+    p.add_argument("--tree", metavar="DIR",
+                   help="a kernel tree; its scripts/spelling.txt extends the misspelling list")
+    p.set_defaults(func=_run_check)
+
+
+def _run_check(args) -> int:
+    from toolkit import rules
+    from toolkit.findings import Level
+    from toolkit.report import Report
+    from toolkit.series import read_series
+    from toolkit.spelling import Spelling
+
+    chosen = rules.select(types=args.types, ignore=args.ignore)
+    spelling = Spelling.load(args.tree)
+    series = read_series(args.path, revision=args.revision)
+    report = Report(series, tuple(rules.check(series, chosen, spelling)), Level.parse(args.fail_on))
+    print(report.json() if args.format == "json" else report.text(), end="")
+    return report.exit_code
+
+
+@command
+def _add_rules(sub):
+    p = sub.add_parser("rules", help="list the review rules, or explain one",
+                       description="List the rules `toolkit check` applies (name, level, "
+                                   "summary), or show one rule's full documentation.")
+    p.add_argument("name", nargs="?", metavar="NAME", help="the rule to explain")
+    p.set_defaults(func=_run_rules)
+
+
+def _run_rules(args) -> int:
+    from toolkit import rules
+
+    if args.name:
+        print(rules.lookup(args.name), end="")
+        return 0
+    width = max(len(rule.name) for rule in rules.RULES)
+    for rule in rules.RULES:
+        print(f"{rule.name:<{width}}  {str(rule.level):<7}  {rule.summary}")
+    return 0
+
+
 @command
 def _add_parse(sub):
     p = sub.add_parser("parse", help="show the model of a header or of struct pt_regs",
