@@ -16,7 +16,7 @@ from pycparser import c_ast, c_generator, c_parser
 
 from toolkit import cpre
 from toolkit.cpre import Comment, Conflict, Include, Macro, Region
-from toolkit.errors import InputError, UsageError
+from toolkit.errors import InputError, ParseError, UsageError
 
 # Kernel type names pycparser must know are types; a header's own typedefs are added as it is read.
 # Kept on one line: the `#line` marker after it makes pycparser count the header's lines exactly.
@@ -198,6 +198,11 @@ def translation_unit(model: HeaderModel, names: Iterable[str]) -> str:
         if function is None:
             raise UsageError(f"no function {name!r} in the header", path=model.path)
         _with_callees(model, function, ordered)
+    for function in ordered:
+        # the model sees inline assembly as the expression 0; emitting that would change the code
+        if re.search(r"\b(?:asm|__asm__|__asm)\b", function.text):
+            raise ParseError(f"{function.name} contains inline assembly, which cannot be emitted "
+                             "back as C", path=model.path, line=function.line)
     used = set().union(*(_identifiers(f.node) for f in ordered))
     macros = [m for m in model.macros if m.name in used]
     out = [f"/* Extracted from {model.path} by toolkit: generated, do not edit. */",

@@ -304,7 +304,8 @@ class _Directives:
         elif len(earlier) == 1:
             own = _negate(earlier[0])
         else:
-            own = "!(" + " || ".join(earlier) + ")"
+            own = "!(" + " || ".join(c if _IDENTIFIER.fullmatch(c) else f"({c})"
+                                     for c in earlier) + ")"
         terms = tuple(_negate(c) for c in earlier) + ((condition,) if directive != "else" else ())
         self.regions.append(Region(directive, own, terms, self.real[start],
                                    self.real[before], guard))
