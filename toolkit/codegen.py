@@ -46,6 +46,7 @@ _STACK_ALIGN = 16        # what both C ABIs expect of %sp at a call
 _RPL_MASK = 3            # the privilege level bits of a selector: 0 is kernel mode
 _SELECTOR_MASK = 0xFFFF  # a selector is 16 bits of its 32-bit stack slot
 _FRED_REDZONE = 64       # bytes the CPU skips below a ring-0 stack before an event frame
+_SIZE_TYPE = {"x86_64": "unsigned long", "x86_32": "unsigned int"}   # the psABIs' size_t
 _COMMENT_WIDTH = 72     # text columns of a paragraph in a C block comment
 _SEGMENTS = ("ds", "es", "fs", "gs", "cs", "ss")
 
@@ -68,7 +69,7 @@ def render_prelude(t: Target) -> str:
                            for name, bit in EFLAGS_BITS],
                    fields=[field for slot in layout.slots for field in _c_fields(t, slot.name)],
                    offsets=[(s.name, s.offset) for s in layout.slots],
-                   ptregs_size=layout.size)
+                   ptregs_size=layout.size, size_type=_SIZE_TYPE[t.arch])
 
 
 def render_entry(t: Target) -> str:
