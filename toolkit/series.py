@@ -7,7 +7,18 @@ impossible to name), so that a finding can point the reviewer at the line they w
 
 from __future__ import annotations
 
+import collections
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import parseaddr
+from typing import TYPE_CHECKING
+
+from toolkit.errors import InputError, UsageError
+from toolkit.subject import Subject, parse_subject
+
+if TYPE_CHECKING:
+    from toolkit.mail import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +215,396 @@ class Series:
     messages_read: int = 0
     decode_notes: tuple[DecodeNote, ...] = ()
     unmatched_followups: tuple[FollowUp, ...] = field(default=())
+
+
+# --- reading ---------------------------------------------------------------------------------------
+# Everything below turns decoded messages (toolkit.mail) into the value objects above.
+
+# "Signed-off-by: Name <mail>", "Fixes: 1234567890ab (\"subject\")": a trailer line.
+_TRAILER = re.compile(r"([A-Za-z][A-Za-z0-9-]*):[ \t]*(\S.*)?")
+# "[ rostedt: moved the helpers into the header ]": a maintainer's note among the trailers.
+_NOTE = re.compile(r"\[.*\]")
+# Trailers a reviewer gives in a reply: "Reviewed-by: ...", "Acked-by: ...", "Fixes: ...".
+_REPLY_TRAILER = re.compile(r"([A-Za-z-]+-by|Fixes):[ \t]*(\S.*)")
+# "From: Peter Zijlstra <peterz@example.org>" at the top of a body: the real author.
+_IN_BODY = re.compile(r"(From|Subject|Date):[ \t]*(.*)")
+# " arch/x86/include/asm/text-patching.h | 22 ++++++++--": one diffstat entry.
+_DIFFSTAT_ENTRY = re.compile(r" (\S.*?)\s+\|\s+(\d+)(?: [+-]*)?")
+# " tools/testdata/blob.bin | Bin 0 -> 512 bytes": a binary diffstat entry.
+_DIFFSTAT_BINARY = re.compile(r" (\S.*?)\s+\|\s+Bin\b.*")
+# " 3 files changed, 41 insertions(+), 2 deletions(-)": the diffstat summary.
+_DIFFSTAT_SUMMARY = re.compile(
+    r"\s*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?\s*")
+# "base-commit: 5f2a1e2bde1c0c5e2bb2bd3e9d4ac37c2fc3e0c1": what the series applies to.
+_BASE_COMMIT = re.compile(r"base-commit:\s*([0-9a-fA-F]{7,64})\s*")
+# "prerequisite-patch-id: 0b6c...": with base-commit, what git format-patch --base appends.
+_BASE_INFO = re.compile(r"(base-commit|prerequisite-patch-id):")
+# "diff --git a/x b/x", "diff --cc x", "Index: x": the first line of one file's diff.
+_DIFF_START = re.compile(r"(diff --git |diff --cc |diff --combined |diff -|Index: )")
+_SIGNATURE = "-- "
+# Trailer names that make a paragraph a trailer block (with any "...-by").
+_WELL_KNOWN_TRAILERS = frozenset({"fixes", "cc", "link", "closes", "bug", "message-id"})
+
+
+def read_series(path: str, revision: int | None = None) -> Series:
+    """Read the mail at `path` (see toolkit.mail) and assemble the chosen revision of its series:
+    the newest unless `revision` names another. Raises InputError when no mail holds a patch and
+    UsageError for a revision the mail does not have."""
+    # Imported here: toolkit.mail builds the value objects of this module.
+    from toolkit.mail import read_messages
+
+    return assemble(read_messages(path), path, revision)
+
+
+def assemble(messages: Iterable[Message], source: str, revision: int | None = None) -> Series:
+    """Group messages into revisions, pick one, number its patches and attach the replies."""
+    mails = [(message, parse_subject(message.subject)) for message in messages]
+    by_id = {m.msgid: i for i, (m, _) in enumerate(mails) if m.msgid}
+    parents = [_parent(m, by_id) for m, _ in mails]
+    patch_mails = [i for i, (m, s) in enumerate(mails) if _is_patch(m, s)]
+    if not patch_mails:
+        raise InputError("no patch in this mail", path=source,
+                         why=f"{len(mails)} message(s) read, none with [PATCH] or a diff")
+
+    revision_of = {}
+    for i in patch_mails:
+        subject = mails[i][1]
+        root = _root(i, parents)
+        if not subject.revision_given and root in revision_of and root != i:
+            # "[PATCH 2/3]" threaded under "[PATCH v2 0/3]" belongs to v2.
+            revision_of[i] = revision_of[root]
+        else:
+            revision_of[i] = subject.revision
+    revisions = tuple(sorted(set(revision_of.values())))
+    chosen = revisions[-1] if revision is None else revision
+    if chosen not in revisions:
+        raise UsageError(f"no revision {chosen} in this mail", path=source,
+                         why="revisions found: " + ", ".join(f"v{r}" for r in revisions))
+    members = [i for i in patch_mails if revision_of[i] == chosen]
+
+    totals = [mails[i][1].expected for i in members if mails[i][1].expected is not None]
+    covers = [i for i in members if mails[i][1].counter == 0]
+    if covers and mails[covers[0]][1].expected is not None:
+        total = mails[covers[0]][1].expected
+    elif totals:
+        total = collections.Counter(totals).most_common(1)[0][0]
+    else:
+        total = 1
+    index_of = {i: 1 if mails[i][1].counter is None else mails[i][1].counter for i in members}
+
+    # Replies go to the patch they answer: by thread, else by the subject they repeat.
+    followups: dict[int, list[int]] = collections.defaultdict(list)
+    unmatched = []
+    by_subject = {(mails[i][1].text, index_of[i]): i for i in reversed(members)}
+    patch_set = set(patch_mails)
+    for i, (message, subject) in enumerate(mails):
+        if i in patch_set:
+            continue
+        target = _answered(i, parents, patch_set)
+        if target is None and subject.reply:
+            counter = subject.counter if subject.counter is not None else 1
+            target = by_subject.get((subject.text, counter))
+        if target is None:
+            unmatched.append(i)
+        elif revision_of[target] == chosen:
+            followups[target].append(i)
+
+    def build(i: int) -> Patch:
+        message, subject = mails[i]
+        replies = tuple(_followup(*mails[j]) for j in followups.get(i, ()))
+        return _patch(message, subject, index_of[i], total, chosen, replies)
+
+    cover = None
+    patches: dict[int, Patch] = {}
+    duplicates, extra = [], []
+    for i in members:
+        index = index_of[i]
+        if index == 0 and cover is None:
+            cover = build(i)
+        elif index == 0 or index in patches:
+            duplicates.append(build(i))
+        elif index > total:
+            extra.append(build(i))
+        else:
+            patches[index] = build(i)
+    chosen_set = set(members)
+    notes = tuple(note for i, (m, _) in enumerate(mails) if i not in chosen_set for note in m.notes)
+    return Series(
+        source=source, revision=chosen, total=total, cover=cover,
+        patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
+        missing=tuple(k for k in range(1, total + 1) if k not in patches),
+        duplicates=tuple(duplicates), extra=tuple(extra),
+        totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
+        messages_read=len(mails), decode_notes=notes,
+        unmatched_followups=tuple(_followup(*mails[j]) for j in unmatched))
+
+
+def _is_patch(message: Message, subject: Subject) -> bool:
+    if subject.reply or subject.forward:
+        return False
+    return subject.is_patch or any(_DIFF_START.match(line.text) for line in message.body)
+
+
+def _parent(message: Message, by_id: dict[str, int]) -> int | None:
+    """The message this one answers: In-Reply-To if it is in the mail, else the nearest
+    References entry that is."""
+    for msgid in (message.in_reply_to, *reversed(message.references)):
+        if msgid and msgid in by_id and msgid != message.msgid:
+            return by_id[msgid]
+    return None
+
+
+def _root(i: int, parents: list[int | None]) -> int:
+    seen = {i}
+    while (parent := parents[i]) is not None and parent not in seen:
+        seen.add(parent)
+        i = parent
+    return i
+
+
+def _answered(i: int, parents: list[int | None], patches: set[int]) -> int | None:
+    """The nearest patch mail up the thread from message i."""
+    seen = {i}
+    while (parent := parents[i]) is not None and parent not in seen:
+        if parent in patches:
+            return parent
+        seen.add(parent)
+        i = parent
+    return None
+
+
+def _patch(message: Message, subject: Subject, index: int, total: int, revision: int,
+           followups: tuple[FollowUp, ...]) -> Patch:
+    lines = list(message.body)
+    start = _skip_blank(lines, 0)
+    in_body: dict[str, Line] = {}
+    while start < len(lines) and (found := _IN_BODY.fullmatch(lines[start].text)):
+        in_body.setdefault(found.group(1), Line(found.group(2).strip(), lines[start].at))
+        start += 1
+    if in_body:
+        start = _skip_blank(lines, start)
+
+    diff_at = _diff_start(lines, start)
+    if diff_at == len(lines):
+        lines = _strip_signature(lines)
+        diff_at = len(lines)
+    separator = next((k for k in range(start, diff_at) if lines[k].text.rstrip() == "---"), None)
+    text_end = diff_at if separator is None else separator
+    # base-commit lines are no trailers, but a cover letter has them in its text
+    message_lines, trailers, notes = _trailer_block(
+        [line for line in lines[start:text_end] if not _BASE_INFO.match(line.text)])
+    below = tuple(_trim(lines[separator + 1:diff_at])) if separator is not None else ()
+
+    files, diff_end, diff_notes = _diff(lines, diff_at)
+    tail = _strip_signature(lines[diff_end:])
+    base = next((found.group(1) for line in (*lines[start:diff_at], *tail)
+                 if (found := _BASE_COMMIT.fullmatch(line.text))), None)
+
+    sender = message.sender or Person("", "")
+    author = _person(in_body["From"].text) if "From" in in_body else None
+    title = in_body.get("Subject")
+    return Patch(
+        index=index, total=total, revision=revision,
+        subject=parse_subject(title.text).text if title else subject.text,
+        raw_subject=subject.raw, prefixes=subject.prefixes,
+        msgid=message.msgid, in_reply_to=message.in_reply_to,
+        sender=sender, author=author or sender, source=message.source, at=message.at,
+        subject_at=title.at if title else message.subject_at,
+        message=message_lines, trailers=trailers, notes=notes,
+        separator_at=lines[separator].at if separator is not None else None,
+        below=below, files=files, base_commit=base,
+        # a cover letter has no '---' line: its diffstat stands in the message
+        diffstat=_diffstat(below if separator is not None else message_lines),
+        to=message.to, cc=message.cc, date=message.date,
+        decode_notes=message.notes + diff_notes, followups=followups,
+        resend=subject.resend, rfc=subject.rfc)
+
+
+def _skip_blank(lines: list[Line], k: int) -> int:
+    while k < len(lines) and not lines[k].text.strip():
+        k += 1
+    return k
+
+
+def _diff_start(lines: list[Line], start: int) -> int:
+    """Index of the first line of the diff (len(lines) when there is none)."""
+    for k in range(start, len(lines)):
+        text = lines[k].text
+        if _DIFF_START.match(text):
+            return k
+        if text.startswith("--- ") and k + 1 < len(lines) and lines[k + 1].text.startswith("+++ "):
+            return k
+    return len(lines)
+
+
+def _trailer_block(lines: list[Line]
+                   ) -> tuple[tuple[Line, ...], tuple[Trailer, ...], tuple[Line, ...]]:
+    """Split a commit message from its last paragraph when that paragraph is all trailers
+    (with maintainer notes and indented continuation lines among them)."""
+    end = len(lines)
+    while end and not lines[end - 1].text.strip():
+        end -= 1
+    begin = end
+    while begin and lines[begin - 1].text.strip():
+        begin -= 1
+    trailers: list[Trailer] = []
+    notes: list[Line] = []
+    for line in lines[begin:end]:
+        text = line.text.rstrip()
+        if _NOTE.fullmatch(text.strip()):
+            notes.append(line)
+        elif text[:1] in (" ", "\t") and trailers:
+            last = trailers[-1]
+            value = f"{last.value} {text.strip()}"
+            trailers[-1] = Trailer(last.name, value, last.at, _person(value))
+        elif found := _TRAILER.fullmatch(text):
+            value = found.group(2) or ""
+            trailers.append(Trailer(found.group(1), value, line.at, _person(value)))
+        else:
+            trailers, notes = [], []
+            break
+    if not any(t.name.lower().endswith("-by") or t.name.lower() in _WELL_KNOWN_TRAILERS
+               for t in trailers):
+        # "v2: reworded" alone is a line of text, not a trailer block
+        end = len(lines)
+        while end and not lines[end - 1].text.strip():
+            end -= 1
+        return tuple(lines[_skip_blank(lines, 0):end]), (), ()
+    message_end = begin
+    while message_end and not lines[message_end - 1].text.strip():
+        message_end -= 1
+    return tuple(lines[_skip_blank(lines, 0):message_end]), tuple(trailers), tuple(notes)
+
+
+def _person(value: str) -> Person | None:
+    """The address in a trailer or From: value, if it holds one."""
+    if "@" not in value:
+        return None
+    name, email = parseaddr(value.split(" #")[0])
+    if not email or "@" not in email:
+        return None
+    return Person(name, email)
+
+
+def _strip_signature(lines: list[Line]) -> list[Line]:
+    """Drop a mail signature: the last '-- ' line and everything after it."""
+    for k in range(len(lines) - 1, -1, -1):
+        if lines[k].text == _SIGNATURE:
+            return lines[:k]
+    return lines
+
+
+def _diffstat(below: tuple[Line, ...]) -> Diffstat | None:
+    entries: list[DiffstatEntry] = []
+    summary = None
+    for line in below:
+        if found := _DIFFSTAT_BINARY.fullmatch(line.text):
+            entries.append(DiffstatEntry(found.group(1), None, line.at))
+        elif found := _DIFFSTAT_ENTRY.fullmatch(line.text):
+            entries.append(DiffstatEntry(found.group(1), int(found.group(2)), line.at))
+        elif found := _DIFFSTAT_SUMMARY.fullmatch(line.text):
+            summary = (found, line.at)
+    if not entries and summary is None:
+        return None
+    counts = summary[0].groups(default="0") if summary else (None, "0", "0")
+    return Diffstat(
+        entries=tuple(entries),
+        files_changed=int(counts[0]) if counts[0] is not None else None,
+        insertions=int(counts[1]), deletions=int(counts[2]),
+        at=entries[0].at if entries else summary[1])
+
+
+def _diff(lines: list[Line], start: int
+          ) -> tuple[tuple[FileDiff, ...], int, tuple[DecodeNote, ...]]:
+    """Parse the diff from lines[start:] one file at a time, so that a file unidiff cannot read
+    costs only itself. Returns the files, the index after the last diff line, and notes."""
+    if start == len(lines):
+        return (), start, ()
+    from unidiff import PatchSet
+    from unidiff.errors import UnidiffParseError
+
+    chunks = [k for k in range(start, len(lines)) if _DIFF_START.match(lines[k].text)] or [start]
+    if chunks[0] != start:
+        chunks.insert(0, start)
+    files: list[FileDiff] = []
+    notes: list[DecodeNote] = []
+    end = start
+    for begin, stop in zip(chunks, [*chunks[1:], len(lines)]):
+        text = "".join(line.text + "\n" for line in lines[begin:stop])
+        try:
+            parsed = PatchSet(text)
+        except UnidiffParseError as error:
+            kind = "truncated" if "shorter" in str(error) else "diff"
+            notes.append(DecodeNote(kind, f"diff not understood: {error}", lines[begin].at))
+            end = stop
+            continue
+        for patched in parsed:
+            hunks = []
+            for hunk in patched:
+                diff_lines = []
+                for line in hunk:
+                    if line.line_type not in ("+", "-", " "):
+                        continue
+                    k = begin + line.diff_line_no - 1
+                    end = max(end, k + 1)
+                    diff_lines.append(DiffLine(line.line_type, line.value.removesuffix("\n"),
+                                               line.source_line_no, line.target_line_no,
+                                               lines[k].at))
+                header = begin + hunk[0].diff_line_no - 2 if len(hunk) else None
+                hunks.append(Hunk(hunk.source_start, hunk.source_length, hunk.target_start,
+                                  hunk.target_length, hunk.section_header, tuple(diff_lines),
+                                  lines[header].at if header is not None else None))
+            files.append(FileDiff(_diff_path(patched.source_file, "a/"),
+                                  _diff_path(patched.target_file, "b/"), tuple(hunks),
+                                  lines[begin].at, binary=patched.is_binary_file,
+                                  rename=patched.is_rename))
+        if not len(parsed) or not any(len(f) for f in parsed):
+            # a header-only file (binary, rename, mode change): its lines end at the next file
+            end = max(end, begin + sum(1 for line in lines[begin:stop] if line.text.strip()
+                                       and not line.text.startswith(_SIGNATURE)))
+    return tuple(files), end, tuple(notes)
+
+
+def _diff_path(path: str | None, side: str) -> str | None:
+    if not path or path == "/dev/null":
+        return None
+    return path.removeprefix(side)
+
+
+def _followup(message: Message, subject: Subject) -> FollowUp:
+    lines = _strip_signature(list(message.body))
+    trailers: list[Trailer] = []
+    comments: list[Comment] = []
+    quoted: list[Line] = []
+    text: list[Line] = []
+
+    def flush() -> None:
+        own = _trim(text)
+        if own:
+            comments.append(Comment(tuple(quoted), tuple(own)))
+
+    for line in lines:
+        if line.text.startswith(">"):
+            if text:
+                flush()
+                quoted.clear()
+                text.clear()
+            quoted.append(line)
+        elif found := _REPLY_TRAILER.fullmatch(line.text.strip()):
+            trailers.append(Trailer(found.group(1), found.group(2), line.at,
+                                    _person(found.group(2))))
+        else:
+            text.append(line)
+    flush()
+    return FollowUp(msgid=message.msgid, author=message.sender or Person("", ""),
+                    subject=message.subject or "", at=message.at, comments=tuple(comments),
+                    trailers=tuple(trailers))
+
+
+def _trim(lines: list[Line]) -> list[Line]:
+    begin, end = 0, len(lines)
+    while begin < end and not lines[begin].text.strip():
+        begin += 1
+    while end > begin and not lines[end - 1].text.strip():
+        end -= 1
+    return lines[begin:end]
