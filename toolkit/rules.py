@@ -199,9 +199,13 @@ BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
 def lookup(name: str) -> Rule:
     """The rule called `name` (any case); an unknown name is a usage error listing close names."""
-    rule = BY_NAME.get(name.strip().upper())
+    wanted = name.strip().upper()
+    rule = BY_NAME.get(wanted)
     if rule is None:
-        close = difflib.get_close_matches(name.strip().upper(), BY_NAME, n=3, cutoff=0.6)
+        # Misspelt names are near; remembered halves ("WHITESPACE") are inside a name.
+        near = difflib.get_close_matches(wanted, BY_NAME, n=3, cutoff=0.75)
+        inside = [known for known in BY_NAME if wanted and wanted in known]
+        close = list(dict.fromkeys(near + inside))[:3]
         hint = f"did you mean {', '.join(close)}?" if close else "`toolkit rules` lists them"
         raise UsageError(f"unknown rule {name!r}", why=hint)
     return rule

@@ -1,0 +1,105 @@
+"""`toolkit check` and `toolkit rules` as a user runs them: output, options and exit codes."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit.cli import main
+
+ROOT = Path(__file__).parent.parent
+CHECK = Path(__file__).parent / "data" / "check"
+RULES = Path(__file__).parent / "data" / "rules"
+DEMO_V1 = str(ROOT / "patches" / "int3-call-emulation-v1.mbox")
+DEMO_V2 = str(ROOT / "patches" / "int3-call-emulation-v2.mbox")
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_demo_v1_reports_the_typo_of_patch_2(capsys):
+    code, out, err = _run(capsys, "check", DEMO_V1)
+    assert (code, err) == (1, "")
+    assert out.splitlines()[:3] == [
+        "WARNING:TYPO_SPELLING: 'funtion' may be misspelled - perhaps 'function'?",
+        f"#130: FILE: {DEMO_V1}:130:",
+        "PATCH 2/3: x86_64: Allow breakpoints to emulate call instructions"]
+    assert out.endswith("\n0 errors, 1 warning, 0 checks, 0 notes in 3 patches\n")
+
+
+def test_demo_v2_is_clean(capsys):
+    assert _run(capsys, "check", DEMO_V2) == \
+        (0, "0 errors, 0 warnings, 0 checks, 0 notes in 3 patches\n", "")
+
+
+def test_ignore_types_and_fail_on(capsys):
+    assert _run(capsys, "check", DEMO_V1, "--ignore", "typo_spelling")[0] == 0
+    assert _run(capsys, "check", DEMO_V1, "--fail-on", "error")[0] == 0
+    code, out, _ = _run(capsys, "check", str(CHECK / "stable-address.mbox"),
+                        "--types", "MISSING_SIGN_OFF,COMMIT_MESSAGE")
+    assert (code, out) == (0, "0 errors, 0 warnings, 0 checks, 0 notes in 1 patch\n")
+
+
+def test_unknown_rule_is_exit_2_with_a_hint(capsys):
+    code, out, err = _run(capsys, "check", DEMO_V1, "--ignore", "TYPO_SPELING")
+    assert (code, out) == (2, "")
+    assert err == "toolkit: unknown rule 'TYPO_SPELING' (did you mean TYPO_SPELLING?)\n"
+
+
+def test_unreadable_input_is_exit_2_naming_the_file(capsys, tmp_path):
+    missing = tmp_path / "nothing.mbox"
+    code, out, err = _run(capsys, "check", str(missing))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"toolkit: {missing}: ") and "Traceback" not in err
+
+
+def test_stdin(capsys, monkeypatch):
+    mbox = (CHECK / "missing-sign-off.mbox").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(mbox)))
+    code, out, _ = _run(capsys, "check", "-", "--format", "json")
+    findings = json.loads(out)["findings"]
+    assert (code, [(f["rule"], f["mbox"]["line"]) for f in findings]) == \
+        (1, [("MISSING_SIGN_OFF", 12)])
+
+
+def test_tree_spelling_list(capsys):
+    mbox = str(RULES / "typo-from-tree.mbox")
+    assert _run(capsys, "check", mbox)[0] == 0
+    code, out, _ = _run(capsys, "check", mbox, "--tree", str(RULES / "tree"), "--format", "json")
+    found = [(f["rule"], f["mbox"]["line"], f["evidence"]["word"])
+             for f in json.loads(out)["findings"]]
+    assert (code, found) == (1, [("TYPO_SPELLING", 7, "exemple")])
+
+
+def test_revision_chooses_among_revisions(capsys, tmp_path):
+    both = tmp_path / "both.mbox"
+    both.write_bytes(Path(DEMO_V1).read_bytes() + b"\n" + Path(DEMO_V2).read_bytes())
+    newest = json.loads(_run(capsys, "check", str(both), "--format", "json")[1])
+    first = json.loads(_run(capsys, "check", str(both), "--revision", "1", "--format", "json")[1])
+    assert (newest["series"]["revision"], newest["findings"]) == (2, [])
+    assert (first["series"]["revision"], [f["rule"] for f in first["findings"]]) \
+        == (1, ["TYPO_SPELLING"])
+
+
+def test_rules_lists_and_explains(capsys):
+    code, out, _ = _run(capsys, "rules")
+    rows = [line.split(None, 2) for line in out.splitlines()]
+    assert code == 0 and len(rows) >= 17
+    assert ["DOS_LINE_ENDINGS", "error"] in [row[:2] for row in rows]
+    code, out, _ = _run(capsys, "rules", "sign_off_chain")
+    assert code == 0 and out.startswith("SIGN_OFF_CHAIN (warning): ")
+    assert _run(capsys, "rules", "NO_SUCH_RULE")[0] == 2
+
+
+def test_check_does_not_load_the_heavy_libraries():
+    probe = ("import sys; from toolkit.cli import main; main(['check', sys.argv[1]]); "
+             "print(sorted(m for m in ('pycparser', 'unicorn', 'jinja2', 'capstone', 'git', "
+             "'elftools') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, DEMO_V1], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "[]", done.stderr
