@@ -125,6 +125,14 @@ def _add_parse(sub):
     header.add_argument("path", metavar="FILE")
     header.add_argument("--format", choices=("text", "json"), default="text")
     header.set_defaults(func=_run_parse_header)
+    regs = what.add_parser("pt-regs", help="the layout of struct pt_regs",
+                           description="Field offsets of struct pt_regs: from a kernel tree's "
+                                       "arch/x86/include/asm/ptrace.h with --tree, otherwise "
+                                       "the toolkit's own description.")
+    regs.add_argument("--tree", metavar="DIR", help="a kernel source tree")
+    regs.add_argument("--arch", choices=("x86_64", "x86_32"), default="x86_64")
+    regs.add_argument("--format", choices=("text", "json"), default="text")
+    regs.set_defaults(func=_run_parse_pt_regs)
 
 
 def _run_parse_header(args) -> int:
@@ -137,4 +145,22 @@ def _run_parse_header(args) -> int:
         print(json.dumps(model.to_dict(), indent=2))
     else:
         print(cheader.describe(model), end="")
+    return 0
+
+
+def _run_parse_pt_regs(args) -> int:
+    import json
+
+    from toolkit import ptregs
+
+    layout = ptregs.from_tree(args.tree, args.arch) if args.tree else ptregs.reference(args.arch)
+    if args.format == "json":
+        print(json.dumps({"arch": layout.arch, "size": layout.size,
+                          "slots": [{"name": s.name, "offset": s.offset, "size": s.size}
+                                    for s in layout.slots]}, indent=2))
+        return 0
+    source = f"{args.tree}/{ptregs.PTRACE_H}" if args.tree else "toolkit reference"
+    print(f"struct pt_regs, {layout.arch}, {layout.size} bytes ({source})")
+    for slot in layout.slots:
+        print(f"  {slot.offset:4d}  {slot.size}  {slot.name}")
     return 0

@@ -85,3 +85,46 @@ def reference(arch: str) -> PtRegs:
         return _LAYOUTS[arch]
     except KeyError:
         raise UsageError(f"unknown architecture {arch!r} (one of {', '.join(ARCHES)})") from None
+
+
+# Where a kernel tree describes pt_regs, and the #if term that selects each architecture's copy.
+PTRACE_H = "arch/x86/include/asm/ptrace.h"
+_TREE_CONDITION = {"x86_64": "!__i386__", "x86_32": "__i386__"}
+
+
+def from_tree(tree: str, arch: str) -> PtRegs:
+    """pt_regs for `arch` as the kernel tree at `tree` declares it in its ptrace.h.
+
+    Padding members named `__<field>h` (the high half of a segment slot) and anonymous unions
+    over one slot (FRED's cs/csx views) fold into the slot they belong to, as in `reference()`.
+    """
+    from pathlib import Path
+
+    from toolkit import cheader, layout
+    from toolkit.errors import InputError
+
+    reference(arch)  # rejects an unknown architecture before any file is read
+    path = Path(tree) / PTRACE_H
+    model = cheader.read_header(str(path))
+    struct = model.struct("pt_regs", [_TREE_CONDITION[arch]])
+    if struct is None:
+        raise InputError(f"no struct pt_regs for {arch} (under #if {_TREE_CONDITION[arch]})",
+                         path=str(path))
+    other = next(c for a, c in _TREE_CONDITION.items() if a != arch)
+    structs = {s.name: s for s in model.structs if s.name and other not in s.conditions}
+    macros = {m.name: m.body for m in model.macros if m.params is None}
+    placed, _ = layout.members(struct, layout.ABIS[arch], structs, macros)
+    slots: list[Slot] = []
+    for member in placed:
+        name = member.name or _first_name(member.field)
+        if slots and name.startswith("__") and name.endswith("h"):
+            last = slots.pop()
+            slots.append(Slot(last.name, last.offset, member.offset + member.size - last.offset))
+        else:
+            slots.append(Slot(name, member.offset, member.size))
+    return PtRegs(arch, tuple(slots))
+
+
+def _first_name(field) -> str:
+    """The name an anonymous union slot goes by: its first member's (`cs` for cs/csx/fred_cs)."""
+    return field.members.fields[0].name
