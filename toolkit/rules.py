@@ -139,8 +139,8 @@ RULES: tuple[Rule, ...] = (
          textrules.diffstat_mismatch),
     Rule("SIGN_OFF_CHAIN", Level.WARNING, "patch",
          "The Signed-off-by: chain is out of order.",
-         "someone other than a co-developer signs off before the author, or the last sign-off "
-         "is not the person who sent the mail.",
+         "someone other than a co-developer signs off before the author, or, in a mail sent by "
+         "someone other than its author, the sender's sign-off is not the last one.",
          "The chain records the path the patch took: the author first, each handler after, "
          "the sender last.",
          "Order the sign-offs as the patch travelled; add your own sign-off when you send on "

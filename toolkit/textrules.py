@@ -150,8 +150,11 @@ def sign_off_chain(patch: Patch, ctx: Context) -> Iterator[Finding]:
                                          f"the author signs off first", trailers[i].at,
                                   line=str(trailers[i]), author=str(patch.author))
                 break
+    # Only a mail sent by someone other than its author shows who passed it on: `git
+    # format-patch` output names the author as sender whoever exports it.
     last = trailers[sign_offs[-1]]
-    if patch.sender.email and not _same_person(last, patch.sender):
+    passed_on = patch.sender.email.lower() != patch.author.email.lower()
+    if passed_on and not _same_person(last, patch.sender):
         yield ctx.finding(patch, f"the last sign-off is '{last.value}', but the patch was sent by "
                                  f"'{patch.sender}'; whoever passes a patch on signs off last",
                           last.at, line=str(last), sender=str(patch.sender))
