@@ -1,0 +1,508 @@
+"""The machine that runs code under test in Unicorn: memory map, breakpoint delivery and bounded runs.
+
+A `Machine` holds one emulator for the life of a validation. Its CPU state after setup is saved once
+and restored before every run, and only the memory a run can change (stacks, the image's data) is
+rewritten, which is what makes thousands of runs per second possible. A run is always bounded by an
+instruction count and a time limit; whatever happens inside it (a halt on a landing pad, a fault, a
+runaway loop, an access to unmapped memory) comes back as a `Run`, never as a hang or a crash.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from unicorn import (UC_ARCH_X86, UC_ERR_EXCEPTION, UC_ERR_INSN_INVALID, UC_HOOK_CODE,
+                     UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_WRITE, UC_MODE_32, UC_MODE_64,
+                     UC_TLB_VIRTUAL, Uc, UcError)
+from unicorn import x86_const
+
+from toolkit.build import Image
+from toolkit.errors import EmulationError
+
+PAGE = 0x1000
+HLT = b"\xf4"
+INT3 = b"\xcc"
+ERETS = b"\xf2\x0f\x01\xca"   # erets: FRED's return to the same ring, unknown to Unicorn (#UD)
+
+# RFLAGS bits an interrupt gate clears on delivery (TF, IF, NT, RF) and the always-one bit 1.
+_TF, _IF, _NT, _RF, _RESERVED = 1 << 8, 1 << 9, 1 << 14, 1 << 16, 1 << 1
+# Names of the vectors a run can fault with, for messages.
+VECTORS = {0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 8: "#DF", 10: "#TS", 11: "#NP", 12: "#SS",
+           13: "#GP", 14: "#PF", 17: "#AC"}
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where everything sits in the emulated address space of one architecture.
+
+    `sites` is a page of kernel text that holds the instruction under test at `site` and `hlt` in
+    every other byte, so that any jump or return into it stops the run where it landed.
+    """
+
+    arch: str
+    word: int
+    sites: int
+    stack: int            # lowest address of the kernel stack; its top is stack + STACK_SIZE
+    task_stack: int       # lowest address of the task stack; events from ring 3 switch to its top
+    user_sites: int
+    user_stack: int
+    gdt: int
+    kernel_cs: int
+    kernel_ss: int
+    user_cs: int
+    user_ss: int
+    registers: tuple[str, ...]   # general registers, then pc, flags and the two selectors
+
+    @property
+    def site(self) -> int:
+        return self.sites + PAGE // 2
+
+    @property
+    def user_site(self) -> int:
+        return self.user_sites + PAGE // 2
+
+    @property
+    def stack_top(self) -> int:
+        return self.stack + STACK_SIZE
+
+    @property
+    def task_top(self) -> int:
+        return self.task_stack + STACK_SIZE
+
+    @property
+    def user_stack_top(self) -> int:
+        return self.user_stack + STACK_SIZE
+
+    @property
+    def pc(self) -> str:
+        return self.registers[-4]
+
+    @property
+    def sp(self) -> str:
+        return "rsp" if self.word == 8 else "esp"
+
+    @property
+    def flags(self) -> str:
+        return self.registers[-3]
+
+
+STACK_SIZE = 4 * PAGE
+
+# Selectors are Linux's own (x86_64: __KERNEL_CS 0x10, __KERNEL_DS 0x18, __USER_DS 0x2b, __USER_CS
+# 0x33; x86_32: 0x60, 0x68, 0x73, 0x7b) so that a saved CS in evidence reads as it would in an oops.
+LAYOUTS = {
+    "x86_64": Layout(
+        "x86_64", 8, sites=0xFFFFFFFF82000000, stack=0xFFFFC90000010000,
+        task_stack=0xFFFFC90000020000, user_sites=0x400000, user_stack=0x7FFFFFFF0000,
+        gdt=0xFFFFFFFF82100000, kernel_cs=0x10, kernel_ss=0x18, user_cs=0x33, user_ss=0x2B,
+        registers=("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+                   "r12", "r13", "r14", "r15", "rip", "rflags", "cs", "ss")),
+    "x86_32": Layout(
+        "x86_32", 4, sites=0xC2000000, stack=0xC3010000, task_stack=0xC3020000,
+        user_sites=0x08048000, user_stack=0xBFFF0000, gdt=0xC2100000, kernel_cs=0x60,
+        kernel_ss=0x68, user_cs=0x73, user_ss=0x7B,
+        registers=("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags", "cs",
+                   "ss")),
+}
+
+_UC_REGISTER = {name: getattr(x86_const, f"UC_X86_REG_{name.upper()}")
+                for layout in LAYOUTS.values() for name in layout.registers}
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What the event delivery pushed: `address` of its lowest word, the slot names from the lowest
+    address up, the stack pointer it interrupted and the ring it came from."""
+
+    address: int
+    slots: tuple[str, ...]
+    word: int
+    interrupted_sp: int
+    ring: int
+
+    def slot_at(self, address: int) -> str | None:
+        index, _ = divmod(address - self.address, self.word)
+        return self.slots[index] if 0 <= index < len(self.slots) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """The input of one run: where to start, at which ring, with which registers, and what to write
+    into memory first (stack words, scenario parameters). `window` is the memory range whose
+    contents the run reports afterwards."""
+
+    start: int
+    registers: tuple[tuple[str, int], ...]
+    memory: tuple[tuple[int, bytes], ...] = ()
+    window: tuple[int, int] = (0, 0)
+    ring: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    address: int
+    text: str          # the disassembly, e.g. "pushq 0x28(%rsp)"
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """A memory write seen by the write hook: by the instruction at `pc`, while the handler ran or not."""
+
+    pc: int
+    address: int
+    size: int
+    value: int
+    in_handler: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The outcome of one bounded run.
+
+    `stop` is "halt" (reached a landing pad at `stopped_at`), "fault" (the CPU raised the vector in
+    `detail`), "limit" (instruction count or time ran out) or "unmapped" (Unicorn refused an access).
+    """
+
+    stop: str
+    stopped_at: int
+    detail: str
+    registers: Mapping[str, int] = field(hash=False)
+    window: tuple[int, bytes]
+    frame: Frame | None
+    pt_regs: int | None
+    trace: tuple[Step, ...] = ()
+    writes: tuple[Write, ...] = ()
+
+    def memory(self, address: int, size: int) -> bytes:
+        start, data = self.window
+        return data[address - start:address - start + size]
+
+
+class Machine:
+    """One emulator with an image loaded, ready to run probes again and again.
+
+    `delivery` chooses how a breakpoint reaches the entry code: "idt" (the 64-bit or 32-bit IDT
+    model, by the image's architecture) or "fred" (x86_64 only). The entry point is the image's
+    `entry` symbol; the handler symbol is watched to learn which pt_regs it received.
+    """
+
+    def __init__(self, image: Image, *, delivery: str = "idt", entry: str = "toolkit_int3_entry",
+                 handler: str = "toolkit_int3_handler", limit: int = 20_000,
+                 timeout_us: int = 2_000_000) -> None:
+        if delivery not in ("idt", "fred") or (delivery == "fred" and image.arch != "x86_64"):
+            raise EmulationError(f"no {delivery} event delivery model for {image.arch}")
+        self.layout = layout = LAYOUTS[image.arch]
+        self.image = image
+        self.delivery = delivery
+        self.entry = image.symbol(entry)
+        self.handler = image.symbol(handler)
+        self.limit, self.timeout_us = limit, timeout_us
+        self.uc = uc = Uc(UC_ARCH_X86, UC_MODE_64 if layout.word == 8 else UC_MODE_32)
+        # Without virtual TLB mode Unicorn cannot fetch from addresses above the 48-bit physical range.
+        uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self._map_image(image)
+        for base, size in ((layout.sites, PAGE), (layout.gdt, PAGE), (layout.stack, STACK_SIZE),
+                           (layout.task_stack, STACK_SIZE), (layout.user_sites, PAGE),
+                           (layout.user_stack, STACK_SIZE)):
+            uc.mem_map(base, size)
+        uc.mem_write(layout.sites, HLT * PAGE)
+        uc.mem_write(layout.user_sites, HLT * PAGE)
+        self._placed: dict[int, bytes] = {}
+        self._load_gdt()
+        self._fill = b"\x5a" * STACK_SIZE
+        self._data = tuple(s for s in image.segments if s.writable)
+        self._regs = tuple(_UC_REGISTER[name] for name in layout.registers)
+        self._fault: tuple[int, int] | None = None
+        self._frame: Frame | None = None
+        self._pt_regs: int | None = None
+        self._landed: int | None = None
+        uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
+        # Hooks bounded to an address range cost nothing on instructions outside it: one learns
+        # which pt_regs the handler received, the others see a run arrive on a landing pad.
+        uc.hook_add(UC_HOOK_CODE, self._on_handler, None, self.handler, self.handler)
+        for page in (layout.sites, layout.user_sites):
+            uc.hook_add(UC_HOOK_CODE, self._on_site_page, None, page, page + PAGE - 1)
+        self._base = uc.context_save()
+        self._user_base = self._enter_user_mode()
+
+    # --- setup -----------------------------------------------------------------------------------
+
+    def _map_image(self, image: Image) -> None:
+        low = min(s.address for s in image.segments) & ~(PAGE - 1)
+        high = max(s.address + len(s.data) for s in image.segments)
+        self.uc.mem_map(low, (high - low + PAGE - 1) & ~(PAGE - 1))
+        for segment in image.segments:
+            self.uc.mem_write(segment.address, segment.data)
+
+    def _load_gdt(self) -> None:
+        layout = self.layout
+        long_mode = layout.word == 8
+        # access byte: present, DPL, code (execute/read) or data (read/write); flags: 4 KiB
+        # granularity plus L (64-bit code) on x86_64 or D (32-bit) on x86_32.
+        code_flags = 0xA if long_mode else 0xC
+        entries = {layout.kernel_cs: (0x9B, code_flags), layout.kernel_ss: (0x93, 0xC),
+                   layout.user_cs: (0xFB, code_flags), layout.user_ss: (0xF3, 0xC)}
+        table = bytearray(8 * (max(entries) // 8 + 1))
+        for selector, (access, flags) in entries.items():
+            table[selector & ~7:(selector & ~7) + 8] = struct.pack(
+                "<HHBBBB", 0xFFFF, 0, 0, access, 0xF | flags << 4, 0)
+        self.uc.mem_write(layout.gdt, bytes(table))
+        self.uc.reg_write(x86_const.UC_X86_REG_GDTR, (0, layout.gdt, len(table) - 1, 0))
+        self.uc.reg_write(x86_const.UC_X86_REG_CS, layout.kernel_cs)
+        self.uc.reg_write(x86_const.UC_X86_REG_SS, layout.kernel_ss)
+        for segment in ("DS", "ES"):
+            self.uc.reg_write(getattr(x86_const, f"UC_X86_REG_{segment}"), layout.kernel_ss)
+
+    def _enter_user_mode(self):
+        """The CPU state of ring 3, reached the only way the CPU allows: an iret from ring 0 (a
+        selector write cannot lower the privilege level in 32-bit mode)."""
+        uc, layout = self.uc, self.layout
+        iret = b"\x48\xcf" if layout.word == 8 else b"\xcf"   # iretq / iret
+        trampoline = layout.gdt + PAGE // 2
+        uc.mem_write(trampoline, iret)
+        frame = _push_frame(uc, layout, layout.task_top, (layout.user_ss, layout.user_stack_top,
+                                                          _RESERVED, layout.user_cs, layout.user_sites))
+        uc.reg_write(_UC_REGISTER[layout.sp], frame)
+        uc.emu_start(trampoline, 0, count=2)
+        if uc.reg_read(x86_const.UC_X86_REG_CS) != layout.user_cs:
+            raise EmulationError("the emulator did not enter ring 3 through iret")
+        state = uc.context_save()
+        uc.context_restore(self._base)
+        return state
+
+    def place(self, address: int, code: bytes) -> None:
+        """Put `code` at `address` (a site); translations of the old bytes are dropped only when the
+        bytes change, because dropping them is the most expensive thing a run could do."""
+        if self._placed.get(address) == code:
+            return
+        old = self._placed.get(address, b"")
+        length = max(len(old), len(code))
+        self.uc.mem_write(address, code.ljust(length, HLT))
+        self.uc.ctl_remove_cache(address, address + length)
+        self._placed[address] = code
+
+    # --- runs ------------------------------------------------------------------------------------
+
+    def run(self, probe: Probe, *, watch: bool = False) -> Run:
+        """Run one probe from a clean state; `watch` adds the disassembled trace and every write."""
+        uc, layout = self.uc, self.layout
+        uc.context_restore(self._user_base if probe.ring == 3 else self._base)
+        for base in (layout.stack, layout.task_stack, layout.user_stack):
+            uc.mem_write(base, self._fill)
+        for segment in self._data:
+            uc.mem_write(segment.address, segment.data)
+        for address, data in probe.memory:
+            uc.mem_write(address, data)
+        uc.reg_write_batch([(_UC_REGISTER[name], value) for name, value in probe.registers])
+        self._fault = self._frame = self._pt_regs = self._landed = None
+        watcher = _Watcher(self) if watch else None
+        stop, detail = "halt", ""
+        try:
+            uc.emu_start(probe.start, 0, timeout=self.timeout_us, count=self.limit)
+        except UcError as error:
+            if error.errno == UC_ERR_INSN_INVALID:
+                self._fault = (6, uc.reg_read(_UC_REGISTER[layout.pc]))
+            elif error.errno != UC_ERR_EXCEPTION or self._fault is None:
+                stop, detail = "unmapped", str(error)
+        finally:
+            if watcher:
+                watcher.detach()
+        registers = dict(zip(self.layout.registers, uc.reg_read_batch(self._regs)))
+        pc = registers[layout.pc]
+        if stop == "halt":
+            if self._fault is not None:
+                vector, at = self._fault
+                stop, detail, pc = "fault", VECTORS.get(vector, f"vector {vector}"), at
+            elif self._landed is not None and self._landed == pc - 1:
+                pc -= 1
+            else:
+                stop, detail = "limit", (f"no landing pad reached within {self.limit} instructions"
+                                         f" or {self.timeout_us / 1e6:g} s")
+        low, high = probe.window
+        window = (low, bytes(uc.mem_read(low, high - low)) if high > low else b"")
+        return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs,
+                   watcher.trace() if watcher else (), tuple(watcher.writes) if watcher else ())
+
+    # --- hooks -----------------------------------------------------------------------------------
+
+    def _on_invalid(self, uc: Uc, _data) -> bool:
+        """Unicorn reports an unknown opcode here instead of raising #UD; only FRED's erets is known
+        to the machine, everything else stays invalid and ends the run as a #UD fault."""
+        if self.delivery == "fred":
+            pc = uc.reg_read(_UC_REGISTER[self.layout.pc])
+            if bytes(uc.mem_read(pc, len(ERETS))) == ERETS:
+                _return_fred(uc, self.layout)
+                return True
+        return False
+
+    def _on_site_page(self, uc: Uc, address: int, _size: int, _data) -> None:
+        if uc.mem_read(address, 1) == HLT:
+            self._landed = address
+
+    def _on_interrupt(self, uc: Uc, vector: int, _data) -> None:
+        if vector != 3:
+            self._fault = (vector, uc.reg_read(_UC_REGISTER[self.layout.pc]))
+            uc.emu_stop()
+            return
+        if self.delivery == "fred":
+            self._frame = _deliver_fred(uc, self.layout, self.entry, self._base)
+        elif self.layout.word == 8:
+            self._frame = _deliver_idt64(uc, self.layout, self.entry, self._base)
+        else:
+            self._frame = _deliver_idt32(uc, self.layout, self.entry, self._base)
+
+    def _on_handler(self, uc: Uc, _address: int, _size: int, _data) -> None:
+        if self.layout.word == 8:
+            self._pt_regs = uc.reg_read(x86_const.UC_X86_REG_RDI)
+        else:
+            # The kernel's 32-bit calling convention (-mregparm=3) passes the first argument in %eax.
+            self._pt_regs = uc.reg_read(x86_const.UC_X86_REG_EAX)
+
+
+class _Watcher:
+    """The hooks of a watched run: every instruction (for the trace and to know when the handler
+    runs) and every write to memory."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        self.steps: deque[tuple[int, bytes]] = deque(maxlen=400)
+        self.writes: list[Write] = []
+        self.return_to: int | None = None
+        self.sp_register = _UC_REGISTER[machine.layout.sp]
+        uc = machine.uc
+        self.hooks = (uc.hook_add(UC_HOOK_CODE, self._on_step),
+                      uc.hook_add(UC_HOOK_MEM_WRITE, self._on_write))
+
+    def _on_step(self, uc: Uc, address: int, size: int, _data) -> None:
+        self.steps.append((address, bytes(uc.mem_read(address, size))))
+        word = self.machine.layout.word
+        if address == self.machine.handler:
+            sp = uc.reg_read(self.sp_register)
+            self.return_to = int.from_bytes(uc.mem_read(sp, word), "little")
+        elif address == self.return_to:
+            self.return_to = None
+
+    def _on_write(self, uc: Uc, _access, address: int, size: int, value: int, _data) -> None:
+        pc = uc.reg_read(_UC_REGISTER[self.machine.layout.pc])
+        self.writes.append(Write(pc, address, size, value & ((1 << 8 * size) - 1),
+                                 self.return_to is not None))
+
+    def detach(self) -> None:
+        for hook in self.hooks:
+            self.machine.uc.hook_del(hook)
+
+    def trace(self) -> tuple[Step, ...]:
+        return tuple(Step(address, text) for address, text in
+                     disassemble(self.machine.layout.arch, self.steps))
+
+
+def disassemble(arch: str, steps) -> list[tuple[int, str]]:
+    """AT&T-syntax text of each (address, bytes) pair, as objdump would show it."""
+    from capstone import CS_ARCH_X86, CS_MODE_32, CS_MODE_64, CS_OPT_SYNTAX_ATT, Cs
+
+    disassembler = Cs(CS_ARCH_X86, CS_MODE_64 if arch == "x86_64" else CS_MODE_32)
+    disassembler.syntax = CS_OPT_SYNTAX_ATT
+    lines = []
+    for address, code in steps:
+        insn = next(disassembler.disasm(code, address), None)
+        lines.append((address, f"{insn.mnemonic} {insn.op_str}".strip() if insn else code.hex()))
+    return lines
+
+
+# --- event delivery models ------------------------------------------------------------------------
+# Each model does what the CPU does between "int3 executed" and "first instruction of the entry
+# code": the hook runs with the program counter already past the int3 byte, which is the value the
+# CPU saves because #BP is a trap.
+
+def _push_frame(uc: Uc, layout: Layout, sp: int, words: tuple[int, ...]) -> int:
+    """Write `words` (highest address first, as pushed) below `sp`; return the new stack pointer."""
+    fmt = "<Q" if layout.word == 8 else "<I"
+    low = sp - layout.word * len(words)
+    uc.mem_write(low, b"".join(struct.pack(fmt, w) for w in reversed(words)))
+    return low
+
+
+def _enter_kernel(uc: Uc, layout: Layout, sp: int, entry: int, flags: int, ring0) -> None:
+    if ring0 is not None:
+        # A selector write cannot raise the privilege level (Unicorn keeps the CPL of the old SS), so
+        # the ring-0 state saved at setup is restored with the interrupted general registers kept.
+        general = [_UC_REGISTER[name] for name in layout.registers[:-4]]
+        values = uc.reg_read_batch(general)
+        uc.context_restore(ring0)
+        uc.reg_write_batch(list(zip(general, values)))
+    uc.reg_write(_UC_REGISTER[layout.sp], sp)
+    uc.reg_write(_UC_REGISTER[layout.flags], flags & ~(_TF | _IF | _NT | _RF) | _RESERVED)
+    uc.reg_write(_UC_REGISTER[layout.pc], entry)
+
+
+def _interrupted(uc: Uc, layout: Layout) -> tuple[int, int, int, int, int]:
+    pc, sp, flags, cs, ss = uc.reg_read_batch(
+        [_UC_REGISTER[layout.pc], _UC_REGISTER[layout.sp], _UC_REGISTER[layout.flags],
+         x86_const.UC_X86_REG_CS, x86_const.UC_X86_REG_SS])
+    return pc, sp, flags, cs, ss
+
+
+def _deliver_idt64(uc: Uc, layout: Layout, entry: int, ring0) -> Frame:
+    """x86_64 through the IDT: from ring 3 switch to the task stack top first; align the stack
+    pointer down to 16 bytes; push SS, RSP, RFLAGS, CS, RIP (no error code for #BP).
+
+    The new SS on a ring change would be a null selector; the kernel data selector is loaded instead,
+    which no entry code can tell apart because it only ever stores and restores the saved one."""
+    pc, sp, flags, cs, ss = _interrupted(uc, layout)
+    from_user = bool(cs & 3)
+    top = (layout.task_top if from_user else sp) & ~0xF
+    low = _push_frame(uc, layout, top, (ss, sp, flags, cs, pc))
+    _enter_kernel(uc, layout, low, entry, flags, ring0 if from_user else None)
+    return Frame(low, ("ip", "cs", "flags", "sp", "ss"), 8, sp, cs & 3)
+
+
+def _deliver_idt32(uc: Uc, layout: Layout, entry: int, ring0) -> Frame:
+    """x86_32 through the IDT: from ring 0 no stack switch, no alignment, and only EFLAGS, CS, EIP
+    are pushed; from ring 3 the CPU switches to the task stack top and pushes SS and ESP too."""
+    pc, sp, flags, cs, ss = _interrupted(uc, layout)
+    if cs & 3:
+        low = _push_frame(uc, layout, layout.task_top, (ss, sp, flags, cs, pc))
+        names = ("ip", "cs", "flags", "sp", "ss")
+    else:
+        low = _push_frame(uc, layout, sp, (flags, cs, pc))
+        names = ("ip", "cs", "flags")
+    _enter_kernel(uc, layout, low, entry, flags, ring0 if cs & 3 else None)
+    return Frame(low, names, 4, sp, cs & 3)
+
+
+# FRED_CONFIG_REDZONE: what a ring-0 event at the same stack level skips below the interrupted RSP
+# before aligning, so that an emulated CALL has room without any software gap.
+FRED_REDZONE = 64
+
+
+def _deliver_fred(uc: Uc, layout: Layout, entry: int, ring0) -> Frame:
+    """FRED: from ring 0 lower RSP by the 64-byte red zone, from ring 3 switch to the task stack
+    top; align down to 64 bytes; push the 64-byte FRED frame (reserved, event data, SS with the
+    event type and vector, RSP, RFLAGS, CS, RIP, error code 0).
+
+    The event-information bits of the SS word (vector 3, type 4 = software exception) are set as the
+    CPU sets them: entry code must mask them off before using the slot as a selector."""
+    pc, sp, flags, cs, ss = _interrupted(uc, layout)
+    from_user = bool(cs & 3)
+    top = (layout.task_top if from_user else sp - FRED_REDZONE) & ~0x3F
+    ss_word = ss | 3 << 32 | 4 << 48
+    low = _push_frame(uc, layout, top, (0, 0, ss_word, sp, flags, cs, pc, 0))
+    _enter_kernel(uc, layout, low, entry, flags, ring0 if from_user else None)
+    return Frame(low, ("orig_ax", "ip", "cs", "flags", "sp", "ss", "event_data", "reserved"), 8, sp,
+                 cs & 3)
+
+
+def _return_fred(uc: Uc, layout: Layout) -> None:
+    """ERETS: pop RIP, CS, RFLAGS, RSP and SS from the FRED frame the stack pointer points at (the
+    error code above pt_regs has already been skipped by the entry code), ignoring the event bits."""
+    sp = uc.reg_read(x86_const.UC_X86_REG_RSP)
+    pc, cs, flags, new_sp, ss = struct.unpack("<5Q", uc.mem_read(sp, 40))
+    if cs & 3:
+        uc.reg_write(x86_const.UC_X86_REG_CS, cs & 0xFFFF)
+        uc.reg_write(x86_const.UC_X86_REG_SS, ss & 0xFFFF)
+    uc.reg_write_batch([(x86_const.UC_X86_REG_RSP, new_sp), (x86_const.UC_X86_REG_RFLAGS, flags),
+                        (x86_const.UC_X86_REG_RIP, pc)])
