@@ -164,3 +164,109 @@ def _run_parse_pt_regs(args) -> int:
     for slot in layout.slots:
         print(f"  {slot.offset:4d}  {slot.size}  {slot.name}")
     return 0
+
+
+@command
+def _add_gen(sub):
+    p = sub.add_parser("gen", help="generate the int3 helpers, the entry gap or a patch",
+                       description="Generate the int3 emulation helpers, the prelude they compile "
+                                   "against, the entry-gap assembly or the emulator's int3 harness "
+                                   "for one target; or install them in a kernel tree as patches.")
+    what = p.add_subparsers(dest="what", metavar="WHAT")
+    what.required = True
+    arch = argparse.ArgumentParser(add_help=False)
+    arch.add_argument("--arch", choices=("x86_64", "x86_32"), default="x86_64")
+    shape = argparse.ArgumentParser(add_help=False)
+    shape.add_argument("--gap-words", type=int, default=6, metavar="N",
+                       help="words of room the entry leaves below the interrupted stack (default 6)")
+    shape.add_argument("--helpers", type=_names, metavar="NAME,..",
+                       help="which int3_emulate_* helpers (default: jmp,push,pop,call,ret,jcc)")
+    shape.add_argument("--mechanisms", type=_names, metavar="NAME,..",
+                       help="what the push comment names as the source of the room: bp_gap, "
+                            "fixup_frame, fred (default: the architecture's own)")
+    style = argparse.ArgumentParser(add_help=False)
+    style.add_argument("--style", choices=("trap_bp", "create_gap", "fixup_frame"),
+                       help="entry macro style (default: trap_bp on x86_64, fixup_frame on x86_32)")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    for name, parents, text in (
+            ("header", (arch, shape, style, output), "the helper header (C)"),
+            ("prelude", (arch, output), "toolkit_prelude.h: kernel types and struct pt_regs"),
+            ("entry", (arch, shape, style, output), "the entry-gap macros (GNU as)"),
+            ("harness", (arch, shape, style, output), "the int3 entry stub the emulator runs")):
+        what.add_parser(name, parents=parents, help=text).set_defaults(func=_run_gen)
+    patch = what.add_parser(
+        "patch", parents=(shape,), help="install the generated code in a kernel tree as patches",
+        description="Commit the generated helpers and entry gap on top of the kernel tree's HEAD "
+                    "in a temporary detached worktree, one commit per file, and write them out "
+                    "with git format-patch. The tree itself is not touched.")
+    patch.add_argument("--tree", required=True, metavar="DIR", help="a git checkout of the kernel")
+    patch.add_argument("-o", "--output", metavar="OUTDIR",
+                       help="directory for the patch files (default: a new temporary directory)")
+    patch.set_defaults(func=_run_gen_patch)
+
+
+def _gen_target(args, **fixed):
+    from toolkit.target import Target
+
+    chosen = {"arch": getattr(args, "arch", "x86_64"), "gap_words": args.gap_words,
+              "style": getattr(args, "style", None)} | fixed
+    if getattr(args, "helpers", None):
+        chosen["helpers"] = tuple(args.helpers)
+    if getattr(args, "mechanisms", None):
+        chosen["mechanisms"] = tuple(args.mechanisms)
+    return Target(**chosen)
+
+
+def _run_gen(args) -> int:
+    from toolkit import codegen
+    from toolkit.errors import InputError
+
+    if args.what == "prelude":
+        # The prelude depends on the architecture alone.
+        target = _gen_target(argparse.Namespace(arch=args.arch, gap_words=6))
+    else:
+        target = _gen_target(args)
+    render = {"header": codegen.render_header, "prelude": codegen.render_prelude,
+              "entry": codegen.render_entry, "harness": codegen.render_harness}[args.what]
+    text = render(target)
+    if args.output:
+        try:
+            with open(args.output, "w") as stream:
+                stream.write(text)
+        except OSError as error:
+            raise InputError("cannot write the output", path=args.output,
+                             why=error.strerror) from None
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _run_gen_patch(args) -> int:
+    import tempfile
+
+    from toolkit import codegen, repository
+
+    # The tree decides the macro style of the gap block; one header serves both architectures,
+    # so by default its push comment names both entry mechanisms.
+    style = codegen.entry_style(repository.head_file(args.tree, codegen.ENTRY_64),
+                                f"{args.tree}/{codegen.ENTRY_64}")
+    target = _gen_target(args, style=style,
+                         mechanisms=tuple(args.mechanisms or ("bp_gap", "fixup_frame")))
+    codegen.check_builds(target)
+    edits = [
+        repository.Edit(codegen.ENTRY_64, lambda text, path: codegen.install_gap(text, target, path),
+                        codegen.commit_message("entry", target)),
+        repository.Edit(codegen.TEXT_PATCHING_H,
+                        lambda text, path: codegen.install_helpers(text, target, path),
+                        codegen.commit_message("helpers", target)),
+    ]
+    outdir = args.output or tempfile.mkdtemp(prefix="toolkit-patches-")
+    export = repository.export_patches(args.tree, edits, outdir)
+    for path in export.unchanged:
+        print(f"{path}: already as generated, no commit")
+    for patch in export.patches:
+        print(patch)
+    print(f"{len(export.patches)} patch(es) on top of {export.base[:12]} (HEAD), made in a "
+          f"temporary detached worktree; {args.tree} itself was not changed", file=sys.stderr)
+    return 0

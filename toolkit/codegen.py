@@ -23,11 +23,13 @@ The harness contract (what the emulator relies on), for both architectures:
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import jinja2
 
+from toolkit.errors import InputError, UsageError
 from toolkit.target import CONDITIONS, EFLAGS_BITS, INSNS, TRAP_BP, Target
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -69,7 +71,8 @@ def render_prelude(t: Target) -> str:
                            for name, bit in EFLAGS_BITS],
                    fields=[field for slot in layout.slots for field in _c_fields(t, slot.name)],
                    offsets=[(s.name, s.offset) for s in layout.slots],
-                   ptregs_size=layout.size, size_type=_SIZE_TYPE[t.arch])
+                   ptregs_size=layout.size, size_type=_SIZE_TYPE[t.arch],
+                   parameters=f"arch={t.arch}")     # nothing else changes the prelude
 
 
 def render_entry(t: Target) -> str:
@@ -101,15 +104,108 @@ def render_gap_block(t: Target) -> str:
     """The x86_64 gap block alone (`.if ...` to `.endif`), as the idtentry macro in a kernel's
     entry_64.S holds it, with the unwind hint objtool needs there."""
     if t.arch != "x86_64":
-        raise ValueError("the entry gap block exists only on x86_64")
-    return _ENV.get_template("_gap_64.S.j2").render(kernel=True, **_entry_values(t))
+        raise UsageError(f"the entry gap block of entry_64.S is x86_64 code, not {t.arch}")
+    return _ENV.get_template("_gap_64.S.j2").render(**_entry_values(t) | {"kernel": True})
+
+
+def check_builds(t: Target) -> None:
+    """Build the header, the prelude and the harness with the real toolchain (gcc -Wall -Werror,
+    GNU as), linked with a handler that calls every helper; a ToolchainError says what failed."""
+    from toolkit import build
+
+    build.build([build.Source("toolkit_prelude.h", render_prelude(t)),
+                 build.Source("text-patching.h", render_header(t)),
+                 build.Source("handler.c", _render("check_handler.c.j2", t, helpers=t.helpers)),
+                 build.Source("harness.s", render_harness(t))], t.arch)
+
+
+# --- installing into a kernel tree -----------------------------------------------------------------
+
+#: Where the two blocks live in a kernel tree.
+TEXT_PATCHING_H = "arch/x86/include/asm/text-patching.h"
+ENTRY_64 = "arch/x86/entry/entry_64.S"
+
+#: Opens the helper block of text-patching.h: `#ifndef CONFIG_UML_X86`
+_HELPERS_OPEN = re.compile(r"^\s*#\s*ifndef\s+CONFIG_UML_X86\b")
+#: Any conditional that needs its own #endif: `#if`, `#ifdef X`, `#ifndef X`
+_CPP_IF = re.compile(r"^\s*#\s*if(n?def)?\b")
+_CPP_ENDIF = re.compile(r"^\s*#\s*endif\b")
+#: Opens the gap block of entry_64.S, in either style: `.if \vector == X86_TRAP_BP`,
+#: `.if \create_gap == 1`
+_GAP_OPEN = re.compile(r"^\s*\.if\s+\\(?:(?P<trap_bp>vector\s*==\s*X86_TRAP_BP)"
+                       r"|(?P<create_gap>create_gap\s*==\s*1))\s*$")
+_AS_IF = re.compile(r"^\s*\.if")
+_AS_ENDIF = re.compile(r"^\s*\.endif\b")
+#: The line that makes an `.if` block the gap block: `testb $3, CS-ORIG_RAX(%rsp)`
+_GAP_TEST = re.compile(r"\btestb\s+\$3,\s*CS-ORIG_RAX\(%rsp\)")
+
+
+def install_helpers(text: str, t: Target, path: str) -> str:
+    """`text` of a kernel's text-patching.h with its helper block replaced by the generated one."""
+    lines = text.splitlines(keepends=True)
+    for start, line in enumerate(lines):
+        if _HELPERS_OPEN.match(line):
+            end = _block_end(lines, start, _CPP_IF, _CPP_ENDIF, path)
+            return "".join(lines[:start]) + render_helpers(t) + "".join(lines[end + 1:])
+    raise InputError("no int3 helper block to replace", path=path,
+                     why="expected the helpers under #ifndef CONFIG_UML_X86, as since v5.2")
+
+
+def entry_style(text: str, path: str) -> str:
+    """Which of the two macro styles the gap block of a kernel's entry_64.S is written in."""
+    return _gap_block(text.splitlines(keepends=True), path)[2]
+
+
+def install_gap(text: str, t: Target, path: str) -> str:
+    """`text` of a kernel's entry_64.S with its entry-gap block replaced by the generated one."""
+    lines = text.splitlines(keepends=True)
+    start, end, style = _gap_block(lines, path)
+    if style != t.style:
+        raise UsageError(f"{path} writes the gap block in the {style} style, not {t.style}")
+    return "".join(lines[:start]) + render_gap_block(t) + "".join(lines[end + 1:])
+
+
+def commit_message(kind: str, t: Target) -> str:
+    """The commit message for installing the `entry` gap block or the `helpers` block."""
+    names = {"bp_gap": "the x86_64 #BP entry gap", "fixup_frame": "FIXUP_FRAME on x86_32",
+             "fred": "FRED's red zone"}
+    return _render(f"commit_{kind}.txt.j2", t, helpers=t.helpers,
+                   helper_names=", ".join(t.helpers),
+                   mechanism_names=", ".join(names[m] for m in t.mechanisms),
+                   **_entry_values(t))
+
+
+def _gap_block(lines: list[str], path: str) -> tuple[int, int, str]:
+    for start, line in enumerate(lines):
+        opened = _GAP_OPEN.match(line)
+        if opened:
+            end = _block_end(lines, start, _AS_IF, _AS_ENDIF, path)
+            if any(_GAP_TEST.search(inner) for inner in lines[start:end]):
+                return start, end, opened.lastgroup
+    raise InputError("no entry-gap block to replace", path=path,
+                     why="expected `.if \\vector == X86_TRAP_BP` (v5.8+) or "
+                         "`.if \\create_gap == 1` (v5.2-v5.7) around `testb $3, CS-ORIG_RAX(%rsp)`")
+
+
+def _block_end(lines: list[str], start: int, opens: re.Pattern, closes: re.Pattern,
+               path: str) -> int:
+    """The line index of the directive that closes the conditional opened at `start`."""
+    depth = 0
+    for index in range(start, len(lines)):
+        if opens.match(lines[index]):
+            depth += 1
+        elif closes.match(lines[index]):
+            depth -= 1
+            if depth == 0:
+                return index
+    raise InputError("conditional block is never closed", path=path, line=start + 1)
 
 
 # --- values handed to the templates ---------------------------------------------------------------
 
 def _render(template: str, t: Target, **values) -> str:
-    return _ENV.get_template(template).render(template=template, parameters=t.describe(),
-                                              arch=t.arch, **values)
+    values.setdefault("parameters", t.describe())
+    return _ENV.get_template(template).render(template=template, arch=t.arch, **values)
 
 
 def _per_arch(t: Target, stem: str) -> str:

@@ -109,15 +109,16 @@ class Target:
     def _check_gap(self, word: int) -> None:
         if not isinstance(self.gap_words, int) or self.gap_words < 0:
             raise UsageError(f"gap words must be a whole number >= 0, not {self.gap_words!r}")
-        if self.gap_words < self.min_gap_words:
+        needed = self.push_words + self.rebuild_words
+        if self.gap_words < needed:
             pushers = [f"int3_emulate_{h}" for h in self.helpers if h in _PUSHES_WORDS]
-            why = (f"{' and '.join(pushers)} store {self.push_words} word(s) below regs->sp"
-                   if pushers else "no helper stores below regs->sp")
+            reasons = [f"{' and '.join(pushers)} store {self.push_words} word(s) below regs->sp"
+                       ] if pushers else []
             if self.rebuild_words:
-                why += f", and the exit rebuilds {self.rebuild_words} words of iret frame there"
+                reasons.append(f"the exit writes {self.rebuild_words} words of iret frame there")
             raise UsageError(f"a gap of {self.gap_words} words ({self.gap_words * word} bytes) "
-                             f"is too small for {self.arch}: at least {self.min_gap_words} "
-                             f"words needed", why=why)
+                             f"is too small for the helpers on {self.arch}: at least "
+                             f"{self.min_gap_words} words needed", why=", and ".join(reasons))
         if 0 < self.gap_words < self.copy_words:
             raise UsageError(f"a gap of {self.gap_words} words is impossible on {self.arch}",
                              why=f"the entry copies the {self.copy_words}-word frame down by "

@@ -1,0 +1,146 @@
+"""Throwaway detached worktrees of the user's git repository, for committing there without touching it.
+
+The user's checkout, index, HEAD and branches are never changed: work happens in a detached
+worktree under the system temporary directory, which is removed again (also on an error or
+Ctrl-C). What stays behind are the unreachable commit objects in the shared object store, which
+git's own garbage collection removes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import git
+
+from toolkit.errors import InputError, RepositoryError
+
+# Used only when the repository has no identity of its own: commits need some author.
+_FALLBACK_IDENTITY = ("toolkit", "toolkit@localhost")
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One commit: rewrite the file `path` (relative to the top of the tree) with
+    `rewrite(text, path)` and commit it with `message`."""
+
+    path: str
+    rewrite: Callable[[str, str], str]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """What `export_patches` did: the commit it started from, the patch files it wrote, and the
+    edits that left their file as it was (and so made no commit)."""
+
+    base: str
+    patches: tuple[Path, ...]
+    unchanged: tuple[str, ...]
+
+
+def export_patches(tree: str | Path, edits: Sequence[Edit], outdir: str | Path) -> Export:
+    """Apply `edits` as one commit each on top of the HEAD commit of the repository at `tree`,
+    in a temporary detached worktree, and write them to `outdir` with `git format-patch`."""
+    repo = _open(tree)
+    try:
+        base = repo.head.commit.hexsha
+    except ValueError:
+        raise RepositoryError("the repository has no commit to start from", path=str(tree)) from None
+    outdir = Path(outdir).resolve()
+    unchanged = []
+    with temporary_worktree(repo, base) as work:
+        runner = _runner(repo, work)
+        for edit in edits:
+            _materialise(runner, base, edit.path, tree)
+            target = work / edit.path
+            text = target.read_text()
+            new = edit.rewrite(text, edit.path)
+            if new == text:
+                unchanged.append(edit.path)
+                continue
+            target.write_text(new)
+            runner.add("--", edit.path)
+            runner.commit("--no-verify", "--quiet", "-m", edit.message)
+        patches = ()
+        if len(unchanged) < len(edits):
+            outdir.mkdir(parents=True, exist_ok=True)
+            names = runner.format_patch("-o", str(outdir), f"{base}..HEAD").splitlines()
+            patches = tuple(Path(name) for name in names if name)
+    return Export(base, patches, tuple(unchanged))
+
+
+def head_file(tree: str | Path, path: str) -> str:
+    """The text of `path` (relative to the top of the tree) as committed in HEAD."""
+    repo = _open(tree)
+    try:
+        blob = repo.head.commit.tree / path
+    except ValueError:
+        raise RepositoryError("the repository has no commit to read from", path=str(tree)) from None
+    except KeyError:
+        raise InputError(f"no file {path} in HEAD", path=str(tree),
+                         why="is this a kernel tree?") from None
+    return blob.data_stream.read().decode("utf-8", errors="replace")
+
+
+@contextmanager
+def temporary_worktree(repo: git.Repo, commit: str) -> Iterator[Path]:
+    """A detached worktree of `repo` at `commit` with its index populated but no files checked
+    out (a kernel tree is large; callers check out the few files they need)."""
+    place = Path(tempfile.mkdtemp(prefix="toolkit-worktree-"))
+    added = False
+    try:
+        repo.git.worktree("add", "--quiet", "--detach", "--no-checkout", str(place), commit)
+        added = True
+        git.Git(str(place)).read_tree(commit)
+        yield place
+    except git.GitCommandError as error:
+        raise RepositoryError(f"git {error.command[1] if len(error.command) > 1 else ''} failed",
+                              path=repo.working_tree_dir, why=_stderr(error)) from None
+    finally:
+        if added:
+            repo.git.worktree("remove", "--force", str(place))
+        shutil.rmtree(place, ignore_errors=True)
+
+
+def _open(tree: str | Path) -> git.Repo:
+    try:
+        repo = git.Repo(tree)
+    except git.NoSuchPathError:
+        raise InputError("no such directory", path=str(tree)) from None
+    except git.InvalidGitRepositoryError:
+        raise RepositoryError("not a git repository", path=str(tree)) from None
+    if repo.bare:
+        raise RepositoryError("a bare repository has no files to change", path=str(tree))
+    return repo
+
+
+def _runner(repo: git.Repo, work: Path) -> git.Git:
+    """git in the worktree, with the user's hooks and commit signing kept out of it."""
+    runner = git.Git(str(work))
+    runner.set_persistent_git_options(c=["commit.gpgsign=false", "core.hooksPath=/dev/null"])
+    config = repo.config_reader()
+    name = config.get_value("user", "name", default="")
+    email = config.get_value("user", "email", default="")
+    if not (name and email):
+        for role in ("AUTHOR", "COMMITTER"):
+            runner.update_environment(**{f"GIT_{role}_NAME": name or _FALLBACK_IDENTITY[0],
+                                         f"GIT_{role}_EMAIL": email or _FALLBACK_IDENTITY[1]})
+    return runner
+
+
+def _materialise(runner: git.Git, commit: str, path: str, tree: str | Path) -> None:
+    try:
+        runner.checkout(commit, "--", path)
+    except git.GitCommandError:
+        raise InputError(f"no file {path} in commit {commit[:12]}", path=str(tree),
+                         why="is this a kernel tree?") from None
+
+
+def _stderr(error: git.GitCommandError) -> str:
+    lines = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
+    return lines[-1].removeprefix("stderr: ").strip("'") if lines else f"exit {error.status}"
