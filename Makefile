@@ -21,5 +21,26 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+# Integration tests on real kernel trees (never part of `make test`); each test skips, with its
+# reason, when no tree is there. TOOLKIT_KERNEL_TREES=dir:dir picks other trees.
+test-kernel: $(STAMP)
+	$(BIN)/pytest -q -m kernel tests/kernel
+
+# Debian's linux-source packages, unpacked into .kernels/ (gitignored): only arch/x86, include
+# and scripts are kept. The .deb holds /usr/src/linux-source-X.Y.tar.xz.
+KERNEL_VERSIONS ?= 6.1 6.12
+.PHONY: kernel-trees
+kernel-trees:
+	mkdir -p .kernels
+	cd .kernels && for v in $(KERNEL_VERSIONS); do \
+	  test -d linux-source-$$v && continue; \
+	  apt-get download linux-source-$$v || exit 1; \
+	  dpkg-deb --fsys-tarfile linux-source-$${v}_*.deb \
+	    | tar -xO ./usr/src/linux-source-$$v.tar.xz \
+	    | tar -xJ linux-source-$$v/arch/x86 linux-source-$$v/include linux-source-$$v/scripts \
+	    || exit 1; \
+	  rm -f linux-source-$${v}_*.deb; \
+	done
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

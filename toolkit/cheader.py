@@ -319,14 +319,16 @@ class _Reader:
                            s.conflicts, tuple(self.unparsed))
 
     def _read_chunk(self, start: int, end: int, text: str) -> None:
-        prelude = " ".join(f"typedef int {name};" for name in self.typedefs)
+        # Declaring only the type names the chunk mentions keeps pycparser's work per chunk small.
+        known = [name for name in self.typedefs if name in text]
+        prelude = " ".join(f"typedef int {name};" for name in known)
         try:
             ast = self.parser.parse(f'{prelude}\n# {start + 1} "{self.source.path}"\n{text}',
                                     self.source.path)
         except c_parser.ParseError as error:
             self._unparsed(start, end, str(error))
             return
-        for node in ast.ext[len(self.typedefs):]:
+        for node in ast.ext[len(known):]:
             self._read_node(node, start, end)
 
     def _unparsed(self, start: int, end: int, message: str) -> None:

@@ -1,0 +1,124 @@
+"""Integration with real kernel trees (Debian linux-source packages, `make kernel-trees`):
+text-patching.h and ptrace.h of each tree in TOOLKIT_KERNEL_TREES (colon-separated; default
+.kernels/linux-source-*) must give the helpers, sizes and pt_regs offsets DOMAIN.md states."""
+
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from toolkit import cheader, ptregs
+
+pytestmark = pytest.mark.kernel
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+EXPECTED = tomllib.loads((DATA / "headers" / "kernel.toml").read_text())
+REFERENCE = tomllib.loads((DATA / "ptregs" / "reference.toml").read_text())
+TEXT_PATCHING_H = "arch/x86/include/asm/text-patching.h"
+
+
+def _trees() -> list[Path]:
+    if os.environ.get("TOOLKIT_KERNEL_TREES"):
+        return [Path(p) for p in os.environ["TOOLKIT_KERNEL_TREES"].split(":") if p]
+    return sorted((ROOT / ".kernels").glob("linux-source-*"))
+
+
+TREES = _trees()
+
+
+def _version(tree: Path) -> tuple[int, int]:
+    match = re.search(r"(\d+)\.(\d+)", tree.name)
+    if match is None:
+        pytest.skip(f"{tree}: the directory name does not say the kernel version (linux-source-X.Y)")
+    return int(match[1]), int(match[2])
+
+
+def _since(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+def _model(tree: Path) -> cheader.HeaderModel:
+    if not (tree / TEXT_PATCHING_H).exists():
+        pytest.skip(f"{tree}: no {TEXT_PATCHING_H} (run `make kernel-trees`)")
+    return cheader.read_header(str(tree / TEXT_PATCHING_H))
+
+
+def _ids(tree: Path) -> str:
+    return tree.name
+
+
+needs_trees = pytest.mark.skipif(not TREES, reason="no kernel tree: run `make kernel-trees` or "
+                                                   "set TOOLKIT_KERNEL_TREES")
+
+
+@needs_trees
+@pytest.mark.parametrize("tree", TREES, ids=_ids)
+def test_every_helper_of_the_era_is_found(tree):
+    version = _version(tree)
+    model = _model(tree)
+    exception = EXPECTED["trees"].get(f"{version[0]}.{version[1]}")
+    expected = set(exception["helpers"]) if exception else \
+        {name for name, since in EXPECTED["helpers"].items() if version >= _since(since)}
+    found = {f.name for f in model.functions if f.name.startswith("int3_emulate_")}
+    assert found == expected
+    for name in expected:
+        assert model.function(name).conditions == ("!CONFIG_UML_X86",)
+        assert model.function(name).specifiers == ("static", "__always_inline")
+    assert model.unparsed == ()
+
+
+@needs_trees
+@pytest.mark.parametrize("tree", TREES, ids=_ids)
+def test_every_insn_size_macro_has_its_value(tree):
+    version = _version(tree)
+    model = _model(tree)
+    expected = {name: case["value"] for name, case in EXPECTED["insn_sizes"].items()
+                if version >= _since(case["since"])}
+    found = {m.name: m.value for m in model.macros if m.name.endswith("_INSN_SIZE")}
+    assert found == expected
+
+
+@needs_trees
+@pytest.mark.parametrize("tree", TREES, ids=_ids)
+def test_push_helper_comment_is_found(tree):
+    push = _model(tree).function("int3_emulate_push")
+    assert push.comments, "the push helper's comment about the gap was not attached"
+    assert "gap" in push.comments[0].words
+
+
+@needs_trees
+@pytest.mark.parametrize("tree", TREES, ids=_ids)
+@pytest.mark.parametrize("arch", ptregs.ARCHES)
+def test_pt_regs_offsets_match_domain(tree, arch):
+    if not (tree / ptregs.PTRACE_H).exists():
+        pytest.skip(f"{tree}: no {ptregs.PTRACE_H}")
+    regs = ptregs.from_tree(str(tree), arch)
+    assert {s.name: s.offset for s in regs.slots} == REFERENCE[arch]["offsets"]
+    assert regs.size == REFERENCE[arch]["size"]
+
+
+@needs_trees
+@pytest.mark.parametrize("tree", TREES, ids=_ids)
+def test_real_helpers_round_trip_and_compile(tree, tmp_path):
+    model = _model(tree)
+    helpers = [f.name for f in model.functions if f.name.startswith("int3_emulate_")]
+    emitted = cheader.translation_unit(model, helpers)
+    again = cheader.parse_header(emitted, "emitted.c")
+    generator = cheader.c_generator.CGenerator()
+    assert [(f.name, f.params, generator.visit(f.body)) for f in again.functions] == \
+        [(f.name, f.params, generator.visit(f.body)) for f in model.functions
+         if f.name in helpers]
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    (tmp_path / "helpers.c").write_text(emitted)
+    result = subprocess.run([gcc, "-fsyntax-only", "-Wall", "-Werror",
+                             "-I", str(DATA / "headers"), str(tmp_path / "helpers.c")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
