@@ -86,10 +86,12 @@ RULES: tuple[Rule, ...] = (
          "--pretty='Fixes: %h (\"%s\")' --abbrev=12, on one line however long.",
          textrules.bad_fixes_tag),
     Rule("TYPO_SPELLING", Level.WARNING, "mail",
-         "A word of the subject or commit message is a known misspelling.",
-         "a word of the subject or commit message that is on the misspelling list "
+         "A word of the subject, commit message or an added line is a known misspelling.",
+         "a word of the subject, the commit message or a '+' line of the diff that is on the "
+         "misspelling list "
          "(toolkit/data/spelling.txt, plus scripts/spelling.txt of the tree given with --tree).",
-         "The commit message stays in the history for good; typos there are never fixed later.",
+         "Messages stay in the history for good and comments are read by everyone after; a "
+         "misspelt word also defeats a later grep for it.",
          "Use the suggested spelling.",
          textrules.typo_spelling),
     Rule("COMMIT_LOG_LONG_LINE", Level.WARNING, "patch",

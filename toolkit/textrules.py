@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from toolkit.findings import Finding, Location
-from toolkit.series import FileDiff, Line, Patch, Trailer
+from toolkit.series import DiffLine, FileDiff, Line, Patch, Person, Trailer
+from toolkit.spelling import Typo
 
 if TYPE_CHECKING:
     from toolkit.rules import Context
@@ -55,12 +56,19 @@ def bad_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
-    lines = (Line(patch.subject, patch.subject_at), *patch.message)
-    for line in lines:
+    for line in (Line(patch.subject, patch.subject_at), *patch.message):
         for typo in ctx.spelling.typos(line.text):
-            yield ctx.finding(patch, f"'{typo.word}' may be misspelled - perhaps "
-                                     f"'{typo.correction}'?", line.at, line=line.text,
-                              word=typo.word, correction=typo.correction, column=typo.column + 1)
+            yield _typo(patch, ctx, typo, line.at, None, line.text)
+    for diff, line in _added_lines(patch):
+        for typo in ctx.spelling.typos(line.text):
+            yield _typo(patch, ctx, typo, line.at, _post_image(diff, line), "+" + line.text)
+
+
+def _typo(patch: Patch, ctx: Context, typo: Typo, at: int | None, file_at: Location | None,
+          shown: str) -> Finding:
+    return ctx.finding(patch, f"'{typo.word}' may be misspelled - perhaps '{typo.correction}'?",
+                       at, file_at, line=shown, word=typo.word, correction=typo.correction,
+                       column=typo.column + 1)
 
 
 def commit_log_long_line(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -193,7 +201,7 @@ def _named(trailers: tuple[Trailer, ...], name: str) -> list[Trailer]:
     return [t for t in trailers if t.name.lower() == name]
 
 
-def _same_person(trailer: Trailer, person) -> bool:
+def _same_person(trailer: Trailer, person: Person) -> bool:
     if trailer.person is None:
         return False
     if trailer.person.email.lower() == person.email.lower():
@@ -220,7 +228,7 @@ def _exempt_from_length(text: str) -> bool:
             or bool(_FIXES_LINE.fullmatch(text)))
 
 
-def _added_lines(patch: Patch):
+def _added_lines(patch: Patch) -> Iterator[tuple[FileDiff, DiffLine]]:
     for diff in patch.files:
         for hunk in diff.hunks:
             for line in hunk.lines:
@@ -228,7 +236,7 @@ def _added_lines(patch: Patch):
                     yield diff, line
 
 
-def _post_image(diff: FileDiff, line) -> Location:
+def _post_image(diff: FileDiff, line: DiffLine) -> Location:
     return Location(diff.path, line.new_line)
 
 
