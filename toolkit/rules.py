@@ -63,7 +63,8 @@ class Context:
 RULES: tuple[Rule, ...] = (
     Rule("MISSING_SIGN_OFF", Level.ERROR, "patch",
          "The patch has no Signed-off-by: trailer.",
-         "a patch mail whose trailer block holds no Signed-off-by: line.",
+         "a patch mail whose trailer block holds no Signed-off-by: line (reported at a "
+         "Signed-off-by: line that a blank line cuts off from the trailers, if there is one).",
          "The sign-off is the Developer's Certificate of Origin; a maintainer cannot apply a patch "
          "without it.",
          "Add 'Signed-off-by: Your Name <address>' (git commit -s) as the last trailer.",

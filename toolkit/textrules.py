@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 _GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)')
 # Fixes: b700e7f03df5 (the value, as a line of the message body would carry it)
 _FIXES_LINE = re.compile(r"\s*fixes:\s*(.*)", re.IGNORECASE)
+# Signed-off-by: Alice Example <alice@example.org>
+_SIGN_OFF_LINE = re.compile(r"\s*signed-off-by:", re.IGNORECASE)
 # Cc: stable@vger.kernel.org    Cc: <stable@vger.kernel.org> # 5.1.x
 _STABLE_MENTION = re.compile(r"\bstable@(?:vger\.)?kernel\.org\b", re.IGNORECASE)
 _GOOD_STABLE = re.compile(r"<?stable@vger\.kernel\.org>?\s*(?:#.*)?", re.IGNORECASE)
@@ -36,9 +38,16 @@ MAX_LOG_COLUMNS = 75
 
 
 def missing_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
-    if not _named(patch.trailers, "signed-off-by"):
-        at = patch.separator_at or _last_at(patch.message) or patch.subject_at or patch.at
-        yield ctx.finding(patch, "Missing Signed-off-by: line(s)", at)
+    if _named(patch.trailers, "signed-off-by"):
+        return
+    stray = [line for line in patch.message if _SIGN_OFF_LINE.match(line.text)]
+    if stray:
+        yield ctx.finding(patch, "Signed-off-by: is cut off from the trailer block by a blank "
+                                 "line, so git and b4 do not see it", stray[0].at,
+                          line=stray[0].text)
+        return
+    at = patch.separator_at or _last_at(patch.message) or patch.subject_at or patch.at
+    yield ctx.finding(patch, "Missing Signed-off-by: line(s)", at)
 
 
 def no_author_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
