@@ -11,8 +11,15 @@ from toolkit.series import read_series
 CHECK = Path(__file__).parent / "data" / "check"
 
 
+DEMO = Path(__file__).parent.parent / "patches" / "int3-call-emulation-v1.mbox"
+
+
 def _report(case: str, fail_on: Level = Level.WARNING) -> Report:
-    series = read_series(str(CHECK / f"{case}.mbox"))
+    return _report_of(CHECK / f"{case}.mbox", fail_on)
+
+
+def _report_of(path: Path, fail_on: Level = Level.WARNING) -> Report:
+    series = read_series(str(path))
     return Report(series, tuple(rules.check(series)), fail_on)
 
 
@@ -57,6 +64,10 @@ def test_json_layout():
     assert duplicate["mbox"]["line"] == 65
     assert (data["series"]["total"], data["series"]["missing"],
             [p["index"] for p in data["series"]["patches"]]) == (3, [2], [1, 3])
+    assert data["series"]["cover"] is None
+    demo = json.loads(_report_of(DEMO).json())["series"]
+    assert (demo["cover"]["index"], demo["cover"]["line"], demo["patches"][1]["author"]) \
+        == (0, 1, "Peter Zijlstra <peterz@infradead.org>")
     summary = data["summary"]
     assert (summary["errors"], summary["warnings"], summary["checks"], summary["notes"],
             summary["patches"], summary["exit_code"]) == (3, 0, 0, 0, 2, 1)

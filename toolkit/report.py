@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.findings import Finding, Level
-from toolkit.series import Series
+from toolkit.series import Patch, Series
 
 #: version of the JSON layout; raised when a field changes meaning or disappears
 SCHEMA = 1
@@ -54,9 +54,8 @@ class Report:
                 "revision": series.revision,
                 "total": series.total,
                 "revisions": list(series.revisions),
-                "cover_letter": series.cover is not None,
-                "patches": [{"index": p.index, "subject": p.subject, "msgid": p.msgid,
-                             "line": p.at} for p in series.patches],
+                "cover": None if series.cover is None else _mail_dict(series.cover),
+                "patches": [_mail_dict(patch) for patch in series.patches],
                 "missing": list(series.missing),
                 "messages_read": series.messages_read,
             },
@@ -100,6 +99,11 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "file": None if file is None else {"path": file.path, "line": file.line},
         "evidence": finding.evidence,
     }
+
+
+def _mail_dict(patch: Patch) -> dict[str, Any]:
+    return {"index": patch.index, "subject": patch.subject, "msgid": patch.msgid,
+            "author": str(patch.author), "line": patch.at}
 
 
 def _count(n: int, noun: str) -> str:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # Fixes: 0123456789ab ("subsystem: what the fixed commit did")
 _GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)')
-# Fixes: b700e7f03df5 (the value, as a line of the message body would carry it)
+# Fixes: b700e7f03df5 ("...")  — any Fixes: line; group 1 is its value
 _FIXES_LINE = re.compile(r"\s*fixes:\s*(.*)", re.IGNORECASE)
 # Signed-off-by: Alice Example <alice@example.org>
 _SIGN_OFF_LINE = re.compile(r"\s*signed-off-by:", re.IGNORECASE)
