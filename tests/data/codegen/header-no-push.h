@@ -1,0 +1,92 @@
+/*
+ * Generated from templates/text-patching.h.j2 by toolkit gen — do not edit.
+ * Parameters: arch=x86_64 gap_words=0 style=trap_bp helpers=jmp,pop,ret,jcc mechanisms=bp_gap
+ */
+#ifndef TOOLKIT_TEXT_PATCHING_H
+#define TOOLKIT_TEXT_PATCHING_H
+
+/* The instructions a patch site holds while it is rewritten. */
+#define INT3_INSN_SIZE	1
+#define INT3_INSN_OPCODE	0xCC
+#define RET_INSN_SIZE	1
+#define RET_INSN_OPCODE	0xC3
+#define CALL_INSN_SIZE	5
+#define CALL_INSN_OPCODE	0xE8
+#define JMP32_INSN_SIZE	5
+#define JMP32_INSN_OPCODE	0xE9
+#define JMP8_INSN_SIZE	2
+#define JMP8_INSN_OPCODE	0xEB
+
+#ifndef CONFIG_UML_X86
+static __always_inline
+void int3_emulate_jmp(struct pt_regs *regs, unsigned long ip)
+{
+	regs->ip = ip;
+}
+
+static __always_inline
+unsigned long int3_emulate_pop(struct pt_regs *regs)
+{
+	unsigned long val = *(unsigned long *)regs->sp;
+
+	regs->sp += sizeof(unsigned long);
+	return val;
+}
+
+static __always_inline
+void int3_emulate_ret(struct pt_regs *regs)
+{
+	int3_emulate_jmp(regs, int3_emulate_pop(regs));
+}
+
+/*
+ * cc is the low nibble of the Jcc opcode: its upper three bits choose the
+ * test, its lowest bit negates it. ip is the address after the Jcc, disp
+ * its displacement, added when the branch is taken.
+ */
+static __always_inline
+void int3_emulate_jcc(struct pt_regs *regs, u8 cc, unsigned long ip, unsigned long disp)
+{
+	unsigned long flags = regs->flags;
+	bool less = !(flags & X86_EFLAGS_SF) != !(flags & X86_EFLAGS_OF);
+	bool taken;
+
+	switch (cc >> 1) {
+	case 0:	/* jo / jno */
+		taken = flags & X86_EFLAGS_OF;
+		break;
+	case 1:	/* jb / jae */
+		taken = flags & X86_EFLAGS_CF;
+		break;
+	case 2:	/* je / jne */
+		taken = flags & X86_EFLAGS_ZF;
+		break;
+	case 3:	/* jbe / ja */
+		taken = flags & (X86_EFLAGS_CF | X86_EFLAGS_ZF);
+		break;
+	case 4:	/* js / jns */
+		taken = flags & X86_EFLAGS_SF;
+		break;
+	case 5:	/* jp / jnp */
+		taken = flags & X86_EFLAGS_PF;
+		break;
+	case 6:	/* jl / jge */
+		taken = less;
+		break;
+	case 7:	/* jle / jg */
+		taken = less || (flags & X86_EFLAGS_ZF);
+		break;
+	default:
+		BUG();
+	}
+
+	if (cc & 1)
+		taken = !taken;
+	if (taken)
+		ip += disp;
+	int3_emulate_jmp(regs, ip);
+}
+
+#endif /* !CONFIG_UML_X86 */
+
+#endif /* TOOLKIT_TEXT_PATCHING_H */

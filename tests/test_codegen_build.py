@@ -1,0 +1,141 @@
+"""The generated code through the real toolchain: gcc compiles the header, GNU as the assembly."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from toolkit import build, codegen
+from toolkit.errors import ToolchainError
+from toolkit.target import INSNS, Target
+
+DATA = Path(__file__).parent / "data/codegen"
+
+# The flags the header must compile with, per architecture (-fno-pic: Debian's gcc defaults to
+# PIE, which the kernel code model refuses).
+CFLAGS = {"x86_64": ["-m64", "-mcmodel=kernel", "-mno-red-zone", "-fno-pic"], "x86_32": ["-m32"]}
+ASFLAGS = {"x86_64": ["--64"], "x86_32": ["--32"]}
+
+
+@pytest.fixture(scope="module")
+def tools():
+    try:
+        cc, as_, _ = build.Toolchain.from_environ().resolve()
+    except ToolchainError as error:
+        pytest.skip(f"no toolchain: {error}")
+    if shutil.which("objdump") is None:
+        pytest.skip("objdump (binutils) not found")
+    return {"cc": cc, "as": as_}
+
+
+def run(command, cwd):
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_header_compiles_warning_free_under_the_prelude(tools, tmp_path, arch):
+    t = Target(arch=arch)
+    (tmp_path / "toolkit_prelude.h").write_text(codegen.render_prelude(t))
+    (tmp_path / "text-patching.h").write_text(codegen.render_header(t))
+    shutil.copy(DATA / "build/use_helpers.c", tmp_path)
+    run([tools["cc"], "-Wall", "-Werror", "-ffreestanding", *CFLAGS[arch], "-O2", "-c",
+         "use_helpers.c", "-o", "use_helpers.o"], tmp_path)
+    symbols = run(["objdump", "-t", "use_helpers.o"], tmp_path)
+    assert re.search(r"\bF \.text\s+\S+\s+use_helpers$", symbols, re.M)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_prelude_static_asserts_catch_a_wrong_offset(tools, tmp_path, arch):
+    # The prelude's assertions are what ties struct pt_regs to the entry code: prove they bite.
+    text = codegen.render_prelude(Target(arch=arch)).replace("== 0, \"pt_regs", "== 4, \"pt_regs")
+    (tmp_path / "p.c").write_text(text)
+    done = subprocess.run([tools["cc"], *CFLAGS[arch], "-ffreestanding", "-c", "p.c"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0 and "static assertion failed" in done.stderr
+
+
+def disassemble(tools, tmp_path, arch, source) -> list[str]:
+    (tmp_path / "code.S").write_text(source)
+    run([tools["as"], *ASFLAGS[arch], "code.S", "-o", "code.o"], tmp_path)
+    listing = run(["objdump", "-d", "--no-show-raw-insn", "code.o"], tmp_path)
+    return [line.split("\t", 1)[1].strip() for line in listing.splitlines() if "\t" in line]
+
+
+@pytest.mark.parametrize("style, gap_words, lower, pushes", [
+    ("trap_bp", 6, None, ["push   0x28(%rsp)"] * 6),
+    ("create_gap", 6, None, ["push   0x28(%rsp)"] * 6),
+    ("trap_bp", 9, "sub    $0x18,%rsp", ["push   0x40(%rsp)"] * 6),
+])
+def test_x86_64_entry_assembles_to_the_frame_copy(tools, tmp_path, style, gap_words, lower, pushes):
+    t = Target(style=style, gap_words=gap_words)
+    use = "X86_TRAP_BP" if style == "trap_bp" else "create_gap=1"
+    insns = disassemble(tools, tmp_path, "x86_64",
+                        codegen.render_entry(t) + f"\ttoolkit_idtentry_gap {use}\n")
+    assert insns[0] == "testb  $0x3,0x10(%rsp)"          # CS-ORIG_RAX = 136 - 120
+    assert insns[2:] == ([lower] if lower else []) + pushes
+
+
+def test_x86_64_entry_expands_to_nothing_for_other_vectors(tools, tmp_path):
+    insns = disassemble(tools, tmp_path, "x86_64",
+                        codegen.render_entry(Target()) + "\ttoolkit_idtentry_gap 14\n\tnop\n")
+    assert insns == ["nop"]
+
+
+@pytest.mark.parametrize("gap_words, lower, copy", [(6, "sub    $0x8,%esp", "push   0x1c(%esp)"),
+                                                    (5, "sub    $0x4,%esp", "push   0x18(%esp)")])
+def test_x86_32_fixup_assembles_to_the_frame_build(tools, tmp_path, gap_words, lower, copy):
+    insns = disassemble(tools, tmp_path, "x86_32",
+                        codegen.render_entry(Target(arch="x86_32", gap_words=gap_words))
+                        + "\ttoolkit_fixup_frame\n")
+    assert insns[:4] == ["andl   $0xffff,0x8(%esp)", "testl  $0x3,0x8(%esp)", insns[2], lower]
+    adjust = f"addl   ${(gap_words + 1) * 4:#x},(%esp)"
+    assert insns[4:] == ["push   %ss", "push   %esp", adjust] + [copy] * 4
+
+
+@pytest.mark.parametrize("t", [Target(), Target(style="create_gap", gap_words=8),
+                               Target(arch="x86_32"), Target(helpers=("jmp",), gap_words=0)],
+                         ids=["x86_64", "x86_64-create_gap-8", "x86_32", "x86_64-no-gap"])
+def test_harness_assembles_and_exports_the_entry(tools, tmp_path, t):
+    insns = disassemble(tools, tmp_path, t.arch, codegen.render_harness(t))
+    assert insns[0] == "cld"
+    assert insns[-1] == ("iretq" if t.arch == "x86_64" else "iret")
+    assert any(i.startswith("call") for i in insns)
+    symbols = run(["objdump", "-t", "code.o"], tmp_path)
+    assert re.search(r"\bg\s+F \.text\s+\S+\s+toolkit_int3_entry$", symbols, re.M)
+    assert re.search(r"\*UND\*\s+\S+\s+toolkit_int3_handler$", symbols, re.M)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_check_builds_links_header_harness_and_handler(arch, tmp_path, monkeypatch, tools):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    codegen.check_builds(Target(arch=arch))
+    assert list(tmp_path.glob("toolkit/build/*.elf"))
+
+
+@pytest.mark.parametrize("variable, value, missing", [("CC", "no-such-gcc", "no-such-gcc"),
+                                                      ("CROSS_COMPILE", "no-such-", "no-such-gcc"),
+                                                      ("AS", "no-such-as", "no-such-as")])
+def test_missing_toolchain_is_a_toolchain_error(monkeypatch, variable, value, missing):
+    for name in ("CC", "AS", "LD", "CROSS_COMPILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ToolchainError, match=f"'{missing}' not found"):
+        codegen.check_builds(Target())
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_header_parses_back_with_the_header_model(arch):
+    cheader = pytest.importorskip("toolkit.cheader", reason="the header model is not available")
+    t = Target(arch=arch)
+    model = cheader.parse_header(codegen.render_header(t), "text-patching.h")
+    assert [f.name for f in model.functions] == [f"int3_emulate_{h}" for h in t.helpers]
+    assert not model.unparsed
+    values = {m.name: m.value for m in model.macros if "_INSN_" in m.name}
+    expected = {}
+    for insn in INSNS:
+        expected |= {f"{insn.name}_INSN_SIZE": insn.size, f"{insn.name}_INSN_OPCODE": insn.opcode}
+    assert values == expected
