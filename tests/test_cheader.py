@@ -147,3 +147,10 @@ def test_cli_text_and_missing_file(capsys, tmp_path):
     assert "13-20  unparsed: unparsed.h" not in out and "13-20  unparsed:" in out
     assert main(["parse", "header", str(tmp_path / "absent.h")]) == 2
     assert "absent.h: cannot read header" in capsys.readouterr().err
+
+
+def test_hunk_cut_inside_bodies_says_so():
+    model = model_of(HEADERS / "hunk_mid_function.diff")
+    assert [(u.line, u.end_line, u.reason.split(": ", 1)[1]) for u in model.unparsed] == [
+        (150, 151, "the text starts inside a body opened before it"),
+        (160, 162, "the text ends inside this declaration")]

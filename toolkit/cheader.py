@@ -311,8 +311,14 @@ class _Reader:
         self.real_index = {real: index for index, real in enumerate(source.lines)}
 
     def model(self) -> HeaderModel:
-        for start, end, text in _chunks(self.source.clean):
-            self._read_chunk(start, end, text)
+        for start, end, text, cut in _chunks(self.source.clean):
+            if cut:
+                self.unparsed.append(Unparsed(
+                    self.source.lines[start], self.source.lines[end],
+                    f"{self.source.path}:{self.source.lines[start]}: {cut}",
+                    self._text(start, end)))
+            else:
+                self._read_chunk(start, end, text)
         s = self.source
         return HeaderModel(s.path, tuple(self.functions), tuple(self.declarations),
                            tuple(self.structs), s.macros, s.includes, s.regions, s.comments,
@@ -458,16 +464,21 @@ def _join_type(typ: str, name: str) -> str:
 _STRUCTURE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|[{}();]')
 
 
-def _chunks(clean: str) -> Iterable[tuple[int, int, str]]:
-    """Split cleaned text into top-level declarations: (first line, last line, text) with 0-based
-    line indexes and the text padded so that its columns are the real ones.
+def _chunks(clean: str) -> Iterable[tuple[int, int, str, str | None]]:
+    """Split cleaned text into top-level declarations: (first line, last line, text, cut) with
+    0-based line indexes and the text padded so that its columns are the real ones; `cut` says
+    why a chunk is not a whole declaration (text that starts or ends inside one), else None.
 
     A declaration ends at a `;` outside braces and parentheses, or at the `}` that closes a
     function body (a `{` right after a `)`), which has no `;` after it.
     """
-    braces = parens = 0
+    # Text that starts inside a body (a hunk beginning mid-function) has closing braces nothing
+    # opened: start that many levels deep, so that the body's tail is one chunk of its own.
+    braces = _unopened_braces(clean)
+    cut = "the text starts inside a body opened before it" if braces else None
+    parens = 0
     begin = 0
-    function_body = False
+    function_body = braces > 0
     for match in _STRUCTURE.finditer(clean):
         char = match.group()
         if char == "{":
@@ -481,10 +492,18 @@ def _chunks(clean: str) -> Iterable[tuple[int, int, str]]:
         elif char == ")":
             parens -= 1
         if braces == 0 and parens == 0 and (char == ";" or (char == "}" and function_body)):
-            yield _chunk(clean, begin, match.end())
-            begin = match.end()
+            yield (*_chunk(clean, begin, match.end()), cut)
+            begin, cut = match.end(), None
     if clean[begin:].strip():
-        yield _chunk(clean, begin, len(clean.rstrip()))
+        yield (*_chunk(clean, begin, len(clean.rstrip())), "the text ends inside this declaration")
+
+
+def _unopened_braces(clean: str) -> int:
+    depth = lowest = 0
+    for match in _STRUCTURE.finditer(clean):
+        depth += {"{": 1, "}": -1}.get(match.group(), 0)
+        lowest = min(lowest, depth)
+    return -lowest
 
 
 def _last_char_before(text: str, offset: int) -> str:
