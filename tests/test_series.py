@@ -10,7 +10,8 @@ from toolkit.errors import InputError, UsageError
 from toolkit.series import Series, read_series
 
 DATA = Path(__file__).parent / "data/mail"
-CASES = {path.stem: tomllib.loads(path.read_text()) for path in sorted(DATA.glob("*.toml"))}
+CASES = {path.stem: case for path in sorted(DATA.glob("*.toml"))
+         if "input" in (case := tomllib.loads(path.read_text()))}
 SERIES_CASES = sorted(name for name, case in CASES.items() if "series" in case)
 
 
@@ -36,6 +37,7 @@ def project(series: Series) -> dict:
         "messages_read": series.messages_read,
         "patches": [[p.index, p.subject, p.author.email] for p in mails],
         "senders": [[p.index, p.sender.email] for p in mails],
+        "sources": [[p.index, Path(p.source).name] for p in mails],
         "flags": [[p.index, p.rfc, p.resend, list(p.prefixes)] for p in mails],
         "subject_at": [[p.index, _at(p.subject_at)] for p in mails],
         "separator_at": [[p.index, _at(p.separator_at)] for p in mails],

@@ -181,9 +181,10 @@ def _message(source: str, at: int, raw: list[bytes], mboxrd: bool, *, mbox: bool
                                 header_lines[-1][0]))
     headers = BytesHeaderParser(policy=compat32).parsebytes(
         b"".join(line for _, line in header_lines) + b"\n")
+    fields = _fields(header_lines)
 
     def text(name: str) -> str | None:
-        value = headers.get(name)
+        value = fields.get(name)
         return None if value is None else _header_text(value, first_at.get(name), notes)
 
     lines: list[Line] = []
@@ -229,15 +230,34 @@ def _cut_headers(numbered: list[tuple[int, bytes]]
     return numbered, None, first_at
 
 
-def _header_text(value: str, at: int | None, notes: list[DecodeNote]) -> str:
-    """A header value unfolded with its RFC 2047 encoded words decoded."""
-    if any("\udc80" <= c <= "\udcff" for c in value):
-        # 8-bit bytes in a header (no charset can be declared there): the parser kept them as
-        # surrogates; read them like undeclared body text.
-        data = value.encode("ascii", "surrogateescape")
-        value, charset = _decode_guess(data)
+def _fields(header_lines: list[tuple[int, bytes]]) -> dict[str, bytes]:
+    """The first value of each header field by lower-case name, unfolded, as raw bytes."""
+    fields: dict[str, bytes] = {}
+    name = None
+    for _, line in header_lines:
+        if line[:1] in (b" ", b"\t"):
+            if name is not None and name not in fields:
+                current += line.rstrip(b"\r\n")
+            continue
+        if name is not None:
+            fields.setdefault(name, current)
+        field_name, _, value = line.partition(b":")
+        name = field_name.strip().decode("ascii", "replace").lower()
+        current = value.strip(b" \t\r\n")
+    if name is not None:
+        fields.setdefault(name, current)
+    return fields
+
+
+def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
+    """A header value with its RFC 2047 encoded words decoded."""
+    if value.isascii():
+        text = value.decode("ascii")
+    else:
+        # 8-bit bytes in a header, where no charset can be declared: read like undeclared text
+        text, charset = _decode_guess(value)
         notes.append(DecodeNote("charset", f"8-bit header text read as {charset}", at))
-    value = re.sub(r"\r?\n(?=[ \t])", "", value)
+    value = text
     try:
         return str(make_header(decode_header(value))).strip()
     except (LookupError, UnicodeError, binascii.Error, ValueError) as error:
@@ -395,7 +415,10 @@ def _unbase64(body: list[tuple[int, bytes]], notes: list[DecodeNote]
     try:
         data = binascii.a2b_base64(joined)
     except binascii.Error:
-        data = binascii.a2b_base64(joined + b"=" * (-len(joined) % 4))
+        # a lone last character carries no whole byte and is dropped; else padding is missing
+        usable = joined[:len(joined) - len(joined) % 4] if len(joined) % 4 == 1 else \
+            joined + b"=" * (-len(joined) % 4)
+        data = binascii.a2b_base64(usable)
         notes.append(DecodeNote("encoding", "malformed base64 (bad length or padding); "
                                 "the end of the part may be lost", encoded[-1][0]))
     else:
