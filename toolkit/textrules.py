@@ -54,7 +54,8 @@ def no_author_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
     sign_offs = _named(patch.trailers, "signed-off-by")
     if sign_offs and not any(_same_person(t, patch.author) for t in sign_offs):
         yield ctx.finding(patch, f"Missing Signed-off-by: line by nominal patch author "
-                                 f"'{patch.author}'", sign_offs[0].at, author=str(patch.author))
+                                 f"'{patch.author}'", sign_offs[0].at, line=str(sign_offs[0]),
+                          author=str(patch.author))
 
 
 def bad_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
