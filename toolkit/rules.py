@@ -7,6 +7,7 @@ Names follow checkpatch.pl's message types where it makes the same check, so tha
 from __future__ import annotations
 
 import difflib
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,9 @@ class Rule:
     check: Callable[..., Iterable[Finding]]
 
     def __str__(self) -> str:
-        return (f"{self.name} ({self.level}): {self.summary}\n\n"
-                f"Triggered by: {self.trigger}\n\nWhy: {self.why}\n\nHow to fix: {self.fix}\n")
+        parts = (f"{self.name} ({self.level}): {self.summary}", f"Triggered by: {self.trigger}",
+                 f"Why: {self.why}", f"How to fix: {self.fix}")
+        return "\n\n".join(textwrap.fill(part, 78, break_on_hyphens=False) for part in parts) + "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,8 @@ RULES: tuple[Rule, ...] = (
          "lower-case commit id, one space, and the commit's subject in (\"...\").",
          "Stable maintainers and scripts look the fixed commit up by its id; short ids become "
          "ambiguous as the history grows, and the subject lets a reader check the id.",
-         "Write it as git prints it with "
-         "--pretty='Fixes: %h (\"%s\")' --abbrev=12, on one line however long.",
+         "Copy the line that git log -1 --abbrev=12 --format='Fixes: %h (\"%s\")' <commit> "
+         "prints, and keep it on one line however long.",
          textrules.bad_fixes_tag),
     Rule("TYPO_SPELLING", Level.WARNING, "mail",
          "A word of the subject, commit message or an added line is a known misspelling.",
