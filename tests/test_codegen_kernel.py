@@ -1,0 +1,75 @@
+"""Installing the generated blocks into real kernel trees (TOOLKIT_KERNEL_TREES, default .kernels/linux-source-*)."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from toolkit import cheader, cli, codegen
+from toolkit.target import Target
+
+pytestmark = pytest.mark.kernel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _trees() -> list[Path]:
+    if os.environ.get("TOOLKIT_KERNEL_TREES"):
+        return [Path(p) for p in os.environ["TOOLKIT_KERNEL_TREES"].split(":") if p]
+    return sorted((ROOT / ".kernels").glob("linux-source-*"))
+
+
+TREES = _trees() or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no kernel tree: set TOOLKIT_KERNEL_TREES or unpack one into .kernels/"))]
+
+
+@pytest.mark.parametrize("tree", TREES, ids=str)
+def test_gap_block_replaced_in_place(tree):
+    old = (tree / codegen.ENTRY_64).read_text()
+    t = Target(style=codegen.entry_style(old, codegen.ENTRY_64))
+    new = codegen.install_gap(old, t, codegen.ENTRY_64)
+    block = codegen.render_gap_block(t)
+    start = new.index(block)
+    # Everything before and after the block is the tree's own text, byte for byte.
+    assert old.startswith(new[:start])
+    assert old.endswith(new[start + len(block):])
+    assert codegen.install_gap(new, t, codegen.ENTRY_64) == new
+
+
+@pytest.mark.parametrize("tree", TREES, ids=str)
+def test_installed_helpers_parse_back(tree):
+    old_text = (tree / codegen.TEXT_PATCHING_H).read_text()
+    t = Target(mechanisms=("bp_gap", "fixup_frame", "fred"))
+    new_text = codegen.install_helpers(old_text, t, codegen.TEXT_PATCHING_H)
+    old = cheader.parse_header(old_text, codegen.TEXT_PATCHING_H)
+    new = cheader.parse_header(new_text, codegen.TEXT_PATCHING_H)
+    helpers = [f"int3_emulate_{h}" for h in t.helpers]
+    kept = [f.name for f in old.functions if f.name not in helpers]
+    assert [f.name for f in new.functions if f.name in helpers] == helpers
+    assert [f.name for f in new.functions if f.name not in helpers] == kept
+    assert len(new.unparsed) <= len(old.unparsed)
+    assert all(f.conditions == new.function(helpers[0]).conditions
+               for f in new.functions if f.name in helpers)
+
+
+@pytest.mark.parametrize("tree", TREES, ids=str)
+def test_gen_patch_on_a_repository_of_the_tree_files(tree, tmp_path, monkeypatch):
+    if shutil.which("git") is None:
+        pytest.skip("git not found")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    repo = tmp_path / "linux"
+    for path in (codegen.ENTRY_64, codegen.TEXT_PATCHING_H):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tree / path, repo / path)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for command in (["init", "-q"], ["add", "."], ["commit", "-qm", "tree"]):
+        subprocess.run(["git", *command], cwd=repo, env=env, check=True)
+    assert cli.main(["gen", "patch", "--tree", str(repo), "-o", str(tmp_path / "out")]) == 0
+    patches = sorted((tmp_path / "out").iterdir())
+    assert len(patches) == 2
+    check = subprocess.run(["git", "apply", "--check", *map(str, patches)], cwd=repo,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
