@@ -59,6 +59,8 @@ def project(series: Series) -> dict:
                   for p in mails for f in p.files for h in f.hunks],
         "followups": [[p.index, f.author.email, [t.name for t in f.trailers], len(f.comments)]
                       for p in mails for f in p.followups],
+        "followup_trailers": [[p.index, t.name, t.person.email if t.person else "none", _at(t.at)]
+                              for p in mails for f in p.followups for t in f.trailers],
         "comments": [[p.index, [_at(q.at) for q in c.quoted], [_at(t.at) for t in c.text]]
                      for p in mails for f in p.followups for c in f.comments],
         "unmatched": [[f.author.email, f.subject] for f in series.unmatched_followups],

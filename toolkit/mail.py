@@ -25,6 +25,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message as _Headers
 from email.parser import BytesHeaderParser
@@ -144,11 +145,12 @@ def _split(stream: BinaryIO, source: str, mboxrd: bool) -> Iterator[Message]:
             if not raw.strip():
                 start = number + 1
                 continue
-            is_mbox = bool(_SEPARATOR.match(raw))
+            # a first line "From ..." can only be a From_ line, dated or not
+            is_mbox = raw.startswith(b"From ")
             if not is_mbox and not _HEADER_START.match(raw):
                 raise InputError("not a mail", path=source, line=number,
                                  why="no 'From ' separator line and no header")
-        if is_mbox and _SEPARATOR.match(raw) and (not lines or not lines[-1].strip()):
+        if is_mbox and (not lines or _SEPARATOR.match(raw) and not lines[-1].strip()):
             if lines:
                 # The blank line before a From_ line belongs to the separator, not the mail.
                 yield _message(source, start, lines[:-1], mboxrd, mbox=True, last=False)
@@ -260,8 +262,8 @@ def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
     value = text
     try:
         return str(make_header(decode_header(value))).strip()
-    except (LookupError, UnicodeError, binascii.Error, ValueError) as error:
-        notes.append(DecodeNote("replaced", f"header kept undecoded: {error}", at))
+    except (LookupError, UnicodeError, ValueError, MessageError) as error:
+        notes.append(DecodeNote("encoding", f"header kept as written: {error}", at))
         return value.strip()
 
 

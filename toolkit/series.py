@@ -228,10 +228,13 @@ _NOTE = re.compile(r"\[.*\]")
 _REPLY_TRAILER = re.compile(r"([A-Za-z-]+-by|Fixes):[ \t]*(\S.*)")
 # "From: Peter Zijlstra <peterz@example.org>" at the top of a body: the real author.
 _IN_BODY = re.compile(r"(From|Subject|Date):[ \t]*(.*)")
-# " arch/x86/include/asm/text-patching.h | 22 ++++++++--": one diffstat entry.
-_DIFFSTAT_ENTRY = re.compile(r" (\S.*?)\s+\|\s+(\d+)(?: [+-]*)?")
+# " arch/x86/include/asm/text-patching.h | 22 ++++++++--": one diffstat entry (some tools
+# write it without the leading space).
+_DIFFSTAT_ENTRY = re.compile(r"\s*(\S.*?)\s+\|\s+(\d+)(?: [+-]*)?")
 # " tools/testdata/blob.bin | Bin 0 -> 512 bytes": a binary diffstat entry.
-_DIFFSTAT_BINARY = re.compile(r" (\S.*?)\s+\|\s+Bin\b.*")
+_DIFFSTAT_BINARY = re.compile(r"\s*(\S.*?)\s+\|\s+Bin\b.*")
+# "Name <user@host>" or a bare "user@host" (not "https://host/x@y"): a trailer's address.
+_ADDRESS = re.compile(r"[^<>]*<[^<>\s@]+@[^<>\s@]+>\s*|[\w.+=-]+@[\w.-]+\s*")
 # " 3 files changed, 41 insertions(+), 2 deletions(-)": the diffstat summary.
 _DIFFSTAT_SUMMARY = re.compile(
     r"\s*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?\s*")
@@ -241,7 +244,8 @@ _BASE_COMMIT = re.compile(r"base-commit:\s*([0-9a-fA-F]{7,64})\s*")
 _BASE_INFO = re.compile(r"(base-commit|prerequisite-patch-id):")
 # "diff --git a/x b/x", "diff --cc x", "Index: x": the first line of one file's diff.
 _DIFF_START = re.compile(r"(diff --git |diff --cc |diff --combined |diff -|Index: )")
-_SIGNATURE = "-- "
+# The signature separator "-- ", and "--" as mail clients that strip trailing spaces send it.
+_SIGNATURES = ("-- ", "--")
 # Trailer names that make a paragraph a trailer block (with any "...-by").
 _WELL_KNOWN_TRAILERS = frozenset({"fixes", "cc", "link", "closes", "bug", "message-id"})
 
@@ -478,18 +482,19 @@ def _trailer_block(lines: list[Line]
 
 def _person(value: str) -> Person | None:
     """The address in a trailer or From: value, if it holds one."""
-    if "@" not in value:
+    # "stable@vger.kernel.org # 5.2+": the comment after '#' is no part of the address
+    # "Name <a@b<mailto:a@b>>": what some mailers make of a pasted address
+    address = re.sub(r"<mailto:[^<>]*>", "", value.split("#")[0])
+    if not _ADDRESS.fullmatch(address):
         return None
-    name, email = parseaddr(value.split(" #")[0])
-    if not email or "@" not in email:
-        return None
-    return Person(name, email)
+    name, email = parseaddr(address)
+    return Person(name, email) if email else None
 
 
 def _strip_signature(lines: list[Line]) -> list[Line]:
     """Drop a mail signature: the last '-- ' line and everything after it."""
     for k in range(len(lines) - 1, -1, -1):
-        if lines[k].text == _SIGNATURE:
+        if lines[k].text in _SIGNATURES:
             return lines[:k]
     return lines
 
@@ -538,6 +543,7 @@ def _diff(lines: list[Line], start: int
             notes.append(DecodeNote(kind, f"diff not understood: {error}", lines[begin].at))
             end = stop
             continue
+        headers_read = set()
         for patched in parsed:
             hunks = []
             for hunk in patched:
@@ -551,6 +557,7 @@ def _diff(lines: list[Line], start: int
                                                line.source_line_no, line.target_line_no,
                                                lines[k].at))
                 header = begin + hunk[0].diff_line_no - 2 if len(hunk) else None
+                headers_read.add(header)
                 hunks.append(Hunk(hunk.source_start, hunk.source_length, hunk.target_start,
                                   hunk.target_length, hunk.section_header, tuple(diff_lines),
                                   lines[header].at if header is not None else None))
@@ -558,10 +565,16 @@ def _diff(lines: list[Line], start: int
                                   _diff_path(patched.target_file, "b/"), tuple(hunks),
                                   lines[begin].at, binary=patched.is_binary_file,
                                   rename=patched.is_rename))
-        if not len(parsed) or not any(len(f) for f in parsed):
-            # a header-only file (binary, rename, mode change): its lines end at the next file
-            end = max(end, begin + sum(1 for line in lines[begin:stop] if line.text.strip()
-                                       and not line.text.startswith(_SIGNATURE)))
+        skipped = [k for k in range(begin, stop)
+                   if lines[k].text.startswith("@@") and k not in headers_read]
+        if skipped:
+            # unidiff passes over what it does not know, e.g. a combined diff's "@@@" header
+            notes.append(DecodeNote("diff", "hunk not understood: " + lines[skipped[0]].text,
+                                    lines[skipped[0]].at))
+        if skipped or not any(len(f) for f in parsed):
+            # no hunk tells where this file's lines end: at the signature or the next file
+            end = max(end, next((k for k in range(begin, stop)
+                                 if lines[k].text in _SIGNATURES), stop))
     return tuple(files), end, tuple(notes)
 
 
