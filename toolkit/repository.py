@@ -99,10 +99,13 @@ def temporary_worktree(repo: git.Repo, commit: str) -> Iterator[Path]:
         git.Git(str(place)).read_tree(commit)
         yield place
     except git.GitCommandError as error:
-        raise RepositoryError(f"git {error.command[1] if len(error.command) > 1 else ''} failed",
-                              path=repo.working_tree_dir, why=_stderr(error)) from None
+        verb = next((w for w in error.command[1:] if not w.startswith("-") and "=" not in w), "")
+        raise RepositoryError(f"git {verb} failed", path=repo.working_tree_dir,
+                              why=_stderr(error)) from None
     finally:
         if added:
+            # Only this worktree: a general `git worktree prune` would also drop the user's own
+            # worktrees whose directories are not there right now (an unmounted disk).
             repo.git.worktree("remove", "--force", str(place))
         shutil.rmtree(place, ignore_errors=True)
 
