@@ -223,8 +223,9 @@ def _run_gen(args) -> int:
     from toolkit.errors import InputError
 
     if args.what == "prelude":
-        # The prelude depends on the architecture alone.
-        target = _gen_target(argparse.Namespace(arch=args.arch, gap_words=6))
+        from toolkit.target import Target
+
+        target = Target(arch=args.arch)     # the prelude depends on the architecture alone
     else:
         target = _gen_target(args)
     render = {"header": codegen.render_header, "prelude": codegen.render_prelude,
@@ -243,6 +244,7 @@ def _run_gen(args) -> int:
 
 
 def _run_gen_patch(args) -> int:
+    import os
     import tempfile
 
     from toolkit import codegen, repository
@@ -263,6 +265,8 @@ def _run_gen_patch(args) -> int:
     ]
     outdir = args.output or tempfile.mkdtemp(prefix="toolkit-patches-")
     export = repository.export_patches(args.tree, edits, outdir)
+    if not (export.patches or args.output):
+        os.rmdir(outdir)
     for path in export.unchanged:
         print(f"{path}: already as generated, no commit")
     for patch in export.patches:
@@ -270,3 +274,4 @@ def _run_gen_patch(args) -> int:
     print(f"{len(export.patches)} patch(es) on top of {export.base[:12]} (HEAD), made in a "
           f"temporary detached worktree; {args.tree} itself was not changed", file=sys.stderr)
     return 0
+
