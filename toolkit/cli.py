@@ -274,4 +274,3 @@ def _run_gen_patch(args) -> int:
     print(f"{len(export.patches)} patch(es) on top of {export.base[:12]} (HEAD), made in a "
           f"temporary detached worktree; {args.tree} itself was not changed", file=sys.stderr)
     return 0
-
