@@ -43,7 +43,7 @@ _ENV = jinja2.Environment(
     autoescape=False,
 )
 
-_ORIG_AX = -1            # orig_ax of an exception: "no system call to restart"
+_ORIG_AX = -1            # orig_ax of a trap: it interrupted no system call
 _STACK_ALIGN = 16        # what both C ABIs expect of %sp at a call
 _RPL_MASK = 3            # the privilege level bits of a selector: 0 is kernel mode
 _SELECTOR_MASK = 0xFFFF  # a selector is 16 bits of its 32-bit stack slot
