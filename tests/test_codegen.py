@@ -116,3 +116,36 @@ def test_an_unclosed_block_names_its_line():
     text = "int a;\n#ifndef CONFIG_UML_X86\nint b;\n"
     with pytest.raises(InputError, match=r"^t.h:2: conditional block is never closed"):
         codegen.install_helpers(text, Target(), "t.h")
+
+
+# --- the command line --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, golden", [
+    (["header", "--arch", "x86_32"], "header-x86_32.h"),
+    (["header", "--helpers", "jmp,push,call"], "header-v5.2-helpers.h"),
+    (["prelude", "--arch", "x86_32"], "prelude-x86_32.h"),
+    (["entry", "--gap-words", "8"], "entry-x86_64-gap8.S"),
+    (["entry", "--style", "create_gap"], "entry-x86_64-create_gap.S"),
+    (["harness", "--arch", "x86_32"], "harness-x86_32.S"),
+])
+def test_gen_prints_or_writes_the_golden_text(argv, golden, tmp_path, capsys):
+    from toolkit import cli
+
+    assert cli.main(["gen", *argv]) == 0
+    assert capsys.readouterr().out == (DATA / golden).read_text()
+    assert cli.main(["gen", *argv, "-o", str(tmp_path / golden)]) == 0
+    assert (tmp_path / golden).read_text() == (DATA / golden).read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["entry", "--gap-words", "3"], "toolkit: a gap of 3 words is impossible on x86_64"),
+    (["header", "--arch", "x86_32", "--gap-words", "4"],
+     "toolkit: a gap of 4 words (16 bytes) is too small for the helpers on x86_32"),
+    (["entry", "--style", "fixup_frame"], "toolkit: unknown entry style 'fixup_frame' for x86_64"),
+    (["header", "-o", "/nonexistent/dir/h.h"], "toolkit: /nonexistent/dir/h.h: cannot write"),
+])
+def test_gen_refuses_with_exit_2_and_a_message(argv, message, capsys):
+    from toolkit import cli
+
+    assert cli.main(["gen", *argv]) == 2
+    assert capsys.readouterr().err.startswith(message)
