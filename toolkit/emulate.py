@@ -317,9 +317,7 @@ class Machine:
             if self._fault is not None:
                 vector, at = self._fault
                 stop, detail, pc = "fault", VECTORS.get(vector, f"vector {vector}"), at
-            elif self._landed is not None and self._landed == pc - 1:
-                pc -= 1
-            else:
+            elif self._landed is None or self._landed != pc:
                 stop, detail = "limit", (f"no landing pad reached within {self.limit} instructions"
                                          f" or {self.timeout_us / 1e6:g} s")
         low, high = probe.window
@@ -340,8 +338,10 @@ class Machine:
         return False
 
     def _on_site_page(self, uc: Uc, address: int, _size: int, _data) -> None:
+        # Stop before the hlt executes: in ring 3 it would be a #GP, not a landing.
         if uc.mem_read(address, 1) == HLT:
             self._landed = address
+            uc.emu_stop()
 
     def _on_interrupt(self, uc: Uc, vector: int, _data) -> None:
         if vector != 3:
@@ -359,8 +359,9 @@ class Machine:
         if self.layout.word == 8:
             self._pt_regs = uc.reg_read(x86_const.UC_X86_REG_RDI)
         else:
-            # The kernel's 32-bit calling convention (-mregparm=3) passes the first argument in %eax.
-            self._pt_regs = uc.reg_read(x86_const.UC_X86_REG_EAX)
+            # The harness calls the handler with plain cdecl: the argument is above the return address.
+            sp = uc.reg_read(x86_const.UC_X86_REG_ESP)
+            self._pt_regs = int.from_bytes(uc.mem_read(sp + 4, 4), "little")
 
 
 class _Watcher:
@@ -378,7 +379,8 @@ class _Watcher:
                       uc.hook_add(UC_HOOK_MEM_WRITE, self._on_write))
 
     def _on_step(self, uc: Uc, address: int, size: int, _data) -> None:
-        self.steps.append((address, bytes(uc.mem_read(address, size))))
+        # Unicorn reports a nonsense size for an opcode it does not know (erets, for one).
+        self.steps.append((address, bytes(uc.mem_read(address, min(size, 15)))))
         word = self.machine.layout.word
         if address == self.machine.handler:
             sp = uc.reg_read(self.sp_register)

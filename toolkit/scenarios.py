@@ -1,0 +1,535 @@
+"""Scenario tables: TOML rows of input and expectation, expanded into scenarios and judged as outcomes.
+
+A row names an instruction (call, jmp32, jmp8, push, pop, ret, jcc), where the stack is and from
+which ring the int3 comes; rules expand it (`cc = "all"`, `flags = "all"`, a list of stacks) into
+scenarios. Each scenario runs twice on the same machine: the real instruction at the site (the
+reference) and int3 at the site handled by the code under test. They must leave the same registers,
+flags and stack. A row may apply a `variant` (edits to the code under test) and `expect = "fail"`:
+a negative control, which passes when the difference is caught.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import re
+import struct
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from toolkit.errors import InputError
+
+INSNS = ("call", "jmp32", "jmp8", "push", "pop", "ret", "jcc")
+STACKS = ("aligned", "misaligned", "page")
+# The flags a Jcc can test, by bit; "all" means every one of their 32 combinations.
+JCC_FLAGS = (("CF", 0), ("PF", 2), ("ZF", 6), ("SF", 7), ("OF", 11))
+BASE_FLAGS = 0x202           # IF and the always-one bit: an ordinary kernel context
+HELPER_OF = {"call": "call", "jmp32": "jmp", "jmp8": "jmp", "push": "push", "pop": "pop",
+             "ret": "ret", "jcc": "jcc"}
+# Values of enum toolkit_helper in data/handlers/scenario.c.
+HELPER_CODE = {"jmp": 1, "push": 2, "pop": 3, "call": 4, "ret": 5, "jcc": 6}
+# Landing pads relative to the site, all inside the page of hlt around it.
+JUMP_TARGET = 0x180
+CALL_TARGET = 0x100
+RET_TARGET = -0x200
+JCC_DISP = 0x120
+JMP8_DISP = 0x40
+SENTINEL = 0x5E47_0000_0000_0000    # words above the stack pointer, numbered upwards
+SENTINELS = 8
+
+_ROW_KEYS = {"insn", "stack", "ring", "cc", "flags", "form", "value", "count", "roundtrip",
+             "variant", "expect", "check", "arch", "delivery", "group", "skip", "name"}
+
+
+class Status(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace `old` (which must occur exactly once) by `new` in one part of the code under test."""
+
+    part: str        # "header" (the helpers) or "entry" (the entry stub with the gap)
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A deliberately faulty version of the code under test: a negative control or a mutant."""
+
+    name: str
+    about: str
+    edits: tuple[Edit, ...]
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One expanded row: everything a run needs, and where in which table it was written."""
+
+    group: str
+    name: str
+    insn: str
+    ring: int = 0
+    stack: str = "aligned"
+    cc: int = 0
+    flags: int = BASE_FLAGS
+    form: str = "rel32"
+    value: int = 0x12345678
+    count: int = 1
+    roundtrip: bool = False
+    variant: Variant | None = None
+    expect: str = "pass"
+    checks: tuple[str, ...] = ()
+    arch: str | None = None
+    delivery: str | None = None
+    skip: str | None = None
+    path: str = ""
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The verdict on one scenario: `reason` says why in one line; `evidence` is plain data (JSON)."""
+
+    scenario: Scenario
+    status: Status
+    reason: str = ""
+    evidence: dict[str, Any] | None = field(default=None, hash=False)
+
+
+# --- reading tables ---------------------------------------------------------------------------------
+
+def builtin_tables() -> list[Path]:
+    folder = resources.files("toolkit") / "data" / "scenarios"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_table(path: Path, variants: Callable[[str, Path, int | None], Variant] | None = None
+               ) -> list[Scenario]:
+    """The scenarios of one table, rules expanded, in the order written."""
+    text = _read(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError("not a valid scenario table", path=str(path), why=str(error)) from None
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith("[[row]]")]
+    rows = data.get("row")
+    if not isinstance(rows, list) or not rows:
+        raise InputError("a scenario table needs [[row]] entries", path=str(path))
+    find_variant = variants or (lambda name, base, line: load_variant(
+        base.parent / "variants" / f"{name}.toml"))
+    scenarios = []
+    for index, row in enumerate(rows):
+        line = lines[index] if index < len(lines) else None
+        scenarios += _expand(row, data.get("group", path.stem), path, line, find_variant)
+    return scenarios
+
+
+def load_variant(path: Path) -> Variant:
+    """A variant file: `about` (what is wrong) and `[[edit]]` entries with part, old, new."""
+    data = _toml(path)
+    edits = data.get("edit")
+    if not isinstance(edits, list) or not edits or not isinstance(data.get("about"), str):
+        raise InputError("a variant needs `about` and at least one [[edit]]", path=str(path))
+    parsed = []
+    for edit in edits:
+        if edit.get("part") not in ("header", "entry") or not isinstance(edit.get("old"), str) \
+                or not isinstance(edit.get("new"), str):
+            raise InputError("an [[edit]] needs part (header or entry), old and new",
+                             path=str(path))
+        parsed.append(Edit(edit["part"], edit["old"], edit["new"]))
+    return Variant(path.stem, data["about"], tuple(parsed), str(path))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError("cannot read the file", path=str(path), why=str(error)) from None
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(_read(path))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError("not valid TOML", path=str(path), why=str(error)) from None
+
+
+def _expand(row: dict, group: str, path: Path, line: int | None,
+            find_variant: Callable[[str, Path, int | None], Variant]) -> list[Scenario]:
+    def bad(what: str) -> InputError:
+        return InputError(what, path=str(path), line=line)
+
+    unknown = sorted(set(row) - _ROW_KEYS)
+    if unknown:
+        raise bad(f"unknown key(s) {', '.join(unknown)} in a row (known: {', '.join(sorted(_ROW_KEYS))})")
+    insn = row.get("insn")
+    if insn not in INSNS:
+        raise bad(f"insn must be one of {', '.join(INSNS)}, not {insn!r}")
+    stacks = row.get("stack", "aligned")
+    stacks = [stacks] if isinstance(stacks, str) else stacks
+    if not stacks or any(s not in STACKS for s in stacks):
+        raise bad(f"stack must be one or a list of {', '.join(STACKS)}")
+    ccs = _numbers(row.get("cc", 0), range(16), "cc", bad)
+    if row.get("flags", "base") == "all":
+        flag_sets = [BASE_FLAGS | sum(1 << bit for (name, bit), on in zip(JCC_FLAGS, combo) if on)
+                     for combo in itertools.product((0, 1), repeat=len(JCC_FLAGS))]
+    elif row.get("flags", "base") == "base":
+        flag_sets = [BASE_FLAGS]
+    else:
+        names = dict(JCC_FLAGS)
+        if not isinstance(row["flags"], list) or any(n not in names for n in row["flags"]):
+            raise bad(f"flags must be \"all\", \"base\" or a list of {', '.join(names)}")
+        flag_sets = [BASE_FLAGS | sum(1 << names[n] for n in row["flags"])]
+    if row.get("ring", 0) not in (0, 3) or row.get("expect", "pass") not in ("pass", "fail"):
+        raise bad("ring must be 0 or 3 and expect \"pass\" or \"fail\"")
+    if row.get("form", "rel32") not in ("rel32", "rel8"):
+        raise bad("form must be rel32 or rel8")
+    if "skip" in row and not (isinstance(row["skip"], str) and row["skip"].strip()):
+        raise bad("a skipped row must say why: skip = \"reason\"")
+    variant = find_variant(row["variant"], path, line) if "variant" in row else None
+    checks = row.get("check", [])
+    checks = (checks,) if isinstance(checks, str) else tuple(checks)
+    for check in checks:
+        if check not in CHECKS:
+            raise bad(f"unknown check {check!r} (known: {', '.join(CHECKS)})")
+    base = Scenario(group=row.get("group", group), name="", insn=insn, ring=row.get("ring", 0),
+                    form=row.get("form", "rel32"), value=row.get("value", 0x12345678),
+                    count=row.get("count", 1), roundtrip=row.get("roundtrip", False),
+                    variant=variant, expect=row.get("expect", "pass"), checks=checks,
+                    arch=row.get("arch"), delivery=row.get("delivery"), skip=row.get("skip"),
+                    path=str(path), line=line)
+    scenarios = []
+    for stack, cc, flags in itertools.product(stacks, ccs, flag_sets):
+        name = row.get("name") or _name(base, stack, cc, flags, len(flag_sets) > 1)
+        scenarios.append(replace(base, name=name, stack=stack, cc=cc, flags=flags))
+    return scenarios
+
+
+def _numbers(value, allowed: range, key: str, bad) -> list[int]:
+    if value == "all":
+        return list(allowed)
+    if isinstance(value, int) and value in allowed:
+        return [value]
+    raise bad(f"{key} must be \"all\" or a number from {allowed.start} to {allowed.stop - 1}")
+
+
+_CC_NAMES = ("o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g")
+
+
+def _name(s: Scenario, stack: str, cc: int, flags: int, with_flags: bool) -> str:
+    insn = f"j{_CC_NAMES[cc]}" + ("8" if s.form == "rel8" else "") if s.insn == "jcc" else s.insn
+    parts = [insn if s.count == 1 else f"{insn}x{s.count}", stack]
+    if s.ring:
+        parts.append(f"ring{s.ring}")
+    if with_flags:
+        parts.append("+".join(n for n, bit in JCC_FLAGS if flags >> bit & 1) or "none")
+    if s.variant:
+        parts.append(s.variant.name)
+    return "/".join(parts)
+
+
+# --- instructions --------------------------------------------------------------------------------
+
+def site_code(s: Scenario, site: int, callee: int) -> bytes:
+    """The real instruction(s) the scenario emulates, as bytes at `site`."""
+    if s.insn == "call":
+        return b"\xe8" + struct.pack("<i", call_target(s, site, callee) - (site + 5))  # call rel32
+    if s.insn == "jmp32":
+        return b"\xe9" + struct.pack("<i", JUMP_TARGET - 5)                             # jmp rel32
+    if s.insn == "jmp8":
+        return b"\xeb" + struct.pack("<b", JMP8_DISP)                                   # jmp rel8
+    if s.insn == "push":
+        return (b"\x68" + struct.pack("<i", _signed32(s.value))) * s.count              # push $imm32
+    if s.insn == "pop":
+        return b"\x58"                                                                  # pop %rax/%eax
+    if s.insn == "ret":
+        return b"\xc3"                                                                  # ret
+    if s.form == "rel8":
+        return bytes((0x70 | s.cc,)) + struct.pack("<b", JMP8_DISP)                     # jcc rel8
+    return bytes((0x0F, 0x80 | s.cc)) + struct.pack("<i", JCC_DISP)                     # jcc rel32
+
+
+def call_target(s: Scenario, site: int, callee: int) -> int:
+    return callee if s.roundtrip else site + CALL_TARGET
+
+
+def handler_parameters(s: Scenario, site: int, callee: int, word: int) -> bytes:
+    """The words of struct toolkit_scenario (data/handlers/scenario.c) for this scenario."""
+    length = len(site_code(s, site, callee))
+    mask = (1 << 8 * word) - 1
+    target = {"call": call_target(s, site, callee), "jmp32": site + JUMP_TARGET,
+              "jmp8": site + 2 + JMP8_DISP}.get(s.insn, 0)
+    disp = JMP8_DISP if s.form == "rel8" else JCC_DISP
+    words = (HELPER_CODE[HELPER_OF[s.insn]], target, _signed32(s.value) & mask, length, s.cc,
+             disp & mask, s.count)
+    return struct.pack(f"<{len(words)}{'Q' if word == 8 else 'I'}", *words)
+
+
+def _signed32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+# --- extra checks a row can ask for ----------------------------------------------------------------
+
+def _pt_regs_at_task_top(s: Scenario, run, machine, ptregs_size: int) -> str | None:
+    """From ring 3 there is no gap: pt_regs ends exactly at the task stack top (under FRED, the
+    frame's event-data and reserved words still follow pt_regs.ss)."""
+    frame = run.frame
+    above_ss = 0 if frame is None else frame.word * (len(frame.slots) - frame.slots.index("ss") - 1)
+    expected = (machine.layout.task_top & ~0xF) - ptregs_size - above_ss
+    if run.pt_regs != expected:
+        return (f"pt_regs at {_hex(run.pt_regs)}, expected {_hex(expected)} "
+                f"(right below the task stack top)")
+    return None
+
+
+def _lands_after_call(s: Scenario, run, machine, ptregs_size: int) -> str | None:
+    """The callee's ret comes back to the byte after the 5-byte call at the site."""
+    site = machine.layout.user_site if s.ring == 3 else machine.layout.site
+    if run.stopped_at != site + 5:
+        return f"landed at {_hex(run.stopped_at)}, not at site + 5 ({_hex(site + 5)})"
+    return None
+
+
+CHECKS = {"pt_regs_at_task_top": _pt_regs_at_task_top, "lands_after_call": _lands_after_call}
+
+
+def _hex(value: int | None) -> str:
+    return "none" if value is None else f"{value:#x}"
+
+
+# --- the code under test ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """The code under test for one architecture and event delivery: helper header, prelude and
+    entry stub as text, plus which helpers the header has (rows for the others are skipped)."""
+
+    label: str
+    arch: str
+    delivery: str
+    prelude: str
+    header: str
+    entry: str
+    helpers: tuple[str, ...]
+
+    def sources(self, variant: Variant | None = None):
+        from toolkit.build import Source
+
+        parts = {"header": self.header, "entry": self.entry}
+        for edit in variant.edits if variant else ():
+            found = parts[edit.part].count(edit.old)
+            if found != 1:
+                raise VariantMismatch(f"{variant.name}: the text to replace occurs {found} times "
+                                      f"in the {edit.part} of {self.label}")
+            parts[edit.part] = parts[edit.part].replace(edit.old, edit.new)
+        handler = (resources.files("toolkit") / "data" / "handlers" / "scenario.c").read_text()
+        have = "".join(f"#define TOOLKIT_HAVE_{h.upper()} 1\n" for h in self.helpers)
+        return [Source("toolkit_prelude.h", self.prelude),
+                Source("text-patching.h", parts["header"]),
+                Source("toolkit_scenario_helpers.h", have),
+                Source("scenario.c", handler),
+                Source("entry.s", parts["entry"])]
+
+
+class VariantMismatch(Exception):
+    """A variant's edit does not fit the code under test (its text is not there exactly once)."""
+
+
+def generated_code(arch: str, delivery: str = "idt") -> Code:
+    """The project's own generated helpers and harness; FRED has its own entry (no software gap)."""
+    from toolkit import codegen
+    from toolkit.target import Target
+
+    target = Target(arch=arch)
+    if delivery == "fred":
+        entry = (resources.files("toolkit") / "data" / "handlers" / "fred_entry_64.s").read_text()
+    else:
+        entry = codegen.render_harness(target)
+    return Code(f"generated {arch} {delivery}", arch, delivery, codegen.render_prelude(target),
+                codegen.render_header(target), entry, target.helpers)
+
+
+# --- running and judging ---------------------------------------------------------------------------
+
+def validate(code: Code, scenarios: Sequence[Scenario], *, cache: Path | None = None,
+             progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+    """Outcomes of `scenarios` on `code`, in the order given. One build and one machine per variant."""
+    from toolkit import build, emulate
+    from toolkit.errors import ToolkitError
+
+    outcomes: dict[int, Outcome] = {}
+    runnable: dict[Variant | None, list[tuple[int, Scenario]]] = {}
+    for index, s in enumerate(scenarios):
+        reason = _skip_reason(s, code)
+        if reason:
+            outcomes[index] = Outcome(s, Status.SKIPPED, reason)
+        else:
+            runnable.setdefault(s.variant, []).append((index, s))
+    done = len(outcomes)
+    for variant, batch in runnable.items():
+        try:
+            image = build.build(code.sources(variant), code.arch, cache=cache)
+            machine = emulate.Machine(image, delivery=code.delivery)
+        except VariantMismatch as error:
+            outcomes.update((i, Outcome(s, Status.SKIPPED, str(error))) for i, s in batch)
+            continue
+        except ToolkitError as error:
+            outcomes.update((i, Outcome(s, Status.ERROR, f"cannot run: {error}")) for i, s in batch)
+            continue
+        runner = _Runner(machine, code)
+        for (index, s), outcome in zip(batch, runner.judge_all([s for _, s in batch])):
+            outcomes[index] = outcome
+            done += 1
+            if progress and done % 64 == 0:
+                progress(done, len(scenarios))
+    if progress:
+        progress(len(scenarios), len(scenarios))
+    return [outcomes[i] for i in range(len(scenarios))]
+
+
+def _skip_reason(s: Scenario, code: Code) -> str | None:
+    if s.skip:
+        return s.skip
+    if s.arch and s.arch != code.arch:
+        return f"only for {s.arch}"
+    if s.delivery and s.delivery != code.delivery:
+        return f"only for {s.delivery} event delivery"
+    if HELPER_OF[s.insn] not in code.helpers:
+        return f"{code.label} has no int3_emulate_{HELPER_OF[s.insn]}"
+    if s.insn in ("push", "pop", "jcc") and "jmp" not in code.helpers:
+        return f"{code.label} has no int3_emulate_jmp to continue after {s.insn}"
+    return None
+
+
+class _Runner:
+    """Runs scenarios on one machine: every reference first (each distinct instruction is placed
+    once), then every emulated run with int3 at the site."""
+
+    def __init__(self, machine, code: Code) -> None:
+        from toolkit import ptregs
+
+        self.machine = machine
+        self.layout = machine.layout
+        self.word = machine.layout.word
+        self.ptregs = ptregs.reference(code.arch)
+        self.kernel_callee = machine.image.symbol("toolkit_callee")
+        self.parameters = machine.image.symbol("toolkit_scenario")
+        # A user-mode call cannot reach kernel text, so from ring 3 the callee is a bare ret.
+        self.user_callee = self.layout.user_site + CALL_TARGET
+        machine.place(self.user_callee, b"\xc3")                                        # ret
+
+    def callee(self, s: Scenario) -> int:
+        return self.user_callee if s.ring == 3 else self.kernel_callee
+
+    def judge_all(self, scenarios: Sequence[Scenario]) -> list[Outcome]:
+        from toolkit.emulate import INT3
+
+        references = {}
+        order = sorted(range(len(scenarios)), key=lambda i: (
+            scenarios[i].ring, site_code(scenarios[i], self._site(scenarios[i]),
+                                         self.callee(scenarios[i]))))
+        for i in order:
+            s = scenarios[i]
+            self.machine.place(self._site(s), site_code(s, self._site(s), self.callee(s)))
+            references[i] = self.machine.run(self.probe(s))
+        self.machine.place(self.layout.site, INT3)
+        self.machine.place(self.layout.user_site, INT3)
+        outcomes = []
+        for i, s in enumerate(scenarios):
+            # Rows that exercise the frame itself are always watched: some damage (a clobbered
+            # saved SS on x86_32, say) changes no register and only the write hook sees it.
+            watch = s.roundtrip or bool(s.checks) or s.expect == "fail" or s.variant is not None
+            run = self.machine.run(self.probe(s), watch=watch)
+            outcomes.append(self.judge(s, references[i], run))
+        return outcomes
+
+    def _site(self, s: Scenario) -> int:
+        return self.layout.user_site if s.ring == 3 else self.layout.site
+
+    def probe(self, s: Scenario):
+        from toolkit.emulate import Probe
+
+        layout, word = self.layout, self.word
+        top = layout.user_stack_top if s.ring == 3 else layout.stack_top
+        sp = {"aligned": top - 0x100, "misaligned": top - 0x108,
+              "page": top - SENTINELS * word}[s.stack]
+        site = self._site(s)
+        words = [SENTINEL + i & (1 << 8 * word) - 1 for i in range(SENTINELS)]
+        if s.insn == "ret":
+            words[0] = site + RET_TARGET
+        fmt = "<%d%s" % (SENTINELS, "Q" if word == 8 else "I")
+        registers = tuple((name, 0x0101010101010101 * (i + 1) & (1 << 8 * word) - 1)
+                          for i, name in enumerate(layout.registers[:-4]) if name != layout.sp)
+        return Probe(site, registers + ((layout.sp, sp), (layout.flags, s.flags)),
+                     memory=((sp, struct.pack(fmt, *words)),
+                             (self.parameters, handler_parameters(s, site, self.callee(s), word))),
+                     window=(sp - 64 * word, top), ring=s.ring)
+
+    def judge(self, s: Scenario, reference, run) -> Outcome:
+        from toolkit import evidence
+
+        if reference.stop != "halt":
+            return Outcome(s, Status.ERROR, f"the real instruction did not complete: "
+                           f"{reference.stop} {reference.detail} at {_hex(reference.stopped_at)}")
+        problem = self.difference(s, reference, run)
+        bad = evidence.bad_writes(run, self.ptregs) if run.trace else []
+        if bad:
+            # The write hook names the cause (which slot was hit, by which instruction); the
+            # difference, when there is one, is only its symptom.
+            problem = "; ".join(filter(None, (bad[0]["text"], problem)))
+        caught = problem is not None
+        if s.expect == "fail":
+            status = Status.PASSED if caught else Status.FAILED
+            reason = (f"caught: {problem}" if caught else
+                      "not caught: the faulty code behaved like the real instruction")
+        else:
+            status = Status.FAILED if caught else Status.PASSED
+            reason = problem or ""
+        report = None
+        if caught:
+            watched = run if run.trace else self.machine.run(self.probe(s), watch=True)
+            report = evidence.collect(s.name, self.probe(s), reference, watched, self.layout,
+                                      self.ptregs)
+        return Outcome(s, status, reason, report)
+
+    def difference(self, s: Scenario, reference, run) -> str | None:
+        """The first way the emulated run differs from the real instruction, or None."""
+        if run.stop != "halt":
+            return f"{run.stop} {run.detail} at {_hex(run.stopped_at)}".replace("  ", " ")
+        differing = [f"{name} {run.registers[name]:#x} (real instruction: {value:#x})"
+                     for name, value in reference.registers.items()
+                     if run.registers[name] != value]
+        if differing:
+            return ", ".join(differing)
+        sp = reference.registers[self.layout.sp]
+        start, real = reference.window
+        _, emulated = run.window
+        for offset in range(sp - start, len(real), self.word):
+            want, got = real[offset:offset + self.word], emulated[offset:offset + self.word]
+            if want != got:
+                return (f"stack word at {_hex(start + offset)} (sp+{offset - (sp - start)}) is "
+                        f"{int.from_bytes(got, 'little'):#x} (real instruction: "
+                        f"{int.from_bytes(want, 'little'):#x})")
+        for check in s.checks:
+            problem = CHECKS[check](s, run, self.machine, self.ptregs.size)
+            if problem:
+                return problem
+        return None
