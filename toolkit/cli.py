@@ -274,3 +274,77 @@ def _run_gen_patch(args) -> int:
     print(f"{len(export.patches)} patch(es) on top of {export.base[:12]} (HEAD), made in a "
           f"temporary detached worktree; {args.tree} itself was not changed", file=sys.stderr)
     return 0
+
+
+@command
+def _add_validate(sub):
+    p = sub.add_parser("validate", help="run int3 helpers and entry gaps in an emulator",
+                       description="Run the int3 emulation helpers and the entry gap in Unicorn "
+                                   "against scenario tables: each helper against the real "
+                                   "instruction, the whole int3 round trip, and negative controls. "
+                                   "Exit 0 when all pass, 1 when any fails, 2 when some could "
+                                   "not run.")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--generated", action="store_true",
+                        help="validate the toolkit's own generated code (the default)")
+    source.add_argument("--tree", metavar="DIR",
+                        help="validate a kernel tree's text-patching.h helpers and entry_64.S gap")
+    p.add_argument("--arch", choices=("x86_64", "x86_32", "all"), default="all",
+                   help="which architecture (default: all; x86_64 includes the FRED model)")
+    p.add_argument("--table", action="append", metavar="FILE",
+                   help="a scenario table (TOML) to run instead of the built-in ones; repeatable")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--evidence", metavar="DIR",
+                   help="write a stack diagram (.svg and .txt) for every failed or caught scenario")
+    p.set_defaults(func=_run_validate)
+
+
+def _run_validate(args) -> int:
+    import time
+    from pathlib import Path
+
+    from toolkit import scenarios
+
+    tables = [Path(t) for t in args.table] if args.table else scenarios.builtin_tables()
+    rows = [s for table in tables for s in scenarios.load_table(table)]
+    arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
+    if args.tree:
+        codes = [scenarios.tree_code(Path(args.tree), arch) for arch in arches]
+    else:
+        codes = [scenarios.generated_code(arch, delivery) for arch in arches
+                 for delivery in (("idt", "fred") if arch == "x86_64" else ("idt",))]
+    started = time.perf_counter()
+    results = []
+    for code in codes:
+        progress = _progress(code.label) if sys.stderr.isatty() else None
+        results.append((code, tuple(scenarios.validate(code, rows, progress=progress))))
+    report = scenarios.Report(tuple(results), time.perf_counter() - started)
+    if args.evidence:
+        _write_evidence(Path(args.evidence), report)
+    print(report.json() if args.format == "json" else report.text(), end="")
+    return report.exit_code
+
+
+def _progress(label: str):
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\rvalidate: {label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+    return show
+
+
+def _write_evidence(folder, report) -> None:
+    import re
+
+    from toolkit import evidence
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for code, outcomes in report.results:
+        for outcome in outcomes:
+            if not outcome.evidence:
+                continue
+            stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{code.label}-{outcome.scenario.name}")
+            rows = outcome.evidence["stack"]
+            title = f"{code.label}: {outcome.scenario.name} ({outcome.status})"
+            (folder / f"{stem}.svg").write_text(evidence.stack_svg(rows, title))
+            (folder / f"{stem}.txt").write_text(f"{title}\n{outcome.reason}\n\n"
+                                                + evidence.stack_text(rows))

@@ -37,7 +37,7 @@ CALL_TARGET = 0x100
 RET_TARGET = -0x200
 JCC_DISP = 0x120
 JMP8_DISP = 0x40
-SENTINEL = 0x5E47_0000_0000_0000    # words above the stack pointer, numbered upwards
+SENTINEL = 0x5E47                   # top bits of the words above the stack pointer, numbered upwards
 SENTINELS = 8
 
 _ROW_KEYS = {"insn", "stack", "ring", "cc", "flags", "form", "value", "count", "roundtrip",
@@ -472,7 +472,7 @@ class _Runner:
         sp = {"aligned": top - 0x100, "misaligned": top - 0x108,
               "page": top - SENTINELS * word}[s.stack]
         site = self._site(s)
-        words = [SENTINEL + i & (1 << 8 * word) - 1 for i in range(SENTINELS)]
+        words = [(SENTINEL << 8 * word - 16) + i for i in range(SENTINELS)]
         if s.insn == "ret":
             words[0] = site + RET_TARGET
         fmt = "<%d%s" % (SENTINELS, "Q" if word == 8 else "I")
@@ -533,3 +533,61 @@ class _Runner:
             if problem:
                 return problem
         return None
+
+
+# --- the report of a validation --------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Outcomes per code under test; owns the group lines, the summary and the exit code."""
+
+    results: tuple[tuple[Code, tuple[Outcome, ...]], ...]
+    seconds: float = 0.0
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [o for _, outcomes in self.results for o in outcomes]
+
+    @property
+    def exit_code(self) -> int:
+        statuses = {o.status for o in self.outcomes}
+        return 1 if Status.FAILED in statuses else 2 if Status.ERROR in statuses else 0
+
+    def counts(self, outcomes: Iterable[Outcome] | None = None) -> dict[str, int]:
+        counted = {str(status): 0 for status in Status}
+        for outcome in self.outcomes if outcomes is None else outcomes:
+            counted[str(outcome.status)] += 1
+        return counted
+
+    def text(self) -> str:
+        lines = []
+        for code, outcomes in self.results:
+            lines.append(code.label)
+            groups: dict[str, list[Outcome]] = {}
+            for outcome in outcomes:
+                groups.setdefault(outcome.scenario.group, []).append(outcome)
+            for group, members in groups.items():
+                counted = self.counts(members)
+                verdict = ("FAIL" if counted["failed"] else "ERROR" if counted["error"] else
+                           "SKIP" if counted["skipped"] == len(members) else "PASS")
+                detail = ", ".join(f"{n} {status}" for status, n in counted.items() if n)
+                lines.append(f"  {verdict:<5} {group:<10} {detail}")
+                for o in members:
+                    if o.status in (Status.FAILED, Status.ERROR):
+                        lines.append(f"        {o.scenario.name}: {o.reason}  [{o.scenario.where}]")
+        counted = self.counts()
+        lines.append(f"{len(self.outcomes)} scenarios: " + ", ".join(
+            f"{n} {status}" for status, n in counted.items()) + f" ({self.seconds:.1f} s)")
+        return "\n".join(lines) + "\n"
+
+    def json(self) -> str:
+        import json
+
+        return json.dumps({
+            "results": [{"code": code.label, "arch": code.arch, "delivery": code.delivery,
+                         "outcomes": [{"group": o.scenario.group, "name": o.scenario.name,
+                                       "status": str(o.status), "reason": o.reason,
+                                       "row": o.scenario.where, "evidence": o.evidence}
+                                      for o in outcomes]}
+                        for code, outcomes in self.results],
+            "summary": self.counts(), "exit_code": self.exit_code}, indent=2) + "\n"
