@@ -24,7 +24,7 @@ test: $(STAMP)
 # Integration tests on real kernel trees (never part of `make test`); each test skips, with its
 # reason, when no tree is there. TOOLKIT_KERNEL_TREES=dir:dir picks other trees.
 test-kernel: $(STAMP)
-	$(BIN)/pytest -q -m kernel tests/kernel
+	$(BIN)/pytest -q -m kernel
 
 # Debian's linux-source packages, unpacked into .kernels/ (gitignored): only arch/x86, include
 # and scripts are kept. The .deb holds /usr/src/linux-source-X.Y.tar.xz.

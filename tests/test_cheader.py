@@ -13,7 +13,7 @@ from toolkit.cli import main
 from toolkit.errors import InputError, ParseError, UsageError
 
 CASES = sorted(p for p in HEADERS.iterdir()
-               if p.suffix in (".h", ".diff") and p.name != "toolkit_prelude.h")
+               if p.suffix in (".h", ".diff"))
 ERAS = ["v5_2.h", "v5_3.h", "v5_8.h", "v5_10.h", "v6_3.h", "v2025.h"]
 
 

@@ -67,8 +67,11 @@ def render_prelude(t: Target) -> str:
     """toolkit_prelude.h: kernel type names, BUG(), X86_EFLAGS_* and a checked struct pt_regs."""
     layout = t.layout
     return _render("toolkit_prelude.h.j2", t,
-                   eflags=[(f"X86_EFLAGS_{name}", f"0x{1 << bit:08x}UL")
-                           for name, bit in EFLAGS_BITS],
+                   # Both spellings, as the kernel's processor-flags header has them: real
+                   # trees' jcc helpers shift by the _BIT form.
+                   eflags=[pair for name, bit in EFLAGS_BITS
+                           for pair in ((f"X86_EFLAGS_{name}_BIT", str(bit)),
+                                        (f"X86_EFLAGS_{name}", f"0x{1 << bit:08x}UL"))],
                    fields=[field for slot in layout.slots for field in _c_fields(t, slot.name)],
                    offsets=[(s.name, s.offset) for s in layout.slots],
                    ptregs_size=layout.size, size_type=_SIZE_TYPE[t.arch],

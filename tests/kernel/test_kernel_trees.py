@@ -2,7 +2,6 @@
 text-patching.h and ptrace.h of each tree in TOOLKIT_KERNEL_TREES (colon-separated; default
 .kernels/linux-source-*) must give the helpers, sizes and pt_regs offsets DOMAIN.md states."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,24 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cheader, ptregs
+from toolkit import cheader, codegen, ptregs
+from toolkit.target import Target
+
+from kerneltrees import ROOT, TREES, tree_id
 
 pytestmark = pytest.mark.kernel
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 EXPECTED = tomllib.loads((DATA / "headers" / "kernel.toml").read_text())
 REFERENCE = tomllib.loads((DATA / "ptregs" / "reference.toml").read_text())
 TEXT_PATCHING_H = "arch/x86/include/asm/text-patching.h"
-
-
-def _trees() -> list[Path]:
-    if os.environ.get("TOOLKIT_KERNEL_TREES"):
-        return [Path(p) for p in os.environ["TOOLKIT_KERNEL_TREES"].split(":") if p]
-    return sorted((ROOT / ".kernels").glob("linux-source-*"))
-
-
-TREES = _trees()
 
 
 def _version(tree: Path) -> tuple[int, int]:
@@ -49,16 +41,7 @@ def _model(tree: Path) -> cheader.HeaderModel:
     return cheader.read_header(str(tree / TEXT_PATCHING_H))
 
 
-def _ids(tree: Path) -> str:
-    return tree.name
-
-
-needs_trees = pytest.mark.skipif(not TREES, reason="no kernel tree: run `make kernel-trees` or "
-                                                   "set TOOLKIT_KERNEL_TREES")
-
-
-@needs_trees
-@pytest.mark.parametrize("tree", TREES, ids=_ids)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_every_helper_of_the_era_is_found(tree):
     version = _version(tree)
     model = _model(tree)
@@ -73,8 +56,7 @@ def test_every_helper_of_the_era_is_found(tree):
     assert model.unparsed == ()
 
 
-@needs_trees
-@pytest.mark.parametrize("tree", TREES, ids=_ids)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_every_insn_size_macro_has_its_value(tree):
     version = _version(tree)
     model = _model(tree)
@@ -84,16 +66,14 @@ def test_every_insn_size_macro_has_its_value(tree):
     assert found == expected
 
 
-@needs_trees
-@pytest.mark.parametrize("tree", TREES, ids=_ids)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_push_helper_comment_is_found(tree):
     push = _model(tree).function("int3_emulate_push")
     assert push.comments, "the push helper's comment about the gap was not attached"
     assert "gap" in push.comments[0].words
 
 
-@needs_trees
-@pytest.mark.parametrize("tree", TREES, ids=_ids)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 @pytest.mark.parametrize("arch", ptregs.ARCHES)
 def test_pt_regs_offsets_match_domain(tree, arch):
     if not (tree / ptregs.PTRACE_H).exists():
@@ -103,8 +83,7 @@ def test_pt_regs_offsets_match_domain(tree, arch):
     assert regs.size == REFERENCE[arch]["size"]
 
 
-@needs_trees
-@pytest.mark.parametrize("tree", TREES, ids=_ids)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_real_helpers_round_trip_and_compile(tree, tmp_path):
     model = _model(tree)
     helpers = [f.name for f in model.functions if f.name.startswith("int3_emulate_")]
@@ -118,7 +97,7 @@ def test_real_helpers_round_trip_and_compile(tree, tmp_path):
     if gcc is None:
         pytest.skip("gcc is not installed")
     (tmp_path / "helpers.c").write_text(emitted)
-    result = subprocess.run([gcc, "-fsyntax-only", "-Wall", "-Werror",
-                             "-I", str(DATA / "headers"), str(tmp_path / "helpers.c")],
+    (tmp_path / "toolkit_prelude.h").write_text(codegen.render_prelude(Target()))
+    result = subprocess.run([gcc, "-fsyntax-only", "-Wall", "-Werror", str(tmp_path / "helpers.c")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -26,10 +26,15 @@ typedef unsigned int size_t;
 #define __always_inline	inline __attribute__((__always_inline__))
 #define BUG()	__builtin_trap()
 
+#define X86_EFLAGS_CF_BIT	0
 #define X86_EFLAGS_CF	0x00000001UL
+#define X86_EFLAGS_PF_BIT	2
 #define X86_EFLAGS_PF	0x00000004UL
+#define X86_EFLAGS_ZF_BIT	6
 #define X86_EFLAGS_ZF	0x00000040UL
+#define X86_EFLAGS_SF_BIT	7
 #define X86_EFLAGS_SF	0x00000080UL
+#define X86_EFLAGS_OF_BIT	11
 #define X86_EFLAGS_OF	0x00000800UL
 
 struct pt_regs {

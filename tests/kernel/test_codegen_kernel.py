@@ -3,29 +3,17 @@
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from toolkit import cheader, cli, codegen
 from toolkit.target import Target
 
+from kerneltrees import TREES, tree_id
+
 pytestmark = pytest.mark.kernel
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _trees() -> list[Path]:
-    if os.environ.get("TOOLKIT_KERNEL_TREES"):
-        return [Path(p) for p in os.environ["TOOLKIT_KERNEL_TREES"].split(":") if p]
-    return sorted((ROOT / ".kernels").glob("linux-source-*"))
-
-
-TREES = _trees() or [pytest.param(None, marks=pytest.mark.skip(
-    reason="no kernel tree: set TOOLKIT_KERNEL_TREES or unpack one into .kernels/"))]
-
-
-@pytest.mark.parametrize("tree", TREES, ids=str)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_gap_block_replaced_in_place(tree):
     old = (tree / codegen.ENTRY_64).read_text()
     t = Target(style=codegen.entry_style(old, codegen.ENTRY_64))
@@ -38,7 +26,7 @@ def test_gap_block_replaced_in_place(tree):
     assert codegen.install_gap(new, t, codegen.ENTRY_64) == new
 
 
-@pytest.mark.parametrize("tree", TREES, ids=str)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_installed_helpers_parse_back(tree):
     old_text = (tree / codegen.TEXT_PATCHING_H).read_text()
     t = Target(mechanisms=("bp_gap", "fixup_frame", "fred"))
@@ -54,7 +42,7 @@ def test_installed_helpers_parse_back(tree):
                for f in new.functions if f.name in helpers)
 
 
-@pytest.mark.parametrize("tree", TREES, ids=str)
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_gen_patch_on_a_repository_of_the_tree_files(tree, tmp_path, monkeypatch):
     if shutil.which("git") is None:
         pytest.skip("git not found")

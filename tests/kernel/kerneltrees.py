@@ -1,0 +1,23 @@
+"""Which unpacked kernel trees the integration tests run on, as pytest parameters."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _trees() -> list[Path]:
+    if os.environ.get("TOOLKIT_KERNEL_TREES"):
+        return [Path(p) for p in os.environ["TOOLKIT_KERNEL_TREES"].split(":") if p]
+    return sorted((ROOT / ".kernels").glob("linux-source-*"))
+
+
+# With no tree there is still one parameter, so that each test reports why it did not run.
+TREES = _trees() or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no kernel tree: run `make kernel-trees` or set TOOLKIT_KERNEL_TREES"))]
+
+
+def tree_id(tree: Path | None) -> str:
+    return tree.name if tree else "none"
