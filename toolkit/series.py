@@ -218,7 +218,8 @@ class Series:
 
 
 # --- reading ---------------------------------------------------------------------------------------
-# Everything below turns decoded messages (toolkit.mail) into the value objects above.
+# Everything below turns decoded messages (toolkit.mail) into the value objects above. toolkit.mail
+# and toolkit.diff build these value objects, so they are imported where they are used.
 
 # "Signed-off-by: Name <mail>", "Fixes: 1234567890ab (\"subject\")": a trailer line.
 _TRAILER = re.compile(r"([A-Za-z][A-Za-z0-9-]*):[ \t]*(\S.*)?")
@@ -242,8 +243,6 @@ _DIFFSTAT_SUMMARY = re.compile(
 _BASE_COMMIT = re.compile(r"base-commit:\s*([0-9a-fA-F]{7,64})\s*")
 # "prerequisite-patch-id: 0b6c...": with base-commit, what git format-patch --base appends.
 _BASE_INFO = re.compile(r"(base-commit|prerequisite-patch-id):")
-# "diff --git a/x b/x", "diff --cc x", "Index: x": the first line of one file's diff.
-_DIFF_START = re.compile(r"(diff --git |diff --cc |diff --combined |diff -|Index: )")
 # The signature separator "-- ", and "--" as mail clients that strip trailing spaces send it.
 _SIGNATURES = ("-- ", "--")
 # Trailer names that make a paragraph a trailer block (with any "...-by").
@@ -254,7 +253,6 @@ def read_series(path: str, revision: int | None = None) -> Series:
     """Read the mail at `path` (see toolkit.mail) and assemble the chosen revision of its series:
     the newest unless `revision` names another. Raises InputError when no mail holds a patch and
     UsageError for a revision the mail does not have."""
-    # Imported here: toolkit.mail builds the value objects of this module.
     from toolkit.mail import read_messages
 
     return assemble(read_messages(path), path, revision)
@@ -344,9 +342,11 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
 
 
 def _is_patch(message: Message, subject: Subject) -> bool:
+    from toolkit.diff import diff_start
+
     if subject.reply or subject.forward:
         return False
-    return subject.is_patch or any(_DIFF_START.match(line.text) for line in message.body)
+    return subject.is_patch or diff_start(message.body, 0) < len(message.body)
 
 
 def _parent(message: Message, by_id: dict[str, int]) -> int | None:
@@ -379,6 +379,8 @@ def _answered(i: int, parents: list[int | None], patches: set[int]) -> int | Non
 
 def _patch(message: Message, subject: Subject, index: int, total: int, revision: int,
            followups: tuple[FollowUp, ...]) -> Patch:
+    from toolkit.diff import diff_start, parse_diff
+
     lines = list(message.body)
     start = _skip_blank(lines, 0)
     in_body: dict[str, Line] = {}
@@ -388,7 +390,7 @@ def _patch(message: Message, subject: Subject, index: int, total: int, revision:
     if in_body:
         start = _skip_blank(lines, start)
 
-    diff_at = _diff_start(lines, start)
+    diff_at = diff_start(lines, start)
     if diff_at == len(lines):
         lines = _strip_signature(lines)
         diff_at = len(lines)
@@ -399,9 +401,9 @@ def _patch(message: Message, subject: Subject, index: int, total: int, revision:
         [line for line in lines[start:text_end] if not _BASE_INFO.match(line.text)])
     below = tuple(_trim(lines[separator + 1:diff_at])) if separator is not None else ()
 
-    files, diff_end, diff_notes = _diff(lines, diff_at)
-    tail = _strip_signature(lines[diff_end:])
-    base = next((found.group(1) for line in (*lines[start:diff_at], *tail)
+    files, diff_notes = parse_diff(lines[diff_at:])
+    # no diff line starts with "base-commit:", so it is found wherever git put it
+    base = next((found.group(1) for line in lines
                  if (found := _BASE_COMMIT.fullmatch(line.text))), None)
 
     sender = message.sender or Person("", "")
@@ -428,17 +430,6 @@ def _skip_blank(lines: list[Line], k: int) -> int:
     while k < len(lines) and not lines[k].text.strip():
         k += 1
     return k
-
-
-def _diff_start(lines: list[Line], start: int) -> int:
-    """Index of the first line of the diff (len(lines) when there is none)."""
-    for k in range(start, len(lines)):
-        text = lines[k].text
-        if _DIFF_START.match(text):
-            return k
-        if text.startswith("--- ") and k + 1 < len(lines) and lines[k + 1].text.startswith("+++ "):
-            return k
-    return len(lines)
 
 
 def _trailer_block(lines: list[Line]
@@ -517,71 +508,6 @@ def _diffstat(below: tuple[Line, ...]) -> Diffstat | None:
         files_changed=int(counts[0]) if counts[0] is not None else None,
         insertions=int(counts[1]), deletions=int(counts[2]),
         at=entries[0].at if entries else summary[1])
-
-
-def _diff(lines: list[Line], start: int
-          ) -> tuple[tuple[FileDiff, ...], int, tuple[DecodeNote, ...]]:
-    """Parse the diff from lines[start:] one file at a time, so that a file unidiff cannot read
-    costs only itself. Returns the files, the index after the last diff line, and notes."""
-    if start == len(lines):
-        return (), start, ()
-    from unidiff import PatchSet
-    from unidiff.errors import UnidiffParseError
-
-    chunks = [k for k in range(start, len(lines)) if _DIFF_START.match(lines[k].text)] or [start]
-    if chunks[0] != start:
-        chunks.insert(0, start)
-    files: list[FileDiff] = []
-    notes: list[DecodeNote] = []
-    end = start
-    for begin, stop in zip(chunks, [*chunks[1:], len(lines)]):
-        text = "".join(line.text + "\n" for line in lines[begin:stop])
-        try:
-            parsed = PatchSet(text)
-        except UnidiffParseError as error:
-            kind = "truncated" if "shorter" in str(error) else "diff"
-            notes.append(DecodeNote(kind, f"diff not understood: {error}", lines[begin].at))
-            end = stop
-            continue
-        headers_read = set()
-        for patched in parsed:
-            hunks = []
-            for hunk in patched:
-                diff_lines = []
-                for line in hunk:
-                    if line.line_type not in ("+", "-", " "):
-                        continue
-                    k = begin + line.diff_line_no - 1
-                    end = max(end, k + 1)
-                    diff_lines.append(DiffLine(line.line_type, line.value.removesuffix("\n"),
-                                               line.source_line_no, line.target_line_no,
-                                               lines[k].at))
-                header = begin + hunk[0].diff_line_no - 2 if len(hunk) else None
-                headers_read.add(header)
-                hunks.append(Hunk(hunk.source_start, hunk.source_length, hunk.target_start,
-                                  hunk.target_length, hunk.section_header, tuple(diff_lines),
-                                  lines[header].at if header is not None else None))
-            files.append(FileDiff(_diff_path(patched.source_file, "a/"),
-                                  _diff_path(patched.target_file, "b/"), tuple(hunks),
-                                  lines[begin].at, binary=patched.is_binary_file,
-                                  rename=patched.is_rename))
-        skipped = [k for k in range(begin, stop)
-                   if lines[k].text.startswith("@@") and k not in headers_read]
-        if skipped:
-            # unidiff passes over what it does not know, e.g. a combined diff's "@@@" header
-            notes.append(DecodeNote("diff", "hunk not understood: " + lines[skipped[0]].text,
-                                    lines[skipped[0]].at))
-        if skipped or not any(len(f) for f in parsed):
-            # no hunk tells where this file's lines end: at the signature or the next file
-            end = max(end, next((k for k in range(begin, stop)
-                                 if lines[k].text in _SIGNATURES), stop))
-    return tuple(files), end, tuple(notes)
-
-
-def _diff_path(path: str | None, side: str) -> str | None:
-    if not path or path == "/dev/null":
-        return None
-    return path.removeprefix(side)
 
 
 def _followup(message: Message, subject: Subject) -> FollowUp:

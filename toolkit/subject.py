@@ -76,6 +76,9 @@ def parse_subject(raw: str | None) -> Subject:
         else:
             break
         rest = rest[found.end():]
+    if tags:
+        # "[Patch]: subject", as some mailers' users write it
+        rest = rest.removeprefix(":").lstrip()
     prefixes: list[str] = []
     revision, revision_given, counter, expected = 1, False, None, None
     for tag in tags:
