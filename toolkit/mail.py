@@ -89,49 +89,43 @@ def read_messages(path: str) -> Iterator[Message]:
 
 
 def _read_file(path: str) -> Iterator[Message]:
-    with _open(path) as stream:
-        mboxrd = _is_mboxrd(stream)
-        stream.seek(0)
+    with _open(path) as raw:
+        gzipped = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         try:
+            mboxrd = _is_mboxrd(stream)
+            stream.seek(0)
             yield from _split(stream, path, mboxrd)
-        except (EOFError, gzip.BadGzipFile, OSError) as error:
+        except (EOFError, OSError) as error:  # a gzip cut short or not gzip after all
             raise InputError("cannot read", path=path, why=str(error)) from None
 
 
 def _open(path: str) -> BinaryIO:
-    """A seekable binary stream of the file's (decompressed) bytes."""
+    """A seekable binary stream of the file, or of standard input for '-'."""
+    if path == "-":
+        # Copied aside because the format is detected in a first pass over the bytes.
+        spool = tempfile.SpooledTemporaryFile(max_size=1 << 24)
+        shutil.copyfileobj(sys.stdin.buffer, spool)
+        spool.seek(0)
+        return spool
     try:
-        if path == "-":
-            # Copied aside because the format is detected in a first pass over the bytes.
-            raw = tempfile.SpooledTemporaryFile(max_size=1 << 24)
-            shutil.copyfileobj(sys.stdin.buffer, raw)
-            raw.seek(0)
-        else:
-            raw = open(path, "rb")
+        return open(path, "rb")
     except OSError as error:
         raise InputError("cannot read", path=path, why=error.strerror) from None
-    if raw.read(2) == _GZIP_MAGIC:
-        raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    raw.seek(0)
-    return raw
 
 
 def _is_mboxrd(stream: BinaryIO) -> bool:
     """Whether the file is mboxrd: its writer escaped '>From ' too (so '>>From ' occurs), or it
     names itself in the separator as public-inbox and b4 do ('From mboxrd@z ...')."""
-    try:
-        first = stream.readline()
-        if first.startswith(b"From mboxrd@z"):
+    first = stream.readline()
+    if first.startswith(b"From mboxrd@z"):
+        return True
+    tail = b"\n" + first
+    while chunk := stream.read(1 << 20):
+        if re.search(rb"\n>>+From ", tail + chunk):
             return True
-        tail = b"\n" + first
-        while chunk := stream.read(1 << 20):
-            if re.search(rb"\n>>+From ", tail + chunk):
-                return True
-            tail = chunk[-16:]
-    except (EOFError, gzip.BadGzipFile, OSError) as error:
-        raise InputError("cannot read", path=getattr(stream, "name", None),
-                         why=str(error)) from None
+        tail = chunk[-16:]
     return False
 
 
