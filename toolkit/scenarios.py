@@ -330,23 +330,27 @@ class Code:
     entry: str
     helpers: tuple[str, ...]
 
-    def sources(self, variant: Variant | None = None):
-        from toolkit.build import Source
-
+    def with_variant(self, variant: Variant) -> "Code":
+        """This code with the variant's edits made; VariantMismatch when one does not fit."""
         parts = {"header": self.header, "entry": self.entry}
-        for edit in variant.edits if variant else ():
+        for edit in variant.edits:
             found = parts[edit.part].count(edit.old)
             if found != 1:
                 raise VariantMismatch(f"{variant.name}: the text to replace occurs {found} times "
                                       f"in the {edit.part} of {self.label}")
             parts[edit.part] = parts[edit.part].replace(edit.old, edit.new)
+        return replace(self, label=f"{self.label} + {variant.name}", **parts)
+
+    def sources(self):
+        from toolkit.build import Source
+
         handler = (resources.files("toolkit") / "data" / "handlers" / "scenario.c").read_text()
         have = "".join(f"#define TOOLKIT_HAVE_{h.upper()} 1\n" for h in self.helpers)
         return [Source("toolkit_prelude.h", self.prelude),
-                Source("text-patching.h", parts["header"]),
+                Source("text-patching.h", self.header),
                 Source("toolkit_scenario_helpers.h", have),
                 Source("scenario.c", handler),
-                Source("entry.s", parts["entry"])]
+                Source("entry.s", self.entry)]
 
 
 class VariantMismatch(Exception):
@@ -386,7 +390,8 @@ def validate(code: Code, scenarios: Sequence[Scenario], *, cache: Path | None = 
     done = len(outcomes)
     for variant, batch in runnable.items():
         try:
-            image = build.build(code.sources(variant), code.arch, cache=cache)
+            varied = code.with_variant(variant) if variant else code
+            image = build.build(varied.sources(), code.arch, cache=cache)
             machine = emulate.Machine(image, delivery=code.delivery)
         except VariantMismatch as error:
             outcomes.update((i, Outcome(s, Status.SKIPPED, str(error))) for i, s in batch)
