@@ -434,41 +434,38 @@ def _skip_blank(lines: list[Line], k: int) -> int:
 
 def _trailer_block(lines: list[Line]
                    ) -> tuple[tuple[Line, ...], tuple[Trailer, ...], tuple[Line, ...]]:
-    """Split a commit message from its last paragraph when that paragraph is all trailers
-    (with maintainer notes and indented continuation lines among them)."""
-    end = len(lines)
-    while end and not lines[end - 1].text.strip():
-        end -= 1
-    begin = end
-    while begin and lines[begin - 1].text.strip():
+    """Split a commit message from the trailer lines that end its last paragraph (with
+    maintainer notes and indented continuation lines among them). Text above them in the same
+    paragraph stays in the message, as when a sign-off follows the last sentence directly."""
+    text = _trim(lines[_skip_blank(lines, 0):])
+    begin = len(text)
+    while begin and _trailer_like(text[begin - 1].text):
         begin -= 1
+    while begin < len(text) and text[begin].text[:1] in (" ", "\t"):
+        begin += 1  # a continuation needs the trailer it continues
     trailers: list[Trailer] = []
     notes: list[Line] = []
-    for line in lines[begin:end]:
-        text = line.text.rstrip()
-        if _NOTE.fullmatch(text.strip()):
+    for line in text[begin:]:
+        if _NOTE.fullmatch(line.text.strip()):
             notes.append(line)
-        elif text[:1] in (" ", "\t") and trailers:
+        elif line.text[:1] in (" ", "\t"):
             last = trailers[-1]
-            value = f"{last.value} {text.strip()}"
+            value = f"{last.value} {line.text.strip()}"
             trailers[-1] = Trailer(last.name, value, last.at, _person(value))
-        elif found := _TRAILER.fullmatch(text):
+        else:
+            found = _TRAILER.fullmatch(line.text.rstrip())
             value = found.group(2) or ""
             trailers.append(Trailer(found.group(1), value, line.at, _person(value)))
-        else:
-            trailers, notes = [], []
-            break
     if not any(t.name.lower().endswith("-by") or t.name.lower() in _WELL_KNOWN_TRAILERS
                for t in trailers):
         # "v2: reworded" alone is a line of text, not a trailer block
-        end = len(lines)
-        while end and not lines[end - 1].text.strip():
-            end -= 1
-        return tuple(lines[_skip_blank(lines, 0):end]), (), ()
-    message_end = begin
-    while message_end and not lines[message_end - 1].text.strip():
-        message_end -= 1
-    return tuple(lines[_skip_blank(lines, 0):message_end]), tuple(trailers), tuple(notes)
+        return tuple(text), (), ()
+    return tuple(_trim(text[:begin])), tuple(trailers), tuple(notes)
+
+
+def _trailer_like(text: str) -> bool:
+    return bool(text.strip()) and bool(_NOTE.fullmatch(text.strip()) or text[:1] in (" ", "\t")
+                                       or _TRAILER.fullmatch(text.rstrip()))
 
 
 def _person(value: str) -> Person | None:
