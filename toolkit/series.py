@@ -270,13 +270,10 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
 
     revision_of = {}
     for i in patch_mails:
-        subject = mails[i][1]
-        root = _root(i, parents)
-        if not subject.revision_given and root in revision_of and root != i:
-            # "[PATCH 2/3]" threaded under "[PATCH v2 0/3]" belongs to v2.
-            revision_of[i] = revision_of[root]
-        else:
-            revision_of[i] = subject.revision
+        subject, root = mails[i][1], mails[_root(i, parents)][1]
+        # "[PATCH 2/3]" threaded under "[PATCH v2 0/3]" belongs to v2, wherever the cover is
+        given = subject if subject.revision_given or not root.revision_given else root
+        revision_of[i] = given.revision
     revisions = tuple(sorted(set(revision_of.values())))
     chosen = revisions[-1] if revision is None else revision
     if chosen not in revisions:
