@@ -1,0 +1,72 @@
+"""Evidence: the write hook names the slot a faulty push hit, and the stack diagram shows it in text
+and SVG; where the bug hides (RSP = 8 mod 16) nothing outside the gap is written."""
+
+import json
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from toolkit import evidence, scenarios
+from toolkit.scenarios import Status
+
+CONTROLS = Path(scenarios.__file__).parent / "data/scenarios/controls.toml"
+
+
+@pytest.fixture(scope="module")
+def no_gap(tmp_path_factory):
+    rows = [s for s in scenarios.load_table(CONTROLS) if s.variant and s.variant.name == "no_gap"]
+    outcomes = scenarios.validate(scenarios.generated_code("x86_64"), rows,
+                                  cache=tmp_path_factory.mktemp("build-cache"))
+    return {o.scenario.stack: o for o in outcomes}
+
+
+def test_push_onto_the_saved_ss_is_named(no_gap):
+    caught = no_gap["aligned"]
+    assert caught.status is Status.PASSED           # a control passes when its fault is caught
+    writes = caught.evidence["bad_writes"]
+    assert [(w["region"], w["slot"], w["size"]) for w in writes] == [("pt_regs", "ss", 8)]
+    # The value written is the return address: the site (middle of the sites page) + 5.
+    assert writes[0]["value"] == "0xffffffff82000805"
+    assert "into pt_regs.ss (the saved frame)" in caught.reason
+
+
+def test_hidden_at_rsp_8_mod_16(no_gap):
+    hidden = no_gap["misaligned"]
+    assert (hidden.status, hidden.reason, hidden.evidence) == (Status.PASSED, "", None)
+
+
+def test_stack_diagram_marks_the_faulty_write(no_gap):
+    rows = no_gap["aligned"].evidence["stack"]
+    marked = [(r["label"], r["region"]) for r in rows if r["bad_write"]]
+    assert marked == [("pt_regs.ss", "pt_regs")]
+    labels = [r["label"] for r in rows]
+    assert labels[:5] == ["interrupted sp+24", "interrupted sp+16", "interrupted sp+8",
+                          "interrupted sp+0", "pt_regs.ss"]
+    assert labels[-1] == "pt_regs.r15"
+    text = evidence.stack_text(rows)
+    assert "pt_regs.ss   <-- the handler wrote 0xffffffff82000805" in text
+
+
+def test_svg_is_well_formed_and_highlights_the_write(no_gap):
+    rows = no_gap["aligned"].evidence["stack"]
+    svg = ElementTree.fromstring(evidence.stack_svg(rows, "no gap, aligned"))
+    red = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.get("stroke") == "#c00000"]
+    assert len(red) == 1 and len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) == len(rows)
+
+
+def test_evidence_is_plain_json(no_gap):
+    data = no_gap["aligned"].evidence
+    assert json.loads(json.dumps(data)) == data
+    assert data["stop"]["how"] == "fault" and data["stop"]["detail"] == "#GP"
+    assert data["trace"][-1][1] == "iretq"
+    assert {r["name"] for r in data["registers"]} >= {"rip", "rsp", "rflags"}
+
+
+def test_gap_words_are_labelled_gap_when_the_entry_is_right(tmp_path):
+    rows = [s for s in scenarios.load_table(CONTROLS) if s.count == 7]
+    outcome, = scenarios.validate(scenarios.generated_code("x86_64"), rows, cache=tmp_path)
+    stack = outcome.evidence["stack"]
+    gap = [r["label"] for r in stack if r["region"] == "gap"]
+    assert gap == ["gap (old ss)", "gap (old sp)", "gap (old flags)", "gap (old cs)", "gap (old ip)",
+                   "gap"]

@@ -1,0 +1,100 @@
+"""Scenario tables: rule expansion, row errors with their line, skips with reasons, the report and
+the validate command line."""
+
+from pathlib import Path
+
+import pytest
+
+from toolkit import cli, scenarios
+from toolkit.errors import InputError
+from toolkit.scenarios import Outcome, Report, Scenario, Status
+
+TABLES = Path(__file__).parent / "data/emulate/tables"
+
+
+def test_rules_expand_rows():
+    rows = scenarios.load_table(TABLES / "rules.toml")
+    jcc = [s for s in rows if s.insn == "jcc"]
+    assert (len(jcc), len({(s.cc, s.flags) for s in jcc}), len({s.name for s in jcc})) == (512, 512, 512)
+    assert [s.name for s in rows if s.insn == "call"] == ["call/aligned", "call/misaligned", "call/page"]
+    assert jcc[0].name == "jo/aligned/none" and jcc[-1].name == "jg/aligned/CF+PF+ZF+SF+OF"
+    assert [(s.skip, s.line) for s in rows if s.insn == "ret"] == [("shown skipped on purpose", 13)]
+
+
+@pytest.mark.parametrize("table, line, message", [
+    ("bad_insn.toml", 7, "insn must be one of"),
+    ("skip_without_reason.toml", 2, "a skipped row must say why"),
+    ("unknown_key.toml", 2, "unknown key(s) stacks"),
+])
+def test_bad_rows_name_file_and_line(table, line, message):
+    with pytest.raises(InputError) as caught:
+        scenarios.load_table(TABLES / table)
+    assert (caught.value.path, caught.value.line) == (str(TABLES / table), line)
+    assert message in caught.value.what
+
+
+def test_unreadable_table_is_an_input_error(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[row]\n")
+    with pytest.raises(InputError, match="not a valid scenario table"):
+        scenarios.load_table(broken)
+
+
+def test_skipped_and_inapplicable_rows_carry_reasons(tmp_path):
+    rows = scenarios.load_table(TABLES / "rules.toml")[-1:] + scenarios.load_table(
+        TABLES / "mismatch.toml")
+    outcomes = scenarios.validate(scenarios.generated_code("x86_64"), rows, cache=tmp_path)
+    assert [(str(o.status), o.reason) for o in outcomes] == [
+        ("skipped", "shown skipped on purpose"),
+        ("skipped", "absent_text: the text to replace occurs 0 times in the entry of "
+                    "generated x86_64 idt")]
+
+
+def test_missing_helper_is_skipped_not_failed(tmp_path):
+    code = scenarios.generated_code("x86_64")
+    older = scenarios.Code("older", code.arch, code.delivery, code.prelude, code.header,
+                           code.entry, tuple(h for h in code.helpers if h != "jcc"))
+    rows = [s for s in scenarios.load_table(TABLES / "small.toml") if s.insn == "jcc"]
+    outcomes = scenarios.validate(older, rows, cache=tmp_path)
+    assert [(str(o.status), o.reason) for o in outcomes] == [
+        ("skipped", "older has no int3_emulate_jcc")]
+
+
+def _outcome(status):
+    return Outcome(Scenario(group="g", name=str(status), insn="call"), status)
+
+
+@pytest.mark.parametrize("statuses, code", [
+    ((Status.PASSED, Status.SKIPPED), 0),
+    ((Status.PASSED, Status.ERROR), 2),
+    ((Status.ERROR, Status.FAILED), 1),
+])
+def test_report_exit_code(statuses, code):
+    generated = scenarios.generated_code("x86_32")
+    report = Report(((generated, tuple(_outcome(s) for s in statuses)),))
+    assert report.exit_code == code
+
+
+def test_validate_command_prints_groups_and_summary(capsys):
+    code = cli.main(["validate", "--arch", "x86_64", "--table", str(TABLES / "small.toml")])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert [line.split()[:2] for line in out if line.startswith("  ")] == [
+        ["PASS", "call"], ["PASS", "jcc"], ["PASS", "controls"],
+        ["PASS", "call"], ["PASS", "jcc"], ["SKIP", "controls"]]
+    assert out[-1].startswith("6 scenarios: 5 passed, 0 failed, 0 error, 1 skipped")
+
+
+def test_validate_command_fails_on_a_failed_scenario(capsys, tmp_path):
+    code = cli.main(["validate", "--arch", "x86_32", "--table",
+                     str(TABLES / "wrong_expectation.toml"), "--evidence", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "call/aligned: not caught: the faulty code behaved like the real instruction" in out
+    assert list(tmp_path.iterdir()) == []      # nothing was caught, so there is no diagram
+
+
+def test_validate_command_reports_a_bad_table_with_its_line(capsys):
+    code = cli.main(["validate", "--table", str(TABLES / "bad_insn.toml")])
+    assert code == 2
+    assert f"{TABLES / 'bad_insn.toml'}:7: insn must be one of" in capsys.readouterr().err
