@@ -66,7 +66,13 @@ def _add_check(sub):
     p.add_argument("path", metavar="PATH", help="the series to check; - reads standard input")
     p.add_argument("--revision", type=int, metavar="N",
                    help="check revision vN of the series (default: the newest in the mbox)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "email", "sarif", "github", "b4"),
+                   default="text",
+                   help="text (default); json; email: review replies as an mbox; sarif: SARIF "
+                        "2.1.0; github: workflow annotations; b4: b4's per-patch check lines")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="with --format email: write one file per reply into DIR (new or empty), "
+                        "ready for git send-email DIR")
     p.add_argument("--ignore", type=_names, default=[], metavar="RULE,..",
                    help="do not apply these rules")
     p.add_argument("--types", type=_names, default=[], metavar="RULE,..",
@@ -80,17 +86,55 @@ def _add_check(sub):
 
 def _run_check(args) -> int:
     from toolkit import rules
+    from toolkit.errors import UsageError
     from toolkit.findings import Level
+    from toolkit.mail import read_messages
     from toolkit.report import Report
-    from toolkit.series import read_series
+    from toolkit.series import assemble
     from toolkit.spelling import Spelling
 
+    if args.output and args.format != "email":
+        raise UsageError("-o/--output is for --format email",
+                         why="the other formats are written to standard output")
     chosen = rules.select(types=args.types, ignore=args.ignore)
+    if args.format == "b4":
+        from toolkit.b4check import SERIES_ONLY
+
+        chosen = tuple(rule for rule in chosen if rule.name not in SERIES_ONLY)
     spelling = Spelling.load(args.tree)
-    series = read_series(args.path, revision=args.revision)
+    # Read once: standard input cannot be read again, and the email replies quote the mails.
+    messages = tuple(read_messages(args.path))
+    series = assemble(messages, args.path, revision=args.revision)
     report = Report(series, tuple(rules.check(series, chosen, spelling)), Level.parse(args.fail_on))
-    print(report.json() if args.format == "json" else report.text(), end="")
+    _print_report(args, report, chosen, messages)
     return report.exit_code
+
+
+def _print_report(args, report, chosen, messages) -> None:
+    if args.format == "email":
+        from toolkit import reply, rules
+
+        left_out = {rule.name for rule in rules.RULES} - {rule.name for rule in chosen}
+        mails = reply.replies(report, messages, reply.limits(args.tree, left_out))
+        if args.output:
+            for path in reply.write(mails, args.output):
+                print(path)
+        else:
+            sys.stdout.write(reply.mbox(mails))
+    elif args.format == "sarif":
+        from toolkit import sarif
+
+        sys.stdout.write(sarif.render(report, chosen))
+    elif args.format == "github":
+        from toolkit import annotations
+
+        sys.stdout.write(annotations.render(report))
+    elif args.format == "b4":
+        from toolkit import b4check
+
+        sys.stdout.write(b4check.render(report))
+    else:
+        sys.stdout.write(report.json() if args.format == "json" else report.text())
 
 
 @command
