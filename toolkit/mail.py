@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.errors import MessageError
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.message import Message as _Headers
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -119,7 +119,7 @@ def _is_mboxrd(stream: BinaryIO) -> bool:
     """Whether the file is mboxrd: its writer escaped '>From ' too (so '>>From ' occurs), or it
     names itself in the separator as public-inbox and b4 do ('From mboxrd@z ...')."""
     first = stream.readline()
-    if first.startswith(b"From mboxrd@z"):
+    if first.startswith(b"From mboxrd@"):
         return True
     tail = b"\n" + first
     while chunk := stream.read(1 << 20):
@@ -253,12 +253,34 @@ def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
         # 8-bit bytes in a header, where no charset can be declared: read like undeclared text
         text, charset = _decode_guess(value)
         notes.append(DecodeNote("charset", f"8-bit header text read as {charset}", at))
-    value = text
     try:
-        return str(make_header(decode_header(value))).strip()
-    except (LookupError, UnicodeError, ValueError, MessageError) as error:
+        parts = decode_header(text)
+    except (ValueError, MessageError) as error:  # e.g. broken base64 in an encoded word
         notes.append(DecodeNote("encoding", f"header kept as written: {error}", at))
-        return value.strip()
+        return text.strip()
+    decoded = []
+    for data, charset in parts:
+        if isinstance(data, str):
+            decoded.append(data)
+        elif charset is None:
+            # text between encoded words, which decode_header hands back in this codec
+            decoded.append(data.decode("raw-unicode-escape"))
+        else:
+            decoded.append(_decode_word(data, charset, at, notes))
+    return "".join(decoded).strip()
+
+
+def _decode_word(data: bytes, charset: str, at: int | None, notes: list[DecodeNote]) -> str:
+    try:
+        return data.decode(charset)
+    except LookupError:
+        notes.append(DecodeNote("charset", f"unknown charset {charset!r} in a header; "
+                                "read as latin-1", at))
+        return data.decode("latin-1")
+    except UnicodeDecodeError:
+        notes.append(DecodeNote("replaced", f"bytes not valid in {charset} replaced in a header",
+                                at))
+        return data.decode(charset, "replace")
 
 
 def _people(value: str | None) -> tuple[Person, ...]:

@@ -280,9 +280,18 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
         raise UsageError(f"no revision {chosen} in this mail", path=source,
                          why="revisions found: " + ", ".join(f"v{r}" for r in revisions))
     members = [i for i in patch_mails if revision_of[i] == chosen]
+    covers = [i for i in members if mails[i][1].counter == 0]
+    if not covers:
+        # A mail without tags that the patches answer is their cover letter (b4 calls it naked).
+        naked = sorted(j for j in {parents[i] for i in members} - {None}
+                       if not (mails[j][1].reply or mails[j][1].forward or j in revision_of))
+        if naked:
+            covers = naked[:1]
+            members = sorted([*members, naked[0]])
+            patch_mails = sorted([*patch_mails, naked[0]])
+            revision_of[naked[0]] = chosen
 
     totals = [mails[i][1].expected for i in members if mails[i][1].expected is not None]
-    covers = [i for i in members if mails[i][1].counter == 0]
     if covers and mails[covers[0]][1].expected is not None:
         total = mails[covers[0]][1].expected
     elif totals:
@@ -290,6 +299,7 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
     else:
         total = 1
     index_of = {i: 1 if mails[i][1].counter is None else mails[i][1].counter for i in members}
+    index_of.update((i, 0) for i in covers)
 
     # Replies go to the patch they answer: by thread, else by the subject they repeat.
     followups: dict[int, list[int]] = collections.defaultdict(list)
