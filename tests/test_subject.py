@@ -28,7 +28,8 @@ def test_str_gives_the_subject_back():
 
 def test_patch_rfc_resend_and_explicit_revision():
     s = parse_subject("[RFC PATCH RESEND v1 1/2] x")
-    assert (s.is_patch, s.rfc, s.resend, s.revision, s.revision_given) == (True, True, True, 1, True)
+    assert (s.is_patch, s.rfc, s.resend, s.revision, s.revision_given) == \
+        (True, True, True, 1, True)
     plain = parse_subject("a question about the gap")
     assert (plain.is_patch, plain.rfc, plain.resend, plain.revision_given) == \
         (False, False, False, False)

@@ -1,4 +1,4 @@
-"""The diff of a patch mail, parsed with unidiff into files, hunks and lines that keep their mail line.
+"""The diff of a patch mail parsed by unidiff into files, hunks and lines that keep their mail line.
 
 Each file of the diff is parsed on its own, so that one unidiff cannot read costs only itself; what
 is not understood becomes a DecodeNote at the line where it starts, never a silent loss.

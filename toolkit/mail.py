@@ -30,7 +30,7 @@ from email.header import decode_header
 from email.message import Message as _Headers
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import getaddresses
+from email.utils import collapse_rfc2231_value, getaddresses
 from typing import BinaryIO
 
 from toolkit.errors import InputError
@@ -43,6 +43,8 @@ _SEPARATOR = re.compile(rb"From \S*\s.*\b\d{1,2}:\d\d(:\d\d)?\b")
 _ESCAPED_FROM = re.compile(rb">+From ")
 # "Subject: ...", "X-Mailer: ...": the start of a header field (RFC 5322 field name, then a colon).
 _HEADER_START = re.compile(rb"[!-9;-~]+:")
+# Anything but the 64 letters of base64 (padding included): dropped from a malformed part.
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 # A message id inside angle brackets: "<20190507174229.12345-2-rostedt@example.org>".
 _MSGID = re.compile(r"<([^<>\s]+)>")
 
@@ -51,6 +53,8 @@ _MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx")
 # Parts of a multipart mail that hold the patch or its description.
 _TEXT_TYPES = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-diff-patch"})
 _GZIP_MAGIC = b"\x1f\x8b"
+# Raw lines (with their line ends) paired with their 1-based line numbers in the mail file.
+_Numbered = list[tuple[int, bytes]]
 # Fallbacks for text whose declared charset is missing or wrong; latin-1 maps every byte.
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 
@@ -198,7 +202,7 @@ def _message(source: str, at: int, raw: list[bytes], mboxrd: bool, *, mbox: bool
         references=refs, body=tuple(lines), notes=tuple(notes))
 
 
-def _strip_transport_cr(numbered: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+def _strip_transport_cr(numbered: _Numbered) -> _Numbered:
     """Drop the CR of CRLF line ends when most lines have one (the mail was stored or sent with
     CRLF). A CR on only a few lines is left alone: it is part of the text (a DOS line end in the
     patch), and a CR before a transport CRLF survives as well."""
@@ -208,8 +212,7 @@ def _strip_transport_cr(numbered: list[tuple[int, bytes]]) -> list[tuple[int, by
     return [(n, line[:-2] + b"\n" if line.endswith(b"\r\n") else line) for n, line in numbered]
 
 
-def _cut_headers(numbered: list[tuple[int, bytes]]
-                 ) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]] | None, dict[str, int]]:
+def _cut_headers(numbered: _Numbered) -> tuple[_Numbered, _Numbered | None, dict[str, int]]:
     """Split header lines from the body; body is None when no blank line ended the headers.
     Also returns the line of each header field's first occurrence, by lower-case name."""
     first_at: dict[str, int] = {}
@@ -226,7 +229,7 @@ def _cut_headers(numbered: list[tuple[int, bytes]]
     return numbered, None, first_at
 
 
-def _fields(header_lines: list[tuple[int, bytes]]) -> dict[str, bytes]:
+def _fields(header_lines: _Numbered) -> dict[str, bytes]:
     """The first value of each header field by lower-case name, unfolded, as raw bytes."""
     fields: dict[str, bytes] = {}
     name = None
@@ -296,8 +299,8 @@ def _msgid(value: str | None) -> str | None:
     return found.group(1) if found else value.strip() or None
 
 
-def _leaf_parts(headers: _Headers, body: list[tuple[int, bytes]], notes: list[DecodeNote]
-                ) -> Iterator[tuple[_Headers, list[tuple[int, bytes]]]]:
+def _leaf_parts(headers: _Headers, body: _Numbered, notes: list[DecodeNote]
+                ) -> Iterator[tuple[_Headers, _Numbered]]:
     """The text parts of a (possibly multipart) mail that hold its description or its patch."""
     kind = headers.get_content_type()
     if not kind.startswith("multipart/"):
@@ -311,7 +314,8 @@ def _leaf_parts(headers: _Headers, body: list[tuple[int, bytes]], notes: list[De
                                 body[0][0] if body else None))
         yield headers, body
         return
-    parts = _cut_multipart(body, str(boundary).encode("ascii", "surrogateescape"), notes)
+    boundary = collapse_rfc2231_value(boundary).encode("utf-8", "surrogateescape")
+    parts = _cut_multipart(body, boundary, notes)
     if kind == "multipart/signed":
         # The second part is the signature; only the first is the mail.
         parts = parts[:1]
@@ -326,11 +330,11 @@ def _leaf_parts(headers: _Headers, body: list[tuple[int, bytes]], notes: list[De
             return
 
 
-def _cut_multipart(body: list[tuple[int, bytes]], boundary: bytes, notes: list[DecodeNote]
-                   ) -> list[list[tuple[int, bytes]]]:
+def _cut_multipart(body: _Numbered, boundary: bytes, notes: list[DecodeNote]
+                   ) -> list[_Numbered]:
     dash = b"--" + boundary
-    parts: list[list[tuple[int, bytes]]] = []
-    current: list[tuple[int, bytes]] | None = None
+    parts: list[_Numbered] = []
+    current: _Numbered | None = None
     for number, line in body:
         stripped = line.rstrip()
         if stripped == dash + b"--":
@@ -342,7 +346,6 @@ def _cut_multipart(body: list[tuple[int, bytes]], boundary: bytes, notes: list[D
                 parts.append(current)
             current = []
         elif current is not None:
-            # The line end before a boundary belongs to the boundary, not to the part.
             current.append((number, line))
     if current is not None:
         parts.append(current)
@@ -351,7 +354,7 @@ def _cut_multipart(body: list[tuple[int, bytes]], boundary: bytes, notes: list[D
     return parts
 
 
-def _decode_part(headers: _Headers, body: list[tuple[int, bytes]], notes: list[DecodeNote]
+def _decode_part(headers: _Headers, body: _Numbered, notes: list[DecodeNote]
                  ) -> list[Line]:
     """Transfer-decode and charset-decode one text part into lines carrying their mail line."""
     if not body:
@@ -378,6 +381,8 @@ def _decode_part(headers: _Headers, body: list[tuple[int, bytes]], notes: list[D
 def _lines_at(data: bytes, anchors: list[tuple[int, int]]) -> list[tuple[bytes, int]]:
     """Split decoded bytes into lines (without LF), each with the mail line its first byte came
     from: the last anchor (offset, line) at or before the start of the line."""
+    if not data:
+        return []
     offsets = [offset for offset, _ in anchors]
     pieces, position = [], 0
     for piece in data.split(b"\n"):
@@ -388,7 +393,7 @@ def _lines_at(data: bytes, anchors: list[tuple[int, int]]) -> list[tuple[bytes, 
     return pieces
 
 
-def _plain(body: list[tuple[int, bytes]]) -> tuple[bytes, list[tuple[int, int]]]:
+def _plain(body: _Numbered) -> tuple[bytes, list[tuple[int, int]]]:
     anchors, offset = [], 0
     for number, line in body:
         anchors.append((offset, number))
@@ -396,7 +401,7 @@ def _plain(body: list[tuple[int, bytes]]) -> tuple[bytes, list[tuple[int, int]]]
     return b"".join(line for _, line in body), anchors
 
 
-def _unquote(body: list[tuple[int, bytes]]) -> tuple[bytes, list[tuple[int, int]]]:
+def _unquote(body: _Numbered) -> tuple[bytes, list[tuple[int, int]]]:
     chunks, anchors, offset = [], [], 0
     for number, line in body:
         text = line.rstrip(b"\r\n")
@@ -411,7 +416,7 @@ def _unquote(body: list[tuple[int, bytes]]) -> tuple[bytes, list[tuple[int, int]
     return b"".join(chunks), anchors
 
 
-def _unbase64(body: list[tuple[int, bytes]], notes: list[DecodeNote]
+def _unbase64(body: _Numbered, notes: list[DecodeNote]
               ) -> tuple[bytes, list[tuple[int, int]]]:
     encoded = [(number, line.strip()) for number, line in body if line.strip()]
     if not encoded:
@@ -431,14 +436,15 @@ def _unbase64(body: list[tuple[int, bytes]], notes: list[DecodeNote]
     joined = b"".join(line for _, line in encoded)
     first = encoded[0][0]
     try:
-        data = binascii.a2b_base64(joined)
+        data = binascii.a2b_base64(joined, strict_mode=True)
     except binascii.Error:
-        # a lone last character carries no whole byte and is dropped; else padding is missing
-        usable = joined[:len(joined) - len(joined) % 4] if len(joined) % 4 == 1 else \
-            joined + b"=" * (-len(joined) % 4)
-        data = binascii.a2b_base64(usable)
-        notes.append(DecodeNote("encoding", "malformed base64 (bad length or padding); "
-                                "the end of the part may be lost", encoded[-1][0]))
+        # Keep what decodes: drop characters outside the alphabet and a lone last character
+        # (it carries no whole byte), and pad the rest.
+        clean = _NOT_BASE64.sub(b"", joined)
+        clean = clean[:len(clean) - 1] if len(clean) % 4 == 1 else clean
+        data = binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
+        notes.append(DecodeNote("encoding", "malformed base64 (stray characters, bad length or "
+                                "padding); some bytes may be lost", encoded[-1][0]))
     else:
         notes.append(DecodeNote("encoding", "base64 not wrapped in whole groups; its lines "
                                 "are placed at the start of the part", first))

@@ -217,7 +217,7 @@ class Series:
     unmatched_followups: tuple[FollowUp, ...] = field(default=())
 
 
-# --- reading ---------------------------------------------------------------------------------------
+# --- reading --------------------------------------------------------------------------------------
 # Everything below turns decoded messages (toolkit.mail) into the value objects above. toolkit.mail
 # and toolkit.diff build these value objects, so they are imported where they are used.
 
