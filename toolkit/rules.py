@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit import seriesrules, textrules
+from toolkit import semanticrules, seriesrules, textrules
 from toolkit.errors import UsageError
 from toolkit.findings import Finding, Level, Location, PatchRef
 from toolkit.series import Patch, Series
@@ -23,7 +23,8 @@ from toolkit.spelling import Spelling
 class Rule:
     """A rule and its documentation; `scope` says what `check` is given:
 
-    'patch' — each patch 1..N; 'mail' — each patch and the cover letter; 'series' — the series.
+    'patch' — each patch 1..N; 'mail' — each patch and the cover letter; 'series' — the series;
+    'state' — each patch 1..N, with the tree state after it in `ctx.states`.
     """
 
     name: str
@@ -43,10 +44,13 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a rule's check needs besides its input: its own rule, and the misspelling list."""
+    """What a rule's check needs besides its input: its own rule, the misspelling list, and for
+    'state' rules the series and its tree states (toolkit.states.States)."""
 
     rule: Rule
     spelling: Spelling
+    series: Series | None = None
+    states: Any = None
 
     def finding(self, patch: Patch, message: str, at: int | None,
                 file_at: Location | None = None, **evidence: Any) -> Finding:
@@ -197,6 +201,46 @@ RULES: tuple[Rule, ...] = (
          "of text the author did not write.",
          "Fetch the thread again (e.g. with b4 mbox) or ask the sender to resend.",
          seriesrules.mail_data_lost),
+    Rule("STACK_GAP_UNDOCUMENTED", Level.WARNING, "patch",
+         "Added code stores below a saved stack pointer and no comment says where the room is.",
+         "an added `regs->sp -= ...; *(...)regs->sp = ...` (read from the C syntax tree, any "
+         "pointer name) in a function with no comment, in it or directly above it, that names "
+         "the gap, room or reserved space it relies on (reported at the store).",
+         "Below the interrupted stack pointer sit the trap frame and pt_regs of the int3 itself; "
+         "the store is safe only because the entry code left room there, which is nowhere "
+         "visible at the store.",
+         "Add a comment above the function saying which entry code leaves the room (e.g. the "
+         "X86_TRAP_BP case of idtentry in entry_64.S) and how much.",
+         semanticrules.stack_gap_undocumented),
+    Rule("COMMIT_LOG_OTHER_PATCH", Level.WARNING, "state",
+         "The commit message claims a change that another patch of the series makes.",
+         "a paragraph that says, in its own voice, that the entry gap, the helpers or a handler "
+         "using them is made, where this patch's diff does not make it and another patch's "
+         "does (context attributed elsewhere, e.g. 'the previous patch ...' or 'now that ...', "
+         "is not judged).",
+         "The message is committed with this patch alone; a later reader of this commit is "
+         "told about work that is not in it.",
+         "Describe what this patch changes; refer to the other patch as context ('patch 1 "
+         "made the entry leave a gap; use it').",
+         semanticrules.commit_log_other_patch),
+    Rule("STALE_REFERENCE", Level.WARNING, "state",
+         "An added or touched comment names something that does not exist.",
+         "a name with an underscore, a `\\param` or a CONFIG_ option in an added comment that "
+         "occurs in no code of the tree after this patch (with --tree: warning), or of the "
+         "toolkit's reference model and the series (without a tree: note, only in "
+         "text-patching.h and entry_64.S).",
+         "A comment that points at a removed option sends the reader looking for code that is "
+         "not there (the push comment named create_gap for years after it was gone).",
+         "Name what the code uses now, or drop the reference.",
+         semanticrules.stale_reference),
+    Rule("REFUSED_INPUT", Level.ERROR, "state",
+         "Part of a patch was not applied or built because it is unsafe.",
+         "a diff path that leaves the tree (absolute, or with '..'), or code to build that "
+         "includes a file from outside the tree state ('#include', '.include', '.incbin').",
+         "A patch is someone else's code; checking it must not read or write outside the tree "
+         "it is applied to.",
+         "Keep paths inside the tree and include only the tree's own files.",
+         semanticrules.refused_input),
 )
 
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
@@ -224,12 +268,21 @@ def select(types: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule,
 
 
 def check(series: Series, rules: Iterable[Rule] = RULES,
-          spelling: Spelling | None = None) -> list[Finding]:
-    """Every finding of `rules` on `series`, in mbox order (series-wide remarks first)."""
+          spelling: Spelling | None = None, states: Any = None) -> list[Finding]:
+    """Every finding of `rules` on `series`, in mbox order (series-wide remarks first).
+
+    'state' rules judge each patch in `states` (toolkit.states.States); without them, in states
+    built from the hunks over the toolkit's reference model.
+    """
     spelling = spelling if spelling is not None else Spelling.load()
+    rules = tuple(rules)
+    if states is None and any(rule.scope == "state" for rule in rules):
+        from toolkit.states import reference_states
+
+        states = reference_states(series)
     findings = []
     for rule in rules:
-        findings.extend(_run(rule, series, Context(rule, spelling)))
+        findings.extend(_run(rule, series, Context(rule, spelling, series, states)))
     return sorted(findings, key=_mbox_order)
 
 

@@ -1,0 +1,276 @@
+"""Tree states: the int3 path (helpers, entry gap, their callers) as it stands after patches 1..k.
+
+A state is built either from a kernel repository the series was applied to (`toolkit.repository`)
+or, without one, from the hunks themselves laid over the toolkit's own generated reference code:
+the post-image of a changed helper or gap block replaces the reference one, and a block the series
+adds does not exist before the patch that adds it. Checks ask a state for its blocks, its callers
+and whether it knows a name; they do not care where the state came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from toolkit.series import FileDiff, Patch, Series
+
+#: Where the blocks live in a kernel tree (the same paths codegen installs into).
+TEXT_PATCHING_H = "arch/x86/include/asm/text-patching.h"
+ENTRY_64 = "arch/x86/entry/entry_64.S"
+#: The name of the entry-gap block among a state's blocks.
+GAP = "entry gap"
+
+# int3_emulate_call(regs, func): a call of a helper, in a handler or in another helper.
+_HELPER_CALL = re.compile(r"\b(int3_emulate_\w+)\s*\(")
+# A C or assembler block comment, a line comment, or a string literal (kept apart from code).
+_COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.DOTALL)
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A helper function or the entry-gap block as one state has it: its lines (real line number,
+    text) in `path`, and the patch that last changed it (0: it came from the tree or the reference)."""
+
+    name: str
+    path: str
+    lines: tuple[tuple[int, str], ...]
+    patch: int
+    style: str | None = None
+
+    @property
+    def line(self) -> int:
+        return self.lines[0][0]
+
+    def __str__(self) -> str:
+        return "".join(f"{text}\n" for _, text in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """A call of a helper outside the helper header (a handler using it), and where it stands."""
+
+    helper: str
+    path: str
+    line: int | None
+    patch: int
+    at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Input the state would not take from a patch (a path out of the tree, an include of a file
+    outside it), and why; each becomes a finding on `patch`."""
+
+    patch: int
+    message: str
+    at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeState:
+    """The int3 path after patches 1..`index` (0: before the series).
+
+    `helpers` and `macros` are the helper header's int3_emulate_* functions and the macros they
+    use; `gap` is the x86_64 entry-gap block (None when the entry makes no gap); `users` are the
+    calls of helpers outside the header. `knows(name)` says whether an identifier occurs in the code
+    (not the comments) of this state; `file(path)` gives a whole file when the state has one.
+    """
+
+    index: int
+    helpers: tuple[Block, ...]
+    macros: tuple[Block, ...]
+    gap: Block | None
+    users: tuple[Use, ...]
+    backed_by_tree: bool
+    knows: Callable[[str], bool] = field(compare=False, repr=False)
+    file: Callable[[str], str | None] = field(compare=False, repr=False, default=lambda path: None)
+    failed: str | None = None
+
+    def helper(self, name: str) -> Block | None:
+        return next((b for b in self.helpers if b.name == name), None)
+
+    @property
+    def key(self) -> tuple:
+        """What emulation depends on: two states with equal keys behave the same."""
+        return (tuple(str(b) for b in self.helpers), tuple(str(m) for m in self.macros),
+                str(self.gap) if self.gap else None, self.gap.style if self.gap else None)
+
+
+@dataclass(frozen=True, slots=True)
+class States:
+    """Every state of one series: `after[k]` is the state after patch k (`after[0]` the base)."""
+
+    after: tuple[TreeState, ...]
+    refusals: tuple[Refusal, ...] = ()
+
+    def of(self, patch: Patch) -> TreeState:
+        """The state after `patch`."""
+        return next(state for state in self.after if state.index == patch.index)
+
+
+# --- without a tree: hunks over the reference -----------------------------------------------------
+
+def reference_states(series: Series) -> States:
+    """The states of `series` built from its hunks laid over the toolkit's generated reference."""
+    from toolkit import codegen
+    from toolkit.target import Target
+
+    target = Target()
+    header = codegen.render_header(target)
+    gap_text = codegen.render_gap_block(target)
+    helpers, macros = header_blocks(_numbered(header), TEXT_PATCHING_H, 0)
+    gap = Block(GAP, ENTRY_64, tuple(_numbered(gap_text)), 0, target.style)
+    known = _code_words(header + codegen.render_prelude(target) + codegen.render_entry(target))
+
+    added = {name for patch in series.patches for name in added_blocks(patch)}
+    blocks = {b.name: b for b in (*helpers, *macros, gap) if b.name not in added}
+    refusals: list[Refusal] = []
+    users: list[Use] = []
+    states = [_state(0, blocks, users, known)]
+    for patch in series.patches:
+        for diff in patch.files:
+            refused = path_refusal(diff)
+            if refused:
+                refusals.append(Refusal(patch.index, refused, diff.at))
+                continue
+            post = _post_image(diff)
+            removed = _removed_names(diff)
+            found = _blocks_in(post, diff.path, patch.index)
+            for name in removed - {b.name for b in found}:
+                blocks.pop(name, None)
+            blocks.update((b.name, b) for b in found)
+            known = known | _code_words("\n".join(text for _, text, _ in post))
+            if diff.path != TEXT_PATCHING_H:
+                users += added_uses(diff, patch.index)
+        states.append(_state(patch.index, blocks, users, known))
+    return States(tuple(states), tuple(refusals))
+
+
+def _state(index: int, blocks: dict[str, Block], users: list[Use], known: frozenset[str]
+           ) -> TreeState:
+    helpers = tuple(sorted((b for b in blocks.values() if b.name.startswith("int3_emulate_")),
+                           key=lambda b: b.name))
+    macros = tuple(b for b in blocks.values() if b.name not in {h.name for h in helpers}
+                   and b.name != GAP)
+    return TreeState(index, helpers, macros, blocks.get(GAP), tuple(users), False,
+                     knows=known.__contains__)
+
+
+def header_blocks(lines: Iterable[tuple[int, str]], path: str, patch: int
+                  ) -> tuple[list[Block], list[Block]]:
+    """The int3_emulate_* functions of header lines and the object-like macros among them."""
+    from toolkit import cheader
+
+    pairs = list(lines)
+    model = cheader.parse_lines(pairs, path)
+    by_line = dict(pairs)
+    helpers = [Block(f.name, path, tuple((n, by_line[n]) for n in range(f.line, f.end_line + 1)
+                                         if n in by_line), patch)
+               for f in model.functions if f.name.startswith("int3_emulate_")]
+    macros = [Block(m.name, path, tuple((n, by_line[n]) for n in range(m.line, m.end_line + 1)
+                                        if n in by_line), patch)
+              for m in model.macros if m.params is None and m.name.isupper()
+              and not m.name.startswith("_")]
+    return helpers, macros
+
+
+def gap_block(lines: list[tuple[int, str]], path: str, patch: int) -> Block | None:
+    """The entry-gap block (`.if` to `.endif`) among assembler lines, or None."""
+    from toolkit import codegen
+    from toolkit.errors import InputError
+
+    try:
+        start, end, style = codegen._gap_block([text for _, text in lines], path)
+    except InputError:
+        return None
+    return Block(GAP, path, tuple(lines[start:end + 1]), patch, style)
+
+
+def path_refusal(diff: FileDiff) -> str | None:
+    """Why a file of a diff must not be touched (its path leaves the tree), or None."""
+    for path in filter(None, (diff.old_path, diff.new_path)):
+        if path.startswith("/") or ".." in path.split("/"):
+            return f"refused to apply {path}: the path leaves the tree"
+    return None
+
+
+def _blocks_in(post: list[tuple[int, str, str]], path: str, patch: int) -> list[Block]:
+    """The blocks a post-image holds in full (a hunk can cut a function or the gap in two)."""
+    lines = [(n, text) for n, text, _ in post]
+    if path.endswith(".h"):
+        helpers, macros = header_blocks(lines, path, patch)
+        return [*(b for b in helpers if _whole(b)), *macros]
+    if path.endswith(".S"):
+        gap = gap_block(lines, path, patch)
+        return [gap] if gap else []
+    return []
+
+
+def _whole(block: Block) -> bool:
+    return block.lines[-1][1].strip() == "}"
+
+
+def added_blocks(patch: Patch) -> set[str]:
+    """Names of blocks whose first line a patch adds (so the tree before it has no such block)."""
+    names = set()
+    for diff in patch.files:
+        post = _post_image(diff)
+        for block in _blocks_in(post, diff.path, patch.index):
+            kinds = {n: kind for n, _, kind in post}
+            if kinds.get(block.line) == "+" and block.name not in _removed_names(diff):
+                names.add(block.name)
+    return names
+
+
+def _removed_names(diff: FileDiff) -> set[str]:
+    """Blocks whose opening line the diff removes."""
+    removed = [(ln.old_line, ln.text) for h in diff.hunks for ln in h.lines if ln.kind == "-"]
+    if not removed:
+        return set()
+    if diff.path.endswith(".h"):
+        gone = set()
+        for _, text in removed:
+            match = re.search(r"\b(int3_emulate_\w+)\s*\(", text)
+            define = re.match(r"\s*#\s*define\s+([A-Z]\w*)\b", text)
+            if match and not text.rstrip().endswith(";") and "=" not in text:
+                gone.add(match.group(1))
+            if define:
+                gone.add(define.group(1))
+        return gone
+    if diff.path.endswith(".S") and gap_block(removed, diff.path, 0):
+        return {GAP}
+    return set()
+
+
+def _post_image(diff: FileDiff) -> list[tuple[int, str, str]]:
+    """(new line, text, kind) of every context and added line of a file's hunks."""
+    return [(ln.new_line, ln.text, ln.kind) for h in diff.hunks for ln in h.lines
+            if ln.kind != "-" and ln.new_line is not None]
+
+
+def added_uses(diff: FileDiff, patch: int) -> list[Use]:
+    return [Use(match.group(1), diff.path, ln.new_line, patch, ln.at)
+            for h in diff.hunks for ln in h.lines if ln.kind == "+"
+            for match in _HELPER_CALL.finditer(_COMMENT.sub(" ", ln.text))]
+
+
+def uses_in(text: str, path: str) -> list[Use]:
+    """Calls of helpers in a whole file (for a state backed by a tree)."""
+    return [Use(match.group(1), path, n, 0, None)
+            for n, line in _numbered(_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text))
+            for match in _HELPER_CALL.finditer(line)]
+
+
+def _code_words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(_COMMENT.sub(" ", text)))
+
+
+def code_has(text: str, name: str) -> bool:
+    """Whether `name` occurs as a whole word in the code (not the comments) of `text`."""
+    return name in _code_words(text)
+
+
+def _numbered(text: str, first: int = 1) -> Iterator[tuple[int, str]]:
+    return ((n, line) for n, line in enumerate(text.splitlines(), first))
