@@ -43,8 +43,9 @@ _SEPARATOR = re.compile(rb"From \S*\s.*\b\d{1,2}:\d\d(:\d\d)?\b")
 _ESCAPED_FROM = re.compile(rb">+From ")
 # "Subject: ...", "X-Mailer: ...": the start of a header field (RFC 5322 field name, then a colon).
 _HEADER_START = re.compile(rb"[!-9;-~]+:")
-# Anything but the 64 letters of base64 (padding included): dropped from a malformed part.
-_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+# Anything but the 64 letters of base64 and its padding: dropped from a malformed part.
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_PADDING = re.compile(rb"=+")
 # A message id inside angle brackets: "<20190507174229.12345-2-rostedt@example.org>".
 _MSGID = re.compile(r"<([^<>\s]+)>")
 
@@ -438,11 +439,13 @@ def _unbase64(body: _Numbered, notes: list[DecodeNote]
     try:
         data = binascii.a2b_base64(joined, strict_mode=True)
     except binascii.Error:
-        # Keep what decodes: drop characters outside the alphabet and a lone last character
-        # (it carries no whole byte), and pad the rest.
-        clean = _NOT_BASE64.sub(b"", joined)
-        clean = clean[:len(clean) - 1] if len(clean) % 4 == 1 else clean
-        data = binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
+        # Keep what decodes: drop characters outside the alphabet, decode each run ended by
+        # padding on its own (glued chunks), drop a lone last character (it carries no whole
+        # byte) and pad the rest.
+        data = b""
+        for run in _PADDING.split(_NOT_BASE64.sub(b"", joined)):
+            run = run[:len(run) - 1] if len(run) % 4 == 1 else run
+            data += binascii.a2b_base64(run + b"=" * (-len(run) % 4))
         notes.append(DecodeNote("encoding", "malformed base64 (stray characters, bad length or "
                                 "padding); some bytes may be lost", encoded[-1][0]))
     else:
