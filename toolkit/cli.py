@@ -114,8 +114,9 @@ def _print_report(args, report, chosen, messages) -> None:
     if args.format == "email":
         from toolkit import reply, rules
 
-        left_out = {rule.name for rule in rules.RULES} - {rule.name for rule in chosen}
-        mails = reply.replies(report, messages, reply.limits(args.tree, left_out))
+        limits = reply.limits(args.tree, (rule.name for rule in chosen),
+                              (rule.name for rule in rules.RULES))
+        mails = reply.replies(report, messages, limits)
         if args.output:
             for path in reply.write(mails, args.output):
                 print(path)

@@ -42,14 +42,18 @@ CUT = "[...]"
 _REPLY = re.compile(r"re(\[\d+\])?:\s*", re.IGNORECASE)
 
 
-def limits(tree: str | None, rules_left_out: Iterable[str]) -> tuple[str, ...]:
-    """What a reply should say was not checked, from how the check was run."""
+def limits(tree: str | None, applied: Iterable[str], known: Iterable[str]) -> tuple[str, ...]:
+    """What a reply should say was not checked, from how the check was run: with a tree or not,
+    and which of the `known` rules were `applied` (the shorter of the two lists is named)."""
     notes = []
     if tree is None:
         notes.append("no kernel tree given: Fixes: tags and commit references are unverified")
-    left_out = sorted(rules_left_out)
-    if left_out:
+    applied = sorted(set(applied))
+    left_out = sorted(set(known) - set(applied))
+    if left_out and len(left_out) <= len(applied):
         notes.append("rules not applied in this run: " + ", ".join(left_out))
+    elif left_out:
+        notes.append("only these rules were applied: " + ", ".join(applied))
     return tuple(notes)
 
 
@@ -174,7 +178,7 @@ def _body(patch: Patch, message: Message, findings: list[Finding],
         out.append(_quote(lines[k]))
         out.extend(_remarks(remarks.get(k, ())))
         last = k
-    if quoted and last != len(lines) - 1:
+    if (quoted or on_subject) and last != len(lines) - 1:
         out.append(CUT)
     out.extend(_remarks(general))
     if unchecked:
