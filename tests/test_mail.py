@@ -29,6 +29,8 @@ def project(messages) -> dict:
         "threads": [[i, _plain(m.msgid), _plain(m.in_reply_to), list(m.references)]
                     for i, m in enumerate(messages)],
         "notes": [[i, n.kind, _plain(n.at)] for i, m in enumerate(messages) for n in m.notes],
+        "people": [[i, [str(p) for p in m.to], [str(p) for p in m.cc], _plain(m.date)]
+                   for i, m in enumerate(messages)],
     }
 
 
