@@ -306,7 +306,7 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
     unmatched = []
     by_subject = {(mails[i][1].text, index_of[i]): i for i in reversed(members)}
     patch_set = set(patch_mails)
-    for i, (message, subject) in enumerate(mails):
+    for i, (_, subject) in enumerate(mails):
         if i in patch_set:
             continue
         target = _answered(i, parents, patch_set)
@@ -320,7 +320,7 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
 
     def build(i: int) -> Patch:
         message, subject = mails[i]
-        replies = tuple(_followup(*mails[j]) for j in followups.get(i, ()))
+        replies = tuple(_followup(mails[j][0]) for j in followups.get(i, ()))
         return _patch(message, subject, index_of[i], total, chosen, replies)
 
     cover = None
@@ -345,7 +345,7 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
         duplicates=tuple(duplicates), extra=tuple(extra),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
         messages_read=len(mails), decode_notes=notes,
-        unmatched_followups=tuple(_followup(*mails[j]) for j in unmatched))
+        unmatched_followups=tuple(_followup(mails[j][0]) for j in unmatched))
 
 
 def _is_patch(message: Message, subject: Subject) -> bool:
@@ -514,7 +514,7 @@ def _diffstat(below: tuple[Line, ...]) -> Diffstat | None:
         at=entries[0].at if entries else summary[1])
 
 
-def _followup(message: Message, subject: Subject) -> FollowUp:
+def _followup(message: Message) -> FollowUp:
     lines = _strip_signature(list(message.body))
     trailers: list[Trailer] = []
     comments: list[Comment] = []
