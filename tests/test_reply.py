@@ -185,3 +185,14 @@ def test_git_send_email_takes_the_threading_headers(capsys, tmp_path):
                     "Subject: Re: [PATCH v2 2/3] x86/int3: Keep the pushed word seperate "
                     "from the frame",
                     "In-Reply-To: <room-v2-2@example.org>"]
+
+
+def test_a_mail_without_message_id_gets_an_unthreaded_reply(capsys, tmp_path):
+    # plain git format-patch output has no Message-Id: there is nothing to thread under
+    patch = (DATA / "b4-patch.eml").read_text()
+    bare = tmp_path / "bare.eml"
+    bare.write_text("".join(line for line in patch.splitlines(keepends=True)
+                            if not line.startswith("Message-Id:")))
+    _, mails = _replies(capsys, tmp_path, bare, *PINNED)
+    assert [(mail["Subject"], mail["In-Reply-To"], mail["References"]) for mail in mails] \
+        == [("Re: [PATCH v2 1/3] x86/int3: Leave a gap below the int3 frame", None, None)]
