@@ -241,6 +241,35 @@ RULES: tuple[Rule, ...] = (
          "it is applied to.",
          "Keep paths inside the tree and include only the tree's own files.",
          semanticrules.refused_input),
+    Rule("EMULATION_MISMATCH", Level.ERROR, "state",
+         "A helper disagrees with the instruction it emulates.",
+         "a helper this patch adds or changes, built from the tree state after the patch and "
+         "run in the emulator with the toolkit's own entry gap, leaves registers, flags or "
+         "stack unlike the real call, push, jmp or Jcc at the same site (a few scenarios: "
+         "toolkit/data/trial.toml).",
+         "The int3 handler must make the CPU behave as if the patched instruction had run; a "
+         "wrong return address or condition sends the kernel elsewhere.",
+         "Compare the helper with the instruction's definition; `toolkit validate --tree` "
+         "runs the full tables.",
+         semanticrules.emulation_mismatch),
+    Rule("ENTRY_FRAME_CORRUPTED", Level.ERROR, "state",
+         "The int3 entry code damages the saved frame or leaves too little room.",
+         "the entry-gap block this patch leaves, run with the toolkit's own helpers, lets an "
+         "emulated push or call overwrite the saved frame or pt_regs, or returns elsewhere "
+         "(e.g. a wrong copy displacement, a gap smaller than a push).",
+         "The frame is what iret returns through; a damaged one crashes or resumes at the "
+         "wrong place.",
+         "Copy the whole frame (orig_ax up to ss) at least one push lower; see DOMAIN facts "
+         "on the entry gap.",
+         semanticrules.entry_frame_corrupted),
+    Rule("BISECT_BREAKS", Level.ERROR, "state",
+         "After this patch a handler uses the helpers on an entry without room.",
+         "the tree after this patch has a caller of the int3 helpers and, although its helpers "
+         "and its gap (if any) each work, the round trip fails: e.g. the caller and helpers "
+         "come before the patch that makes the gap (reported even if a later patch fixes it).",
+         "Every patch must leave a working kernel; git bisect stops on each of them.",
+         "Order the series so that the entry gap comes before anything that pushes into it.",
+         semanticrules.bisect_breaks),
 )
 
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}

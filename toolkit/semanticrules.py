@@ -156,3 +156,88 @@ def _uncast(node):
 def _lowers(value, target: str) -> bool:
     return (type(value).__name__ == "BinaryOp" and value.op == "-"
             and _sp_field(_uncast(value.left)) == target)
+
+
+# --- rules backed by running the state's code ----------------------------------------------------
+
+def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """The gap block this patch leaves, run with known-good helpers, damages the saved frame."""
+    from toolkit import trial
+
+    state = ctx.states.of(patch)
+    if state.gap is None or state.gap.patch != patch.index:
+        return
+    verdict = trial.gap_alone(state)
+    for outcome in verdict.failed[:1]:
+        yield _emulation_finding(ctx, patch, state.gap, outcome,
+                                 f"the entry gap block leaves no safe room "
+                                 f"({outcome.scenario.name}): {outcome.reason}")
+
+
+def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """A helper this patch leaves behind disagrees with the real instruction (in a known-good
+    entry, so that the helper alone is judged)."""
+    from toolkit import trial
+    from toolkit.scenarios import HELPER_OF
+
+    state = ctx.states.of(patch)
+    changed = [b for b in state.helpers if b.patch == patch.index]
+    if not changed:
+        return
+    verdict = trial.helpers_alone(state)
+    reported = set()
+    for outcome in verdict.failed:
+        helper = state.helper(f"int3_emulate_{HELPER_OF[outcome.scenario.insn]}")
+        # a call that pushes a wrong value may be the push's fault: blame what this patch changed
+        culprit = helper if helper in changed else next(
+            (b for b in changed if b.name in str(helper)), changed[0])
+        if culprit.name in reported:
+            continue
+        reported.add(culprit.name)
+        yield _emulation_finding(ctx, patch, culprit, outcome,
+                                 f"{culprit.name}() is not {outcome.scenario.insn} "
+                                 f"({outcome.scenario.name}): {outcome.reason}")
+
+
+def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """After this patch a handler uses the helpers on an entry path without room, although the
+    helpers and the gap each work (the breakage is the order of the patches)."""
+    from toolkit import trial
+
+    state = ctx.states.of(patch)
+    before = next((s for s in ctx.states.after if s.index == patch.index - 1), None)
+    if not state.users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
+        return
+    verdict = trial.run(state)
+    if not verdict.failed or (before is not None and before.users and trial.run(before).failed):
+        return
+    use = next((u for u in state.users if u.patch == patch.index), state.users[0])
+    room = "makes no gap" if state.gap is None else "leaves no room"
+    later = [s.index for s in ctx.states.after if s.index > patch.index
+             and s.users and not trial.run(s).failed]
+    fixed = f"; patch {later[0]} fixes it, but bisection can stop here" if later else ""
+    outcome = verdict.failed[0]
+    yield ctx.finding(
+        patch, f"{use.helper}() runs here on an int3 entry that {room} for its push "
+               f"({outcome.scenario.name}: {outcome.reason}){fixed}",
+        use.at, Location(use.path, use.line), **_evidence(outcome))
+
+
+def _emulation_finding(ctx: Context, patch: Patch, block, outcome, message: str) -> Finding:
+    at = next((ln.at for diff in patch.files if diff.path == block.path
+               for h in diff.hunks for ln in h.lines
+               if ln.kind != "-" and ln.new_line == block.line), None)
+    return ctx.finding(patch, message, at, Location(block.path, block.line), **_evidence(outcome))
+
+
+def _evidence(outcome) -> dict:
+    """The scenario, the trace and the stack diagram (text and SVG) of a failed outcome."""
+    from toolkit import evidence
+
+    found = dict(outcome.evidence or {})
+    title = f"{outcome.scenario.name} ({outcome.status})"
+    rows = found.get("stack", [])
+    return {"scenario": outcome.scenario.name, "table": outcome.scenario.where,
+            "reason": outcome.reason, **found,
+            "stack_text": evidence.stack_text(rows) if rows else "",
+            "stack_svg": evidence.stack_svg(rows, title) if rows else ""}

@@ -9,6 +9,7 @@ and whether it knows a name; they do not care where the state came from.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -114,16 +115,8 @@ class States:
 
 def reference_states(series: Series) -> States:
     """The states of `series` built from its hunks laid over the toolkit's generated reference."""
-    from toolkit import codegen
-    from toolkit.target import Target
-
-    target = Target()
-    header = codegen.render_header(target)
-    gap_text = codegen.render_gap_block(target)
-    helpers, macros = header_blocks(_numbered(header), TEXT_PATCHING_H, 0)
-    gap = Block(GAP, ENTRY_64, tuple(_numbered(gap_text)), 0, target.style)
-    known = _code_words(header + codegen.render_prelude(target) + codegen.render_entry(target))
-
+    helpers, macros, gap = reference_blocks()
+    known = _reference_words()
     added = {name for patch in series.patches for name in added_blocks(patch)}
     blocks = {b.name: b for b in (*helpers, *macros, gap) if b.name not in added}
     refusals: list[Refusal] = []
@@ -146,6 +139,27 @@ def reference_states(series: Series) -> States:
                 users += added_uses(diff, patch.index)
         states.append(_state(patch.index, blocks, users, known))
     return States(tuple(states), tuple(refusals))
+
+
+@functools.cache
+def reference_blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
+    """The helpers, macros and x86_64 gap block of the toolkit's generated reference code."""
+    from toolkit import codegen
+    from toolkit.target import Target
+
+    target = Target()
+    helpers, macros = header_blocks(_numbered(codegen.render_header(target)), TEXT_PATCHING_H, 0)
+    gap = Block(GAP, ENTRY_64, tuple(_numbered(codegen.render_gap_block(target))), 0, target.style)
+    return tuple(helpers), tuple(macros), gap
+
+
+def _reference_words() -> frozenset[str]:
+    from toolkit import codegen
+    from toolkit.target import Target
+
+    target = Target()
+    return _code_words(codegen.render_header(target) + codegen.render_prelude(target)
+                       + codegen.render_entry(target))
 
 
 def _state(index: int, blocks: dict[str, Block], users: list[Use], known: frozenset[str]

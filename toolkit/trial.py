@@ -1,0 +1,129 @@
+"""Trials of tree states: a state's helpers and entry gap built and run against a few scenarios.
+
+The code under test is the state's own: its int3_emulate_* functions (read with the header model
+and emitted back as C) and its entry-gap block placed in the toolkit's int3 harness. The table is
+small on purpose (toolkit/data/trial.toml) so that `toolkit check` stays fast; states that are
+the same in every part that runs are tried once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ToolkitError
+from toolkit.states import TreeState
+
+# `.include "x"`, `.incbin "x"`, `#include <x>`: text of a file the build would read in.
+_INCLUDES = re.compile(r"^\s*(?:\.include|\.incbin|#\s*include)\b", re.MULTILINE)
+# Annotations for objtool (`UNWIND_HINT_IRET_REGS offset=8`): they emit no code.
+_OBJTOOL_HINT = re.compile(r"^\s*UNWIND_HINT\w*\b.*$\n?", re.MULTILINE)
+_HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What running a state showed: `failed` are the outcomes that went wrong (scenarios.Outcome),
+    `refused` why the state was not run at all (unsafe input), `error` why it could not run."""
+
+    failed: tuple[Any, ...] = ()
+    refused: str | None = None
+    error: str | None = None
+    ran: bool = False
+
+
+_TRIED: dict[tuple, Verdict] = {}
+
+
+def gap_alone(state: TreeState) -> Verdict:
+    """The state's gap block with the reference helpers: does the entry leave room and keep the
+    frame intact? (An empty verdict when the state has no gap.)"""
+    from toolkit.states import reference_blocks
+
+    if state.gap is None:
+        return Verdict()
+    helpers, macros, _ = reference_blocks()
+    return run(replace(state, helpers=helpers, macros=macros))
+
+
+def helpers_alone(state: TreeState) -> Verdict:
+    """The state's helpers in the reference entry: do they do what the real instructions do?"""
+    from toolkit.states import reference_blocks
+
+    gap = reference_blocks()[2]
+    names = {m.name for m in state.macros}
+    macros = state.macros + tuple(m for m in reference_blocks()[1] if m.name not in names)
+    return run(replace(state, gap=gap, macros=macros))
+
+
+def table() -> list:
+    from toolkit import scenarios
+
+    return scenarios.load_table(Path(str(resources.files("toolkit") / "data" / "trial.toml")))
+
+
+def runnable(state: TreeState) -> tuple[str, ...]:
+    """The helpers of `state` that can be built: those whose callees the state also has."""
+    names = {b.name for b in state.helpers}
+    return tuple(b.name.removeprefix("int3_emulate_") for b in state.helpers
+                 if {f"int3_emulate_{n}" for n in _HELPER_NAME.findall(str(b))} <= names)
+
+
+def run(state: TreeState, arch: str = "x86_64") -> Verdict:
+    """Try `state` (once per distinct state)."""
+    key = (arch, state.key)
+    if key not in _TRIED:
+        _TRIED[key] = _run(state, arch)
+    return _TRIED[key]
+
+
+def _run(state: TreeState, arch: str) -> Verdict:
+    from toolkit import scenarios
+
+    helpers = runnable(state)
+    if "push" not in helpers and "call" not in helpers:
+        return Verdict()        # nothing stores below regs->sp: the entry's room is not used
+    for block in (*state.helpers, *state.macros, *((state.gap,) if state.gap else ())):
+        if _INCLUDES.search(str(block)):
+            return Verdict(refused=f"{block.path}:{block.line}: {block.name} includes another "
+                                   "file; the toolkit builds no file from outside the tree state")
+    try:
+        code = scenarios.Code(f"state after patch {state.index}", arch, "idt",
+                              _prelude(arch), _header(state, helpers), _entry(state, arch),
+                              helpers)
+        outcomes = scenarios.validate(code, table())
+    except ToolkitError as error:
+        return Verdict(error=str(error))
+    bad = tuple(o for o in outcomes if str(o.status) in ("failed", "error"))
+    return Verdict(failed=bad, ran=True)
+
+
+def _prelude(arch: str) -> str:
+    from toolkit import codegen
+    from toolkit.target import Target
+
+    return codegen.render_prelude(Target(arch=arch))
+
+
+def _header(state: TreeState, helpers: tuple[str, ...]) -> str:
+    from toolkit import cheader
+
+    text = "".join(f"{m}" for m in state.macros) + "\n".join(str(b) for b in state.helpers)
+    model = cheader.parse_header(text, "text-patching.h")
+    return cheader.translation_unit(model, [f"int3_emulate_{h}" for h in helpers])
+
+
+def _entry(state: TreeState, arch: str) -> str:
+    """The harness with the state's gap block in place of the generated one (none: no gap)."""
+    from toolkit import codegen
+    from toolkit.target import Target
+
+    style = state.gap.style if state.gap else None
+    harness = codegen.render_harness(Target(arch=arch, style=style))
+    lines = harness.splitlines(keepends=True)
+    start, end, _ = codegen._gap_block(lines, "harness")
+    block = _OBJTOOL_HINT.sub("", str(state.gap)) if state.gap else ""
+    return "".join(lines[:start]) + block + "".join(lines[end + 1:])
