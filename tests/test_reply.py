@@ -61,16 +61,18 @@ def _paragraphs_under(lines: list[str], k: int) -> list[str]:
     return found
 
 
-def test_threading_and_recipients(capsys, tmp_path):
-    code, mails = _replies(capsys, tmp_path, REVIEW, *PINNED)
-    expected = tomllib.loads((DATA / "review.replies.toml").read_text())["reply"]
+@pytest.mark.parametrize("case", sorted(p.name.split(".")[0]
+                                        for p in DATA.glob("*.replies.toml")))
+def test_threading_and_recipients(capsys, tmp_path, case):
+    table = tomllib.loads((DATA / f"{case}.replies.toml").read_text())
+    code, mails = _replies(capsys, tmp_path, DATA / f"{case}.mbox", "--types", table["types"])
     found = [{"subject": mail["Subject"], "to": _addresses(mail, "To"),
               "cc": _addresses(mail, "Cc"), "in_reply_to": mail["In-Reply-To"],
               "references": mail["References"].split(),
               "rules": [m.group(1) for line in mail.get_content().split("\n\n")
                         if (m := _RULE.search(" ".join(line.split())))]}
              for mail in mails]
-    assert (code, found) == (1, expected)
+    assert (code, found) == (1, table["reply"])
 
 
 def test_every_remark_sits_under_its_quoted_line(capsys, tmp_path):

@@ -61,21 +61,23 @@ def replies(report: Report, messages: Iterable[Message],
             unchecked: Sequence[str] = ()) -> list[EmailMessage]:
     """One reply per mail of the series that has findings, in mail order. Remarks about the
     series as a whole go to the cover letter, or to the first patch when there is none."""
-    by_place = {(m.source, m.at): m for m in messages}
+    messages = sorted(messages, key=lambda m: (m.source, m.at))
     series = report.series
-    mails = sorted((p for p in (series.cover, *series.patches, *series.duplicates, *series.extra)
-                    if p is not None), key=lambda p: (p.source, p.at))
+    mails = {(p.source, p.at): p
+             for p in (series.cover, *series.patches, *series.duplicates, *series.extra) if p}
     if not mails:
         return []
-    found: dict[int, list[Finding]] = {}
+    found: dict[tuple[str, int], list[Finding]] = {}
     for finding in report.findings:
-        target = _mail_of(finding, mails)
-        if target is None:
-            home = series.cover or (series.patches[0] if series.patches else mails[0])
-            target = mails.index(home)
-        found.setdefault(target, []).append(finding)
-    return [_reply(mails[k], by_place[(mails[k].source, mails[k].at)], found[k], unchecked)
-            for k in sorted(found)]
+        place = _place_of(finding, messages, mails)
+        if place is None:
+            home = series.cover or (series.patches[0] if series.patches else min(
+                mails.values(), key=lambda p: (p.source, p.at)))
+            place = (home.source, home.at)
+        found.setdefault(place, []).append(finding)
+    by_place = {(m.source, m.at): m for m in messages}
+    return [_reply(mails[place], by_place[place], found[place], unchecked)
+            for place in sorted(found)]
 
 
 def mbox(mails: Iterable[EmailMessage]) -> str:
@@ -102,26 +104,30 @@ def write(mails: Sequence[EmailMessage], outdir: str) -> list[str]:
     return paths
 
 
-def _mail_of(finding: Finding, mails: list[Patch]) -> int | None:
-    """The index in `mails` of the mail a finding is about: the one whose text holds its mbox
-    line, else the one its patch reference names; None for a remark about the whole series."""
+def _place_of(finding: Finding, messages: list[Message],
+              mails: dict[tuple[str, int], Patch]) -> tuple[str, int] | None:
+    """(source, first line) of the series mail a finding is about: the message that holds its
+    mbox line if that is a mail of the series, else the mail its patch reference names; None
+    for a remark about the whole series."""
     where = finding.mbox_at
     if where is not None and where.line is not None:
-        holding = [k for k, p in enumerate(mails) if p.source == where.path and p.at <= where.line]
-        if holding:
-            return max(holding, key=lambda k: mails[k].at)
+        holding = [(m.source, m.at) for m in messages
+                   if m.source == where.path and m.at <= where.line]
+        if holding and holding[-1] in mails:
+            return holding[-1]
     ref = finding.patch
     if ref is None:
         return None
-    named = [k for k, p in enumerate(mails)
+    named = [place for place, p in mails.items()
              if p.index == ref.index and (ref.msgid is None or p.msgid == ref.msgid)]
-    return named[0] if named else None
+    return min(named) if named else None
 
 
 def _reply(patch: Patch, message: Message, findings: list[Finding],
            unchecked: Sequence[str]) -> EmailMessage:
     mail = EmailMessage(policy=_POLICY)
-    subject = message.subject or patch.raw_subject
+    # a header value cannot hold a line end; a decoded subject could
+    subject = " ".join((message.subject or patch.raw_subject).split())
     mail["Subject"] = subject if _REPLY.match(subject) else f"Re: {subject}"
     mail["To"] = _address(patch.author)
     cc = _recipients((*message.to, *message.cc, patch.sender), besides=patch.author)
