@@ -92,6 +92,7 @@ def test_watched_run_traces_and_sees_writes(cache):
     sp = layout.stack_top - 0x40
     run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp),), window=(sp - 8, sp)), watch=True)
     assert [(s.address - layout.site, s.text) for s in run.trace] == [(0, "pushq $7"), (2, "hlt")]
+    assert (run.stop, run.stopped_at) == ("halt", layout.site + 2)
     assert [(w.address, w.size, w.value) for w in run.writes] == [(sp - 8, 8, 7)]
     assert run.memory(sp - 8, 8) == struct.pack("<Q", 7)
 

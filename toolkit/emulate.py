@@ -9,12 +9,13 @@ runaway loop, an access to unmapped memory) comes back as a `Run`, never as a ha
 
 from __future__ import annotations
 
+import ctypes
 import struct
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from unicorn import (UC_ARCH_X86, UC_ERR_EXCEPTION, UC_ERR_INSN_INVALID, UC_HOOK_CODE,
+from unicorn import (UC_ARCH_X86, UC_ERR_EXCEPTION, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_HOOK_CODE,
                      UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_WRITE, UC_MODE_32, UC_MODE_64,
                      UC_TLB_VIRTUAL, Uc, UcError)
 from unicorn import x86_const
@@ -90,6 +91,7 @@ class Layout:
 
 
 STACK_SIZE = 4 * PAGE
+RESET_SIZE = PAGE // 2     # the top of each stack, where every normal run stays
 
 # Selectors are Linux's own (x86_64: __KERNEL_CS 0x10, __KERNEL_DS 0x18, __USER_DS 0x2b, __USER_CS
 # 0x33; x86_32: 0x60, 0x68, 0x73, 0x7b) so that a saved CS in evidence reads as it would in an oops.
@@ -110,6 +112,39 @@ LAYOUTS = {
 
 _UC_REGISTER = {name: getattr(x86_const, f"UC_X86_REG_{name.upper()}")
                 for layout in LAYOUTS.values() for name in layout.registers}
+
+
+class RegisterFile:
+    """Batch access to a fixed list of registers through ctypes arrays built once.
+
+    The binding's reg_read_batch/reg_write_batch rebuild their arrays and look up each register's
+    type on every call, which costs more than an emulated int3 round trip; this calls the same
+    batch functions of the Unicorn library with arrays that are reused."""
+
+    def __init__(self, uc: Uc, names: tuple[str, ...]) -> None:
+        count = len(names)
+        self.uc = uc
+        self.names = names
+        self.ids = (ctypes.c_int * count)(*(_UC_REGISTER[name] for name in names))
+        self.values = (ctypes.c_uint64 * count)()
+        base = ctypes.addressof(self.values)
+        self.pointers = (ctypes.c_void_p * count)(*(base + 8 * i for i in range(count)))
+        self.count = ctypes.c_int(count)
+
+    def read(self) -> list[int]:
+        # Zeroed first: a 32-bit register or a selector fills only the low bytes of its slot.
+        ctypes.memset(self.values, 0, ctypes.sizeof(self.values))
+        self._check(self.uc._do_reg_read_batch(self.ids, self.pointers, self.count))
+        return self.values[:]
+
+    def write(self, values) -> None:
+        self.values[:] = values
+        self._check(self.uc._do_reg_write_batch(self.ids, self.pointers, self.count))
+
+    @staticmethod
+    def _check(status: int) -> None:
+        if status != UC_ERR_OK:
+            raise UcError(status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +225,7 @@ class Machine:
     """
 
     def __init__(self, image: Image, *, delivery: str = "idt", entry: str = "toolkit_int3_entry",
-                 handler: str = "toolkit_int3_handler", limit: int = 20_000,
-                 timeout_us: int = 2_000_000) -> None:
+                 handler: str = "toolkit_int3_handler", limit: int = 20_000) -> None:
         if delivery not in ("idt", "fred") or (delivery == "fred" and image.arch != "x86_64"):
             raise EmulationError(f"no {delivery} event delivery model for {image.arch}")
         self.layout = layout = LAYOUTS[image.arch]
@@ -199,7 +233,7 @@ class Machine:
         self.delivery = delivery
         self.entry = image.symbol(entry)
         self.handler = image.symbol(handler)
-        self.limit, self.timeout_us = limit, timeout_us
+        self.limit = limit
         self.uc = uc = Uc(UC_ARCH_X86, UC_MODE_64 if layout.word == 8 else UC_MODE_32)
         # Without virtual TLB mode Unicorn cannot fetch from addresses above the 48-bit physical range.
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
@@ -208,26 +242,33 @@ class Machine:
                            (layout.task_stack, STACK_SIZE), (layout.user_sites, PAGE),
                            (layout.user_stack, STACK_SIZE)):
             uc.mem_map(base, size)
-        uc.mem_write(layout.sites, HLT * PAGE)
-        uc.mem_write(layout.user_sites, HLT * PAGE)
+        # Landing pads everywhere but the byte before each site: a nop there means that a run
+        # which stops right after a hlt byte has landed, and not looped on the site itself.
+        for page, site in ((layout.sites, layout.site), (layout.user_sites, layout.user_site)):
+            uc.mem_write(page, HLT * PAGE)
+            uc.mem_write(site - 1, b"\x90")                                         # nop
         self._placed: dict[int, bytes] = {}
         self._load_gdt()
         self._fill = b"\x5a" * STACK_SIZE
+        self._top_fill = self._fill[:RESET_SIZE]
+        self._landing_pages = (layout.sites // PAGE, layout.user_sites // PAGE)
+        self._dirty = True
         self._data = tuple(s for s in image.segments if s.writable)
-        self._regs = tuple(_UC_REGISTER[name] for name in layout.registers)
+        self._all = RegisterFile(uc, layout.registers)
+        self._files: dict[tuple[str, ...], RegisterFile] = {}
         self._fault: tuple[int, int] | None = None
         self._frame: Frame | None = None
         self._pt_regs: int | None = None
         self._landed: int | None = None
+        # Only the event delivery calls into Python on an ordinary run: each callback costs about
+        # as much as the whole int3 round trip in native code, so landings are found without one.
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
-        # Hooks bounded to an address range cost nothing on instructions outside it: one learns
-        # which pt_regs the handler received, the others see a run arrive on a landing pad.
-        uc.hook_add(UC_HOOK_CODE, self._on_handler, None, self.handler, self.handler)
-        for page in (layout.sites, layout.user_sites):
-            uc.hook_add(UC_HOOK_CODE, self._on_site_page, None, page, page + PAGE - 1)
         self._base = uc.context_save()
         self._user_base = self._enter_user_mode()
+        self._cpu = _Cpu(uc, layout, self.entry, self._base)
+        self._deliver = (_deliver_fred if delivery == "fred" else
+                         _deliver_idt64 if layout.word == 8 else _deliver_idt32)
 
     # --- setup -----------------------------------------------------------------------------------
 
@@ -291,18 +332,26 @@ class Machine:
         """Run one probe from a clean state; `watch` adds the disassembled trace and every write."""
         uc, layout = self.uc, self.layout
         uc.context_restore(self._user_base if probe.ring == 3 else self._base)
+        # A run that ends normally writes only near the stack tops; only after anything else is
+        # the whole of each stack reset, so that what it left cannot leak into the next run.
+        fill = self._fill if self._dirty else self._top_fill
         for base in (layout.stack, layout.task_stack, layout.user_stack):
-            uc.mem_write(base, self._fill)
+            uc.mem_write(base + STACK_SIZE - len(fill), fill)
         for segment in self._data:
             uc.mem_write(segment.address, segment.data)
         for address, data in probe.memory:
             uc.mem_write(address, data)
-        uc.reg_write_batch([(_UC_REGISTER[name], value) for name, value in probe.registers])
+        names, values = zip(*probe.registers) if probe.registers else ((), ())
+        if names not in self._files:
+            self._files[names] = RegisterFile(uc, names)
+        self._files[names].write(values)
         self._fault = self._frame = self._pt_regs = self._landed = None
         watcher = _Watcher(self) if watch else None
         stop, detail = "halt", ""
         try:
-            uc.emu_start(probe.start, 0, timeout=self.timeout_us, count=self.limit)
+            # Bounded by the instruction count alone: Unicorn's timeout starts a timer thread on
+            # every emu_start, which costs more than the run; 20,000 instructions take a few ms.
+            uc.emu_start(probe.start, 0, count=self.limit)
         except UcError as error:
             if error.errno == UC_ERR_INSN_INVALID:
                 self._fault = (6, uc.reg_read(_UC_REGISTER[layout.pc]))
@@ -311,15 +360,20 @@ class Machine:
         finally:
             if watcher:
                 watcher.detach()
-        registers = dict(zip(self.layout.registers, uc.reg_read_batch(self._regs)))
+        registers = dict(zip(self.layout.registers, self._all.read()))
         pc = registers[layout.pc]
         if stop == "halt":
             if self._fault is not None:
                 vector, at = self._fault
                 stop, detail, pc = "fault", VECTORS.get(vector, f"vector {vector}"), at
-            elif self._landed is None or self._landed != pc:
-                stop, detail = "limit", (f"no landing pad reached within {self.limit} instructions"
-                                         f" or {self.timeout_us / 1e6:g} s")
+            elif self._landed is not None:
+                pc = registers[layout.pc] = self._landed
+            elif self._on_landing_pad(pc - 1):
+                # hlt stops Unicorn with the program counter after it; report the landing pad.
+                pc = registers[layout.pc] = pc - 1
+            else:
+                stop, detail = "limit", f"no landing pad reached within {self.limit} instructions"
+        self._dirty = watch or stop != "halt"
         low, high = probe.window
         window = (low, bytes(uc.mem_read(low, high - low)) if high > low else b"")
         return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs,
@@ -337,25 +391,25 @@ class Machine:
                 return True
         return False
 
-    def _on_site_page(self, uc: Uc, address: int, _size: int, _data) -> None:
-        # Stop before the hlt executes: in ring 3 it would be a #GP, not a landing.
-        if uc.mem_read(address, 1) == HLT:
-            self._landed = address
-            uc.emu_stop()
+    def _on_landing_pad(self, address: int) -> bool:
+        return address // PAGE in self._landing_pages and self.uc.mem_read(address, 1) == HLT
 
     def _on_interrupt(self, uc: Uc, vector: int, _data) -> None:
-        if vector != 3:
-            self._fault = (vector, uc.reg_read(_UC_REGISTER[self.layout.pc]))
-            uc.emu_stop()
+        if vector == 3:
+            self._frame = self._deliver(self._cpu)
             return
-        if self.delivery == "fred":
-            self._frame = _deliver_fred(uc, self.layout, self.entry, self._base)
-        elif self.layout.word == 8:
-            self._frame = _deliver_idt64(uc, self.layout, self.entry, self._base)
+        pc = uc.reg_read(_UC_REGISTER[self.layout.pc])
+        if vector in (8, 13) and self._on_landing_pad(pc):
+            # hlt in ring 3 is a #GP (a #DF here, as there is no IDT to deliver it through): on a
+            # landing pad it is a landing.
+            self._landed = pc
         else:
-            self._frame = _deliver_idt32(uc, self.layout, self.entry, self._base)
+            self._fault = (vector, pc)
+        uc.emu_stop()
 
-    def _on_handler(self, uc: Uc, _address: int, _size: int, _data) -> None:
+    def record_pt_regs(self) -> None:
+        """At the handler's first instruction: remember the pt_regs pointer it was passed."""
+        uc = self.uc
         if self.layout.word == 8:
             self._pt_regs = uc.reg_read(x86_const.UC_X86_REG_RDI)
         else:
@@ -377,12 +431,16 @@ class _Watcher:
         uc = machine.uc
         self.hooks = (uc.hook_add(UC_HOOK_CODE, self._on_step),
                       uc.hook_add(UC_HOOK_MEM_WRITE, self._on_write))
+        # Hooks are compiled into translated code: code translated before they existed would run
+        # past them, and code translated with them would keep calling them after they are gone.
+        uc.ctl_flush_tb()
 
     def _on_step(self, uc: Uc, address: int, size: int, _data) -> None:
         # Unicorn reports a nonsense size for an opcode it does not know (erets, for one).
         self.steps.append((address, bytes(uc.mem_read(address, min(size, 15)))))
         word = self.machine.layout.word
         if address == self.machine.handler:
+            self.machine.record_pt_regs()
             sp = uc.reg_read(self.sp_register)
             self.return_to = int.from_bytes(uc.mem_read(sp, word), "little")
         elif address == self.return_to:
@@ -396,6 +454,7 @@ class _Watcher:
     def detach(self) -> None:
         for hook in self.hooks:
             self.machine.uc.hook_del(hook)
+        self.machine.uc.ctl_flush_tb()
 
     def trace(self) -> tuple[Step, ...]:
         return tuple(Step(address, text) for address, text in
@@ -428,51 +487,51 @@ def _push_frame(uc: Uc, layout: Layout, sp: int, words: tuple[int, ...]) -> int:
     return low
 
 
-def _enter_kernel(uc: Uc, layout: Layout, sp: int, entry: int, flags: int, ring0) -> None:
-    if ring0 is not None:
-        # A selector write cannot raise the privilege level (Unicorn keeps the CPL of the old SS), so
-        # the ring-0 state saved at setup is restored with the interrupted general registers kept.
-        general = [_UC_REGISTER[name] for name in layout.registers[:-4]]
-        values = uc.reg_read_batch(general)
-        uc.context_restore(ring0)
-        uc.reg_write_batch(list(zip(general, values)))
-    uc.reg_write(_UC_REGISTER[layout.sp], sp)
-    uc.reg_write(_UC_REGISTER[layout.flags], flags & ~(_TF | _IF | _NT | _RF) | _RESERVED)
-    uc.reg_write(_UC_REGISTER[layout.pc], entry)
+class _Cpu:
+    """What a delivery model works with: the emulator, the layout, where the entry code is, the
+    ring-0 state saved at setup, and register files for the few registers delivery touches."""
+
+    def __init__(self, uc: Uc, layout: Layout, entry: int, ring0) -> None:
+        self.uc, self.layout, self.entry, self.ring0 = uc, layout, entry, ring0
+        self.interrupted = RegisterFile(uc, (layout.pc, layout.sp, layout.flags, "cs", "ss"))
+        self.entering = RegisterFile(uc, (layout.sp, layout.flags, layout.pc))
+        self.general = RegisterFile(uc, layout.registers[:-4])
+
+    def enter_kernel(self, sp: int, flags: int, from_user: bool) -> None:
+        if from_user:
+            # A selector write cannot raise the privilege level (Unicorn keeps the CPL of the old
+            # SS), so the ring-0 state saved at setup is restored with the general registers kept.
+            values = self.general.read()
+            self.uc.context_restore(self.ring0)
+            self.general.write(values)
+        self.entering.write((sp, flags & ~(_TF | _IF | _NT | _RF) | _RESERVED, self.entry))
 
 
-def _interrupted(uc: Uc, layout: Layout) -> tuple[int, int, int, int, int]:
-    pc, sp, flags, cs, ss = uc.reg_read_batch(
-        [_UC_REGISTER[layout.pc], _UC_REGISTER[layout.sp], _UC_REGISTER[layout.flags],
-         x86_const.UC_X86_REG_CS, x86_const.UC_X86_REG_SS])
-    return pc, sp, flags, cs, ss
-
-
-def _deliver_idt64(uc: Uc, layout: Layout, entry: int, ring0) -> Frame:
+def _deliver_idt64(cpu: _Cpu) -> Frame:
     """x86_64 through the IDT: from ring 3 switch to the task stack top first; align the stack
     pointer down to 16 bytes; push SS, RSP, RFLAGS, CS, RIP (no error code for #BP).
 
     The new SS on a ring change would be a null selector; the kernel data selector is loaded instead,
     which no entry code can tell apart because it only ever stores and restores the saved one."""
-    pc, sp, flags, cs, ss = _interrupted(uc, layout)
+    pc, sp, flags, cs, ss = cpu.interrupted.read()
     from_user = bool(cs & 3)
-    top = (layout.task_top if from_user else sp) & ~0xF
-    low = _push_frame(uc, layout, top, (ss, sp, flags, cs, pc))
-    _enter_kernel(uc, layout, low, entry, flags, ring0 if from_user else None)
+    top = (cpu.layout.task_top if from_user else sp) & ~0xF
+    low = _push_frame(cpu.uc, cpu.layout, top, (ss, sp, flags, cs, pc))
+    cpu.enter_kernel(low, flags, from_user)
     return Frame(low, ("ip", "cs", "flags", "sp", "ss"), 8, sp, cs & 3)
 
 
-def _deliver_idt32(uc: Uc, layout: Layout, entry: int, ring0) -> Frame:
+def _deliver_idt32(cpu: _Cpu) -> Frame:
     """x86_32 through the IDT: from ring 0 no stack switch, no alignment, and only EFLAGS, CS, EIP
     are pushed; from ring 3 the CPU switches to the task stack top and pushes SS and ESP too."""
-    pc, sp, flags, cs, ss = _interrupted(uc, layout)
+    pc, sp, flags, cs, ss = cpu.interrupted.read()
     if cs & 3:
-        low = _push_frame(uc, layout, layout.task_top, (ss, sp, flags, cs, pc))
+        low = _push_frame(cpu.uc, cpu.layout, cpu.layout.task_top, (ss, sp, flags, cs, pc))
         names = ("ip", "cs", "flags", "sp", "ss")
     else:
-        low = _push_frame(uc, layout, sp, (flags, cs, pc))
+        low = _push_frame(cpu.uc, cpu.layout, sp, (flags, cs, pc))
         names = ("ip", "cs", "flags")
-    _enter_kernel(uc, layout, low, entry, flags, ring0 if cs & 3 else None)
+    cpu.enter_kernel(low, flags, bool(cs & 3))
     return Frame(low, names, 4, sp, cs & 3)
 
 
@@ -481,19 +540,19 @@ def _deliver_idt32(uc: Uc, layout: Layout, entry: int, ring0) -> Frame:
 FRED_REDZONE = 64
 
 
-def _deliver_fred(uc: Uc, layout: Layout, entry: int, ring0) -> Frame:
+def _deliver_fred(cpu: _Cpu) -> Frame:
     """FRED: from ring 0 lower RSP by the 64-byte red zone, from ring 3 switch to the task stack
     top; align down to 64 bytes; push the 64-byte FRED frame (reserved, event data, SS with the
     event type and vector, RSP, RFLAGS, CS, RIP, error code 0).
 
     The event-information bits of the SS word (vector 3, type 4 = software exception) are set as the
     CPU sets them: entry code must mask them off before using the slot as a selector."""
-    pc, sp, flags, cs, ss = _interrupted(uc, layout)
+    pc, sp, flags, cs, ss = cpu.interrupted.read()
     from_user = bool(cs & 3)
-    top = (layout.task_top if from_user else sp - FRED_REDZONE) & ~0x3F
+    top = (cpu.layout.task_top if from_user else sp - FRED_REDZONE) & ~0x3F
     ss_word = ss | 3 << 32 | 4 << 48
-    low = _push_frame(uc, layout, top, (0, 0, ss_word, sp, flags, cs, pc, 0))
-    _enter_kernel(uc, layout, low, entry, flags, ring0 if from_user else None)
+    low = _push_frame(cpu.uc, cpu.layout, top, (0, 0, ss_word, sp, flags, cs, pc, 0))
+    cpu.enter_kernel(low, flags, from_user)
     return Frame(low, ("orig_ax", "ip", "cs", "flags", "sp", "ss", "event_data", "reserved"), 8, sp,
                  cs & 3)
 

@@ -382,7 +382,7 @@ def validate(code: Code, scenarios: Sequence[Scenario], *, cache: Path | None = 
     outcomes: dict[int, Outcome] = {}
     runnable: dict[Variant | None, list[tuple[int, Scenario]]] = {}
     for index, s in enumerate(scenarios):
-        reason = _skip_reason(s, code)
+        reason = skip_reason(s, code)
         if reason:
             outcomes[index] = Outcome(s, Status.SKIPPED, reason)
         else:
@@ -399,7 +399,7 @@ def validate(code: Code, scenarios: Sequence[Scenario], *, cache: Path | None = 
         except ToolkitError as error:
             outcomes.update((i, Outcome(s, Status.ERROR, f"cannot run: {error}")) for i, s in batch)
             continue
-        runner = _Runner(machine, code)
+        runner = Runner(machine, code)
         for (index, s), outcome in zip(batch, runner.judge_all([s for _, s in batch])):
             outcomes[index] = outcome
             done += 1
@@ -410,7 +410,7 @@ def validate(code: Code, scenarios: Sequence[Scenario], *, cache: Path | None = 
     return [outcomes[i] for i in range(len(scenarios))]
 
 
-def _skip_reason(s: Scenario, code: Code) -> str | None:
+def skip_reason(s: Scenario, code: Code) -> str | None:
     if s.skip:
         return s.skip
     if s.arch and s.arch != code.arch:
@@ -424,7 +424,16 @@ def _skip_reason(s: Scenario, code: Code) -> str | None:
     return None
 
 
-class _Runner:
+# Runs of the real instructions, by architecture, instruction bytes and probe.
+_REFERENCES: dict[tuple, Any] = {}
+
+
+def forget_references() -> None:
+    """Run every real instruction again from now on (a benchmark's cold start)."""
+    _REFERENCES.clear()
+
+
+class Runner:
     """Runs scenarios on one machine: every reference first (each distinct instruction is placed
     once), then every emulated run with int3 at the site."""
 
@@ -435,6 +444,11 @@ class _Runner:
         self.layout = machine.layout
         self.word = machine.layout.word
         self.ptregs = ptregs.reference(code.arch)
+        # Every general register starts with its own pattern, so that a swap or a clobber shows.
+        self.registers = tuple(
+            (name, 0x0101010101010101 * (i + 1) & (1 << 8 * self.word) - 1)
+            for i, name in enumerate(self.layout.registers[:-4]) if name != self.layout.sp)
+        self.stacks: dict[tuple, tuple[int, int, bytes]] = {}    # sp, top, words above sp
         self.kernel_callee = machine.image.symbol("toolkit_callee")
         self.parameters = machine.image.symbol("toolkit_scenario")
         # A user-mode call cannot reach kernel text, so from ring 3 the callee is a bare ret.
@@ -447,24 +461,33 @@ class _Runner:
     def judge_all(self, scenarios: Sequence[Scenario]) -> list[Outcome]:
         from toolkit.emulate import INT3
 
+        probes = [self.probe(s) for s in scenarios]
+        codes = [site_code(s, self._site(s), self.callee(s)) for s in scenarios]
         references = {}
-        order = sorted(range(len(scenarios)), key=lambda i: (
-            scenarios[i].ring, site_code(scenarios[i], self._site(scenarios[i]),
-                                         self.callee(scenarios[i]))))
-        for i in order:
-            s = scenarios[i]
-            self.machine.place(self._site(s), site_code(s, self._site(s), self.callee(s)))
-            references[i] = self.machine.run(self.probe(s))
+        for i in sorted(range(len(scenarios)), key=lambda i: (scenarios[i].ring, codes[i])):
+            # The real instruction's behaviour depends on nothing but its bytes and its input, so
+            # it is run once per architecture; a round trip also runs the image's own callee.
+            key = None if scenarios[i].roundtrip else (self.layout.arch, codes[i], probes[i])
+            if key not in _REFERENCES:
+                self.machine.place(self._site(scenarios[i]), codes[i])
+                run = self.machine.run(probes[i])
+                if key is None:
+                    references[i] = run
+                    continue
+                _REFERENCES[key] = run
+            references[i] = _REFERENCES[key]
         self.machine.place(self.layout.site, INT3)
         self.machine.place(self.layout.user_site, INT3)
-        outcomes = []
-        for i, s in enumerate(scenarios):
-            # Rows that exercise the frame itself are always watched: some damage (a clobbered
-            # saved SS on x86_32, say) changes no register and only the write hook sees it.
-            watch = s.roundtrip or bool(s.checks) or s.expect == "fail" or s.variant is not None
-            run = self.machine.run(self.probe(s), watch=watch)
-            outcomes.append(self.judge(s, references[i], run))
-        return outcomes
+        # Rows that exercise the frame itself are always watched: some damage (a clobbered saved
+        # SS on x86_32, say) changes no register and only the write hook sees it. They run last,
+        # because a watched run leaves the translation cache to be rebuilt.
+        watched = [s.roundtrip or bool(s.checks) or s.expect == "fail" or s.variant is not None
+                   for s in scenarios]
+        outcomes = {}
+        for i in sorted(range(len(scenarios)), key=watched.__getitem__):
+            run = self.machine.run(probes[i], watch=watched[i])
+            outcomes[i] = self.judge(scenarios[i], references[i], run, probes[i])
+        return [outcomes[i] for i in range(len(scenarios))]
 
     def _site(self, s: Scenario) -> int:
         return self.layout.user_site if s.ring == 3 else self.layout.site
@@ -473,22 +496,24 @@ class _Runner:
         from toolkit.emulate import Probe
 
         layout, word = self.layout, self.word
-        top = layout.user_stack_top if s.ring == 3 else layout.stack_top
-        sp = {"aligned": top - 0x100, "misaligned": top - 0x108,
-              "page": top - SENTINELS * word}[s.stack]
         site = self._site(s)
-        words = [(SENTINEL << 8 * word - 16) + i for i in range(SENTINELS)]
-        if s.insn == "ret":
-            words[0] = site + RET_TARGET
-        fmt = "<%d%s" % (SENTINELS, "Q" if word == 8 else "I")
-        registers = tuple((name, 0x0101010101010101 * (i + 1) & (1 << 8 * word) - 1)
-                          for i, name in enumerate(layout.registers[:-4]) if name != layout.sp)
-        return Probe(site, registers + ((layout.sp, sp), (layout.flags, s.flags)),
-                     memory=((sp, struct.pack(fmt, *words)),
+        key = (s.ring, s.stack, s.insn == "ret")
+        if key not in self.stacks:
+            top = layout.user_stack_top if s.ring == 3 else layout.stack_top
+            sp = {"aligned": top - 0x100, "misaligned": top - 0x108,
+                  "page": top - SENTINELS * word}[s.stack]
+            words = [(SENTINEL << 8 * word - 16) + i for i in range(SENTINELS)]
+            if s.insn == "ret":
+                words[0] = site + RET_TARGET
+            fmt = "<%d%s" % (SENTINELS, "Q" if word == 8 else "I")
+            self.stacks[key] = (sp, top, struct.pack(fmt, *words))
+        sp, top, words = self.stacks[key]
+        return Probe(site, self.registers + ((layout.sp, sp), (layout.flags, s.flags)),
+                     memory=((sp, words),
                              (self.parameters, handler_parameters(s, site, self.callee(s), word))),
                      window=(sp - 64 * word, top), ring=s.ring)
 
-    def judge(self, s: Scenario, reference, run) -> Outcome:
+    def judge(self, s: Scenario, reference, run, probe) -> Outcome:
         from toolkit import evidence
 
         if reference.stop != "halt":
@@ -510,24 +535,23 @@ class _Runner:
             reason = problem or ""
         report = None
         if caught:
-            watched = run if run.trace else self.machine.run(self.probe(s), watch=True)
-            report = evidence.collect(s.name, self.probe(s), reference, watched, self.layout,
-                                      self.ptregs)
+            watched = run if run.trace else self.machine.run(probe, watch=True)
+            report = evidence.collect(s.name, probe, reference, watched, self.layout, self.ptregs)
         return Outcome(s, status, reason, report)
 
     def difference(self, s: Scenario, reference, run) -> str | None:
         """The first way the emulated run differs from the real instruction, or None."""
         if run.stop != "halt":
             return f"{run.stop} {run.detail} at {_hex(run.stopped_at)}".replace("  ", " ")
-        differing = [f"{name} {run.registers[name]:#x} (real instruction: {value:#x})"
-                     for name, value in reference.registers.items()
-                     if run.registers[name] != value]
-        if differing:
-            return ", ".join(differing)
+        if run.registers != reference.registers:
+            return ", ".join(f"{name} {run.registers[name]:#x} (real instruction: {value:#x})"
+                             for name, value in reference.registers.items()
+                             if run.registers[name] != value)
         sp = reference.registers[self.layout.sp]
         start, real = reference.window
         _, emulated = run.window
-        for offset in range(sp - start, len(real), self.word):
+        above = sp - start
+        for offset in range(above, len(real), self.word) if real[above:] != emulated[above:] else ():
             want, got = real[offset:offset + self.word], emulated[offset:offset + self.word]
             if want != got:
                 return (f"stack word at {_hex(start + offset)} (sp+{offset - (sp - start)}) is "
