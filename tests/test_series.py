@@ -128,3 +128,13 @@ def test_many_messages_are_read_in_order(tmp_path):
     assert (last.subject, last.at, last.files[0].hunks[0].lines[1].at,
             [t.name for t in last.followups[0].trailers]) == \
         ("part 2500", at, at + 14, ["Reviewed-by"])
+
+
+def test_crlf_mbox_reads_like_its_lf_original(tmp_path):
+    # transport CRLF on every line of a many-mail mbox changes nothing but the file name
+    original = DATA / "int3-series.mbox"
+    crlf = tmp_path / "int3-series-crlf.mbox"
+    crlf.write_bytes(original.read_bytes().replace(b"\n", b"\r\n"))
+    lf, cr = read_series(str(original)), read_series(str(crlf))
+    assert ({k: v for k, v in project(cr).items() if k != "sources"}, diff_lines(cr)) == \
+        ({k: v for k, v in project(lf).items() if k != "sources"}, diff_lines(lf))
