@@ -36,8 +36,9 @@ from typing import BinaryIO
 from toolkit.errors import InputError
 from toolkit.series import DecodeNote, Line, Person
 
-# "From 3c1f0e5a9d Mon Sep 17 00:00:00 2001", "From mboxrd@z Thu Jan  1 00:00:00 1970": a separator
-# must carry a time of day, so that a body line merely starting with "From " does not split a mail.
+# "From 3c1f0e5a9d Mon Sep 17 00:00:00 2001", "From mboxrd@z Thu Jan  1 00:00:00 1970": after the
+# first mail, a separator follows a blank line and carries a time of day, so that a body line
+# merely starting with "From " does not split a mail.
 _SEPARATOR = re.compile(rb"From \S*\s.*\b\d{1,2}:\d\d(:\d\d)?\b")
 # ">From the start", ">>From here": lines an mbox writer escaped.
 _ESCAPED_FROM = re.compile(rb">+From ")
@@ -46,7 +47,7 @@ _HEADER_START = re.compile(rb"[!-9;-~]+:")
 # Anything but the 64 letters of base64 and its padding: dropped from a malformed part.
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 _PADDING = re.compile(rb"=+")
-# A message id inside angle brackets: "<20190507174229.12345-2-rostedt@example.org>".
+# A message id inside angle brackets: "<20190507174229.12345-2-sam@example.org>".
 _MSGID = re.compile(r"<([^<>\s]+)>")
 
 # File names taken from a directory (git format-patch writes 0001-subject.patch).

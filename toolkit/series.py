@@ -223,11 +223,11 @@ class Series:
 
 # "Signed-off-by: Name <mail>", "Fixes: 1234567890ab (\"subject\")": a trailer line.
 _TRAILER = re.compile(r"([A-Za-z][A-Za-z0-9-]*):[ \t]*(\S.*)?")
-# "[ rostedt: moved the helpers into the header ]": a maintainer's note among the trailers.
+# "[ sam: moved the helpers into the header ]": a maintainer's note among the trailers.
 _NOTE = re.compile(r"\[.*\]")
 # Trailers a reviewer gives in a reply: "Reviewed-by: ...", "Acked-by: ...", "Fixes: ...".
 _REPLY_TRAILER = re.compile(r"([A-Za-z-]+-by|Fixes):[ \t]*(\S.*)")
-# "From: Peter Zijlstra <peterz@example.org>" at the top of a body: the real author.
+# "From: Ines Marchetti <ines@example.org>" at the top of a body: the real author.
 _IN_BODY = re.compile(r"(From|Subject|Date):[ \t]*(.*)")
 # " arch/x86/include/asm/text-patching.h | 22 ++++++++--": one diffstat entry (some tools
 # write it without the leading space).
