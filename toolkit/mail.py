@@ -192,6 +192,10 @@ def _message(source: str, at: int, raw: list[bytes], mboxrd: bool, *, mbox: bool
     lines: list[Line] = []
     for part_headers, part_body in _leaf_parts(headers, body or [], notes):
         lines.extend(_decode_part(part_headers, part_body, notes))
+    if not lines and any(line.strip() for _, line in body or []):
+        notes.append(DecodeNote("encoding", f"no text or patch part in this "
+                                f"{headers.get_content_type()} mail; nothing of it was read",
+                                body[0][0]))
 
     refs = tuple(_MSGID.findall(text("references") or ""))
     return Message(
