@@ -198,3 +198,33 @@ def test_a_mail_without_message_id_gets_an_unthreaded_reply(capsys, tmp_path):
     _, mails = _replies(capsys, tmp_path, bare, *PINNED)
     assert [(mail["Subject"], mail["In-Reply-To"], mail["References"]) for mail in mails] \
         == [("Re: [PATCH v2 1/3] x86/int3: Leave a gap below the int3 frame", None, None)]
+
+
+def test_emulator_evidence_comes_with_its_remark():
+    from toolkit.findings import Finding, Level, Location, PatchRef
+    from toolkit.mail import read_messages
+    from toolkit.report import Report
+    from toolkit.series import assemble
+
+    messages = tuple(read_messages(str(REVIEW)))
+    series = assemble(messages, str(REVIEW))
+    patch = series.patches[0]
+    # a remark as the emulation rules make it: at the added gap line, with the stack they saw
+    finding = Finding("EMULATION_MISMATCH", Level.ERROR, "the push lands on the frame",
+                      PatchRef(1, 3, patch.subject, patch.msgid), Location(str(REVIEW), 60),
+                      Location("arch/x86/entry/entry_64.S", 23),
+                      {"scenario": "call/aligned",
+                       "stack_text": "0x1008  0x0000000000000001  interrupted sp+0\n"
+                                     "0x1000  0xffffffff82000805  gap (old ss)\n"})
+    (mail,) = reply.replies(Report(series, (finding,)), messages)
+    lines = mail.get_content().splitlines()
+    at = lines.index("the push lands on the frame (EMULATION_MISMATCH)")
+    assert lines[at - 2:at + 6] == [
+        "> +\t/* each push moves %rsp, so one displacement walks the frame */ ",
+        "",
+        "the push lands on the frame (EMULATION_MISMATCH)",
+        "",
+        "The stack as the emulator left it (call/aligned):",
+        "    0x1008  0x0000000000000001  interrupted sp+0",
+        "    0x1000  0xffffffff82000805  gap (old ss)",
+        ""]

@@ -228,11 +228,18 @@ def _quote(text: str) -> str:
 
 
 def _remarks(findings: Iterable[Finding]) -> list[str]:
-    """Each remark as a paragraph of its own, a blank line above and below."""
+    """Each remark as a paragraph of its own, a blank line above and below; a remark backed by
+    a run in the emulator shows the stack that run left, as the evidence to look at."""
     out = []
     for finding in findings:
         out.extend(("", textwrap.fill(f"{finding.message} ({finding.rule})", WIDTH,
                                       break_long_words=False, break_on_hyphens=False)))
+        stack = finding.evidence.get("stack_text")
+        if isinstance(stack, str) and stack.strip():
+            scenario = finding.evidence.get("scenario")
+            out.extend(("", f"The stack as the emulator left it ({scenario}):"
+                        if isinstance(scenario, str) else "The stack as the emulator left it:"))
+            out.extend("    " + line for line in stack.rstrip("\n").splitlines())
     return [*out, ""] if out else []
 
 
