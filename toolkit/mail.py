@@ -181,6 +181,10 @@ def _message(source: str, at: int, raw: list[bytes], mboxrd: bool, *, mbox: bool
     elif body is None:
         notes.append(DecodeNote("truncated", "the mail ends inside its headers",
                                 header_lines[-1][0]))
+    elif len(header_lines) + len(body) == len(numbered):
+        # no blank line was consumed: a line that is no header ended the header block
+        notes.append(DecodeNote("headers", "the headers end without a blank line; what "
+                                "follows is read as the body", body[0][0]))
     headers = BytesHeaderParser(policy=compat32).parsebytes(
         b"".join(line for _, line in header_lines) + b"\n")
     fields = _fields(header_lines)
