@@ -18,9 +18,15 @@ def _report(case: str, fail_on: Level = Level.WARNING) -> Report:
     return _report_of(CHECK / f"{case}.mbox", fail_on)
 
 
+# These tests are about the layout of the report, not about which rules exist: they run the
+# rules whose findings they show, so that a new rule does not change what they see.
+LAYOUT_RULES = rules.select(types=("TRAILING_WHITESPACE", "DOS_LINE_ENDINGS", "SERIES_NUMBERING",
+                                   "MAIL_DECODING", "TYPO_SPELLING"))
+
+
 def _report_of(path: Path, fail_on: Level = Level.WARNING) -> Report:
     series = read_series(str(path))
-    return Report(series, tuple(rules.check(series)), fail_on)
+    return Report(series, tuple(rules.check(series, LAYOUT_RULES)), fail_on)
 
 
 def test_text_block_names_both_coordinates_and_shows_the_line():
