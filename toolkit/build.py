@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -182,8 +183,11 @@ def _run(command: list[str], cwd: Path, name: str) -> None:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        first = next((line for line in lines if "error" in line), lines[0] if lines else "")
+        first = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "")
+        # gcc and as both start a message with "file:line:"; keep the line for the user.
+        at = re.match(rf"{re.escape(name)}:(\d+):", first)
         raise ToolchainError(f"{Path(command[0]).name} failed on {name}", path=name,
+                             line=int(at.group(1)) if at else None,
                              why=first.strip() or f"exit status {done.returncode}")
 
 

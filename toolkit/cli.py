@@ -353,11 +353,10 @@ def _run_validate(args) -> int:
     tables = [Path(t) for t in args.table] if args.table else scenarios.builtin_tables()
     rows = [s for table in tables for s in scenarios.load_table(table)]
     arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
-    if args.tree:
-        codes = [scenarios.tree_code(Path(args.tree), arch) for arch in arches]
-    else:
-        codes = [scenarios.generated_code(arch, delivery) for arch in arches
-                 for delivery in (("idt", "fred") if arch == "x86_64" else ("idt",))]
+    tree = Path(args.tree) if args.tree else None
+    codes = [scenarios.tree_code(tree, arch, delivery) if tree else
+             scenarios.generated_code(arch, delivery)
+             for arch in arches for delivery in scenarios.deliveries(arch, tree)]
     started = time.perf_counter()
     results = []
     for code in codes:

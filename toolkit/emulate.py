@@ -1,9 +1,9 @@
-"""The machine that runs code under test in Unicorn: memory map, breakpoint delivery and bounded runs.
+"""The emulated x86 machine that runs code under test in Unicorn, one bounded run at a time.
 
 A `Machine` holds one emulator for the life of a validation. Its CPU state after setup is saved once
 and restored before every run, and only the memory a run can change (stacks, the image's data) is
 rewritten, which is what makes thousands of runs per second possible. A run is always bounded by an
-instruction count and a time limit; whatever happens inside it (a halt on a landing pad, a fault, a
+instruction count (and so in time); whatever happens inside it (a halt on a landing pad, a fault, a
 runaway loop, an access to unmapped memory) comes back as a `Run`, never as a hang or a crash.
 """
 
@@ -221,7 +221,7 @@ class Machine:
 
     `delivery` chooses how a breakpoint reaches the entry code: "idt" (the 64-bit or 32-bit IDT
     model, by the image's architecture) or "fred" (x86_64 only). The entry point is the image's
-    `entry` symbol; the handler symbol is watched to learn which pt_regs it received.
+    `entry` symbol; a watched run also notes which pt_regs the `handler` symbol received.
     """
 
     def __init__(self, image: Image, *, delivery: str = "idt", entry: str = "toolkit_int3_entry",

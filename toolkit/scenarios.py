@@ -371,6 +371,68 @@ def generated_code(arch: str, delivery: str = "idt") -> Code:
                 codegen.render_header(target), entry, target.helpers)
 
 
+def deliveries(arch: str, tree: Path | None = None) -> tuple[str, ...]:
+    """The event delivery models to validate `arch` under: FRED only on x86_64, and for a kernel
+    tree only when the tree has FRED entry code (v6.9 and later)."""
+    if arch != "x86_64" or (tree is not None and not (tree / FRED_ENTRY).exists()):
+        return ("idt",)
+    return ("idt", "fred")
+
+
+FRED_ENTRY = "arch/x86/entry/entry_fred.c"
+
+
+def tree_code(tree: Path, arch: str, delivery: str = "idt") -> Code:
+    """The helpers of a kernel tree's text-patching.h (through the header model) with, on x86_64
+    through the IDT, the gap block of its entry_64.S in place of the generated one.
+
+    The gap block runs inside the generated harness, which defines what the kernel's macro gets
+    from elsewhere: CS and ORIG_RAX from the pt_regs model, both macro parameters (`vector` since
+    v5.8, `create_gap` before), and every annotation macro in the block as one that emits nothing.
+    On x86_32 the frame fix-up stays the generated one; FRED has no software gap to take."""
+    from toolkit import cheader, codegen, ptregs
+
+    generated = generated_code(arch, delivery)
+    tree_layout = ptregs.from_tree(str(tree), arch)
+    if [(s.name, s.offset) for s in tree_layout.slots] != [
+            (s.name, s.offset) for s in ptregs.reference(arch).slots]:
+        raise InputError(f"struct pt_regs for {arch} differs from the layout the harness uses",
+                         path=str(tree / ptregs.PTRACE_H))
+    header = cheader.read_header(str(tree / codegen.TEXT_PATCHING_H))
+    helpers = tuple(h for h in generated.helpers if header.function(f"int3_emulate_{h}"))
+    if not helpers:
+        raise InputError("no int3_emulate_* helpers found", path=str(tree / codegen.TEXT_PATCHING_H))
+    entry, part = generated.entry, "helpers"
+    if arch == "x86_64" and delivery == "idt":
+        entry, part = _with_tree_gap(entry, tree / codegen.ENTRY_64), "helpers and entry gap"
+    return Code(f"{tree.name} {arch} {delivery} ({part} from the tree)", arch, delivery,
+                generated.prelude,
+                cheader.translation_unit(header, [f"int3_emulate_{h}" for h in helpers]),
+                entry, helpers)
+
+
+def _with_tree_gap(harness: str, path: Path) -> str:
+    from toolkit import codegen
+
+    lines = _read(path).splitlines(keepends=True)
+    start, end, _ = codegen._gap_block(lines, str(path))
+    block = "".join(lines[start:end + 1])
+    # Annotations (UNWIND_HINT_*, ENDBR, ...) are the upper-case words that start a line; GNU as
+    # needs each keyword argument they are given (offset=8) declared as a parameter.
+    annotations: dict[str, set[str]] = {}
+    for name, arguments in re.findall(r"^\s*([A-Z][A-Z0-9_]+)\b(?!\s*[,=])(.*)$", block, re.M):
+        annotations.setdefault(name, set()).update(re.findall(r"(\w+)\s*=", arguments))
+    noops = "".join(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} rest:vararg\n.endm\n"
+                    for name, keys in sorted(annotations.items()))
+    wrapper = (f"/* The entry gap of {path} (lines {start + 1}-{end + 1}) */\n{noops}"
+               f".macro toolkit_tree_gap vector create_gap=0\n{block}.endm\n\n")
+    invocation = "\ttoolkit_idtentry_gap X86_TRAP_BP\n"
+    if harness.count(invocation) != 1 or "\t.text\n" not in harness:
+        raise InputError("the generated harness no longer has the gap invocation to replace")
+    harness = harness.replace(invocation, "\ttoolkit_tree_gap X86_TRAP_BP create_gap=1\n")
+    return harness.replace("\t.text\n", wrapper + "\t.text\n", 1)
+
+
 # --- running and judging ---------------------------------------------------------------------------
 
 def validate(code: Code, scenarios: Sequence[Scenario], *, cache: Path | None = None,
