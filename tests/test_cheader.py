@@ -8,9 +8,10 @@ import subprocess
 import pytest
 
 from headercase import HEADERS, model_of, post_image, projection
-from toolkit import cheader
+from toolkit import cheader, codegen
 from toolkit.cli import main
 from toolkit.errors import InputError, ParseError, UsageError
+from toolkit.target import Target
 
 CASES = sorted(p for p in HEADERS.iterdir()
                if p.suffix in (".h", ".diff"))
@@ -102,8 +103,9 @@ def test_emitted_unit_compiles(name, tmp_path):
     helpers = [f.name for f in model.functions if f.name.startswith("int3_emulate_")]
     source = tmp_path / "helpers.c"
     source.write_text(cheader.translation_unit(model, helpers))
-    result = subprocess.run([gcc, "-fsyntax-only", "-Wall", "-Werror", "-I", str(HEADERS),
-                             str(source)], capture_output=True, text=True)
+    (tmp_path / "toolkit_prelude.h").write_text(codegen.render_prelude(Target()))
+    result = subprocess.run([gcc, "-fsyntax-only", "-Wall", "-Werror", str(source)],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
