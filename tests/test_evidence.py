@@ -70,3 +70,14 @@ def test_gap_words_are_labelled_gap_when_the_entry_is_right(tmp_path):
     gap = [r["label"] for r in stack if r["region"] == "gap"]
     assert gap == ["gap (old ss)", "gap (old sp)", "gap (old flags)", "gap (old cs)", "gap (old ip)",
                    "gap"]
+
+
+def test_text_evidence_has_registers_trace_and_diagram(no_gap):
+    text = evidence.text(no_gap["aligned"].evidence)
+    lines = text.splitlines()
+    assert lines[0] == "scenario call/aligned/no_gap: stopped by fault at " \
+                       f"{no_gap['aligned'].evidence['stop']['at']} (#GP)"
+    assert [line.split()[0] for line in lines if line.endswith("<--")][:1] == ["rsp"]
+    trace = lines[lines.index(next(l for l in lines if l.startswith("last "))) + 1:]
+    assert (trace[0].split()[1], "pushq $-1" in text) == ("int3", True)
+    assert text.endswith(evidence.stack_text(no_gap["aligned"].evidence["stack"]))

@@ -80,7 +80,10 @@ def _add_check(sub):
     p.add_argument("--fail-on", choices=("error", "warning", "check", "note"), default="warning",
                    help="exit 1 when a finding is at or above this level (default: warning)")
     p.add_argument("--tree", metavar="DIR",
-                   help="a kernel tree; its scripts/spelling.txt extends the misspelling list")
+                   help="a kernel git repository: each patch is judged on the tree after the "
+                        "patches before it (applied in a temporary worktree; the repository is "
+                        "not changed), Fixes: ids are looked up, and its scripts/spelling.txt "
+                        "extends the misspelling list")
     p.set_defaults(func=_run_check)
 
 
@@ -105,7 +108,13 @@ def _run_check(args) -> int:
     # Read once: standard input cannot be read again, and the email replies quote the mails.
     messages = tuple(read_messages(args.path))
     series = assemble(messages, args.path, revision=args.revision)
-    report = Report(series, tuple(rules.check(series, chosen, spelling)), Level.parse(args.fail_on))
+    states = None
+    if args.tree:
+        from toolkit.states import tree_states
+
+        states = tree_states(series, args.tree)
+    report = Report(series, tuple(rules.check(series, chosen, spelling, states)),
+                    Level.parse(args.fail_on))
     _print_report(args, report, chosen, messages)
     return report.exit_code
 
@@ -391,4 +400,4 @@ def _write_evidence(folder, report) -> None:
             title = f"{code.label}: {outcome.scenario.name} ({outcome.status})"
             (folder / f"{stem}.svg").write_text(evidence.stack_svg(rows, title))
             (folder / f"{stem}.txt").write_text(f"{title}\n{outcome.reason}\n\n"
-                                                + evidence.stack_text(rows))
+                                                + evidence.text(outcome.evidence))

@@ -110,6 +110,23 @@ def stack_rows(run, layout, ptregs) -> list[dict[str, Any]]:
     return rows
 
 
+def text(data: dict[str, Any]) -> str:
+    """The whole evidence of one scenario for a terminal: stop, bad writes, registers, the end of
+    the trace and the stack diagram."""
+    stop = data["stop"]
+    lines = [f"scenario {data['scenario']}: stopped by {stop['how']} at {stop['at']}"
+             + (f" ({stop['detail']})" if stop["detail"] else ""), ""]
+    lines += [write["text"] for write in data["bad_writes"]]
+    lines += ["", f"{'register':<8}  {'before':>18}  {'real instruction':>18}  {'emulated':>18}"]
+    for reg in data["registers"]:
+        mark = "  <--" if reg["real"] != reg["emulated"] else ""
+        lines.append(f"{reg['name']:<8}  {reg['before'] or '':>18}  {reg['real']:>18}  "
+                     f"{reg['emulated']:>18}{mark}")
+    lines += ["", f"last {len(data['trace'])} instructions:"]
+    lines += [f"  {address}  {insn}" for address, insn in data["trace"]]
+    return "\n".join(lines) + "\n\n" + stack_text(data["stack"])
+
+
 def stack_text(rows: list[dict[str, Any]]) -> str:
     lines = []
     for row in rows:
