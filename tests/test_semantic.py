@@ -1,4 +1,4 @@
-"""Semantic rules on their own: the store shape on the syntax tree, and the evidence of emulation."""
+"""Semantic rules alone: the store shape on the syntax tree, and the evidence of emulation."""
 
 import json
 import tomllib

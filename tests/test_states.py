@@ -30,7 +30,7 @@ def test_reference_blocks_stay_where_the_series_does_not_touch_them():
     base = states.reference_states(read_series(str(CHECK / "first-posting.mbox"))).after[0]
     assert [b.name for b in base.helpers] == ["int3_emulate_jcc", "int3_emulate_pop",
                                               "int3_emulate_ret"]
-    # patch 2 adds INT3_INSN_SIZE and CALL_INSN_SIZE; the other instruction macros are the reference's
+    # patch 2 adds INT3_INSN_SIZE and CALL_INSN_SIZE; the other macros are the reference's
     names = {m.name for m in base.macros}
     assert "JMP32_INSN_SIZE" in names and not names & {"INT3_INSN_SIZE", "CALL_INSN_SIZE"}
 

@@ -87,6 +87,87 @@ def head_file(tree: str | Path, path: str) -> str:
     return blob.data_stream.read().decode("utf-8", errors="replace")
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What `apply_series` did: the commit it started from (and whether that is the series'
+    base-commit), and per patch the git tree object after it, or git's reason it did not apply."""
+
+    tree: str
+    base: str
+    at_base_commit: bool
+    states: tuple[tuple[str, str | None], ...]
+
+
+def apply_series(tree: str | Path, patches: Sequence[str], base: str | None = None) -> Applied:
+    """Apply each diff text of `patches` in turn, in a temporary detached worktree of the
+    repository at `tree` started at `base` (when the repository has it) or else at HEAD; a patch
+    that does not apply is skipped and the next one applied to the same state.
+
+    The states are kept as tree objects in the repository's object store (unreachable, like the
+    commits of `export_patches`), so that `show`/`grep` can read them after the worktree is gone.
+    """
+    repo = _open(tree)
+    start = _commit(repo, base) if base else None
+    at_base = start is not None
+    if start is None:
+        try:
+            start = repo.head.commit.hexsha
+        except ValueError:
+            raise RepositoryError("the repository has no commit to start from",
+                                  path=str(tree)) from None
+    states = []
+    with temporary_worktree(repo, start) as work:
+        runner = _runner(repo, work)
+        current = runner.write_tree()
+        for text in patches:
+            with tempfile.NamedTemporaryFile("w", suffix=".patch", dir=work.parent,
+                                             prefix=f"{work.name}-", delete=False) as stream:
+                stream.write(text)
+            try:
+                runner.apply("--cached", "--whitespace=nowarn", stream.name)
+                current = runner.write_tree()
+                states.append((current, None))
+            except git.GitCommandError as error:
+                states.append((current, _stderr(error)))
+            finally:
+                Path(stream.name).unlink()
+    return Applied(str(tree), start, at_base, tuple(states))
+
+
+def show(tree: str | Path, treeish: str, path: str) -> str | None:
+    """The text of `path` in the tree object or commit `treeish`, or None when it has none."""
+    try:
+        blob = _open(tree).git.show(f"{treeish}:{path}", stdout_as_string=False)
+    except git.GitCommandError:
+        return None
+    return blob.decode("utf-8", errors="replace")
+
+
+def grep(tree: str | Path, treeish: str, word: str, pathspec: str = ".") -> list[str]:
+    """Paths in `treeish` where `word` occurs as a whole word (fixed string)."""
+    try:
+        found = _open(tree).git.grep("-l", "-w", "-F", "-e", word, treeish, "--", pathspec)
+    except git.GitCommandError as error:
+        if error.status == 1:        # no match
+            return []
+        raise RepositoryError("git grep failed", path=str(tree), why=_stderr(error)) from None
+    return [line.split(":", 1)[1] for line in found.splitlines() if ":" in line]
+
+
+def commit_subject(tree: str | Path, sha: str) -> str | None:
+    """The subject of the commit `sha` (an abbreviation git can resolve), or None if unknown."""
+    repo = _open(tree)
+    found = _commit(repo, sha)
+    return None if found is None else repo.commit(found).summary
+
+
+def _commit(repo: git.Repo, rev: str) -> str | None:
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+    except git.GitCommandError:
+        return None
+
+
 @contextmanager
 def temporary_worktree(repo: git.Repo, commit: str) -> Iterator[Path]:
     """A detached worktree of `repo` at `commit` with its index populated but no files checked

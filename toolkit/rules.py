@@ -270,6 +270,24 @@ RULES: tuple[Rule, ...] = (
          "Every patch must leave a working kernel; git bisect stops on each of them.",
          "Order the series so that the entry gap comes before anything that pushes into it.",
          semanticrules.bisect_breaks),
+    Rule("COMMIT_REFERENCE", Level.WARNING, "state",
+         "A referenced commit is not in the tree, or its subject differs (with --tree).",
+         "a Fixes: trailer or a 'commit <id> (\"<subject>\")' in the message whose id the "
+         "repository given with --tree does not have, or whose subject is not the one quoted. "
+         "Without --tree the references are left unverified (never called unknown).",
+         "A wrong id sends the stable team and bisecting readers to the wrong commit; a "
+         "subject that differs shows the id was copied from elsewhere.",
+         "Copy the line git log -1 --abbrev=12 --format='%h (\"%s\")' <commit> prints.",
+         semanticrules.commit_reference),
+    Rule("PATCH_DOES_NOT_APPLY", Level.ERROR, "state",
+         "The patch does not apply to the tree (with --tree).",
+         "git apply refuses the patch on the tree after the patches before it (at the series' "
+         "base-commit when the repository has it, else at HEAD); the later patches are checked "
+         "on the tree without it.",
+         "A patch that does not apply cannot be merged, and every later state differs from "
+         "what the author tested.",
+         "Rebase the series onto the tree it is meant for and resend with --base.",
+         semanticrules.patch_does_not_apply),
 )
 
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}

@@ -23,6 +23,8 @@ _ROOM_EXPLAINED = re.compile(r"\b(?:gap|create_gap|room|reserv\w*|red\s*zone|red
                              r"|entry\s+code|entry_(?:64|32)\.S|idtentry)\b", re.IGNORECASE)
 # A name a comment can refer to: `create_gap`, `\vector`, `CONFIG_X86_64`, `int3_emulate_push()`.
 # Single words without an underscore are prose; `entry_64.S` and `a/b_c` are file names.
+# `x86_64`, `x86_32`: architectures, which prose names without meaning an identifier.
+_ARCH_NAME = re.compile(r"[A-Za-z]+\d+_\d+")
 _NAMED = re.compile(r"(?<![\w/.-])(\\?[A-Za-z_]\w*)(?:\(\))?(?![\w/]|\.\w)")
 
 
@@ -64,6 +66,8 @@ def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
     from toolkit import cpre, states
 
     state = ctx.states.of(patch)
+    if state.failed:
+        return              # the comment is not in the tree: the patch did not apply
     for diff in patch.files:
         if not state.backed_by_tree and diff.path not in (states.TEXT_PATCHING_H, states.ENTRY_64):
             continue        # without a tree only the files of the reference model are known
@@ -112,6 +116,8 @@ def _post_image(diff: FileDiff):
 def _names(words: str) -> Iterator[str]:
     for match in _NAMED.finditer(words):
         name = match.group(1)
+        if _ARCH_NAME.fullmatch(name):
+            continue
         if "_" in name.strip("_") or name.startswith("\\"):
             yield name
 
@@ -241,3 +247,46 @@ def _evidence(outcome) -> dict:
             "reason": outcome.reason, **found,
             "stack_text": evidence.stack_text(rows) if rows else "",
             "stack_svg": evidence.stack_svg(rows, title) if rows else ""}
+
+
+# --- references to other commits ----------------------------------------------------------------
+
+# Fixes: b700e7f03df5 ("livepatch: kernel: add support for live patching")
+_FIXES = re.compile(r'([0-9a-fA-F]{7,40})\s+\("(.+)"\)')
+# ... since commit 0123456789ab ("x86: subject") ... — possibly wrapped over lines
+_COMMIT_IN_TEXT = re.compile(r'\bcommit\s+([0-9a-f]{7,40})\s+\("([^"]+)"\)', re.IGNORECASE)
+
+
+def commit_references(patch: Patch) -> list[tuple[str, str, int | None]]:
+    """(id, subject, mail line) of every Fixes: trailer and `commit <id> ("...")` in a message."""
+    found = [(match.group(1), match.group(2), t.at) for t in patch.trailers
+             if t.name.lower() == "fixes" and (match := _FIXES.match(t.value.strip()))]
+    text = "\n".join(line.text for line in patch.message)
+    for match in _COMMIT_IN_TEXT.finditer(text):
+        line = patch.message[text.count("\n", 0, match.start())]
+        found.append((match.group(1), " ".join(match.group(2).split()), line.at))
+    return found
+
+
+def commit_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """With a tree: each referenced commit exists and has the subject quoted."""
+    from toolkit import repository
+
+    tree = ctx.states.tree
+    if tree is None:
+        return          # unverified; the command line says so
+    for sha, subject, at in commit_references(patch):
+        actual = repository.commit_subject(tree, sha)
+        if actual is None:
+            yield ctx.finding(patch, f"commit {sha} is not in {tree}", at, commit=sha,
+                              subject=subject)
+        elif actual != subject:
+            yield ctx.finding(patch, f"commit {sha} is titled (\"{actual}\"), not (\"{subject}\")",
+                              at, commit=sha, subject=subject, actual=actual)
+
+
+def patch_does_not_apply(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    state = ctx.states.of(patch)
+    if state.failed:
+        at = patch.files[0].at if patch.files else patch.at
+        yield ctx.finding(patch, state.failed, at, reason=state.failed)

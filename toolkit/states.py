@@ -31,8 +31,9 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A helper function or the entry-gap block as one state has it: its lines (real line number,
-    text) in `path`, and the patch that last changed it (0: it came from the tree or the reference)."""
+    """A helper function, a macro or the entry-gap block as one state has it: its lines (real line
+    number, text) in `path`, and the patch that last changed it (0: from the tree or the
+    reference); `style` is the gap block's macro style (trap_bp or create_gap)."""
 
     name: str
     path: str
@@ -105,10 +106,107 @@ class States:
 
     after: tuple[TreeState, ...]
     refusals: tuple[Refusal, ...] = ()
+    tree: str | None = None
 
     def of(self, patch: Patch) -> TreeState:
         """The state after `patch`."""
         return next(state for state in self.after if state.index == patch.index)
+
+
+# --- with a tree: the series applied in a git repository -----------------------------------------
+
+def tree_states(series: Series, tree: str) -> States:
+    """The states of `series` applied to the kernel repository at `tree` (toolkit.repository)."""
+    from toolkit import repository
+
+    refusals, texts = [], []
+    for patch in series.patches:
+        refused = [(path_refusal(d), d.at) for d in patch.files if path_refusal(d)]
+        refusals += [Refusal(patch.index, message, at) for message, at in refused]
+        texts.append("" if refused else "".join(diff_text(d) for d in patch.files))
+    base = next((p.base_commit for p in (series.cover, *series.patches)
+                 if p is not None and p.base_commit), None)
+    applied = repository.apply_series(tree, texts, base)
+    after = [_tree_state(tree, 0, applied.base, None, None, [])]
+    users: list[Use] = []
+    for patch, text, (treeish, failed) in zip(series.patches, texts, applied.states):
+        if text and not failed:
+            users += [u for d in patch.files if d.path != TEXT_PATCHING_H
+                      for u in added_uses(d, patch.index)]
+        after.append(_tree_state(tree, patch.index, treeish, failed and f"git apply: {failed}",
+                                 after[-1], users))
+    return States(tuple(after), tuple(refusals), tree)
+
+
+def _tree_state(tree: str, index: int, treeish: str, failed: str | None,
+                before: TreeState | None, users: list[Use]) -> TreeState:
+    from toolkit import repository
+
+    header = repository.show(tree, treeish, TEXT_PATCHING_H) or ""
+    entry = repository.show(tree, treeish, ENTRY_64) or ""
+    helpers, macros = header_blocks(_numbered(header), TEXT_PATCHING_H, index)
+    gap = gap_block(list(_numbered(entry)), ENTRY_64, index)
+    if before is not None:
+        # a block keeps the patch that last changed it
+        old = {b.name: b for b in (*before.helpers, *before.macros,
+                                   *((before.gap,) if before.gap else ()))}
+        helpers = [_unless_changed(b, old) for b in helpers]
+        macros = [_unless_changed(b, old) for b in macros]
+        gap = _unless_changed(gap, old) if gap else None
+    else:
+        helpers = [Block(b.name, b.path, b.lines, 0) for b in helpers]
+        macros = [Block(b.name, b.path, b.lines, 0) for b in macros]
+        gap = Block(gap.name, gap.path, gap.lines, 0, gap.style) if gap else None
+    # the series' own callers (with the patch and mail line that added them), then the tree's
+    added = {(u.path, u.line) for u in users}
+    pushers = {path for name in ("int3_emulate_call", "int3_emulate_push")
+               for path in repository.grep(tree, treeish, name, "*.c")}
+    found = [u for path in sorted(pushers)
+             for u in uses_in(repository.show(tree, treeish, path) or "", path)
+             if (u.path, u.line) not in added]
+    return TreeState(index, tuple(sorted(helpers, key=lambda b: b.name)), tuple(macros), gap,
+                     (*users, *found), True,
+                     knows=_Lookup(tree, treeish), file=lambda path: repository.show(
+                         tree, treeish, path), failed=failed)
+
+
+def _unless_changed(block: Block, old: dict[str, Block]) -> Block:
+    """The earlier state's block when its text is the same (so it keeps the patch that made it)."""
+    earlier = old.get(block.name)
+    return earlier if earlier is not None and str(earlier) == str(block) else block
+
+
+class _Lookup:
+    """Whether a name occurs in the code (not only the comments) of a tree object; remembered."""
+
+    def __init__(self, tree: str, treeish: str) -> None:
+        self.tree, self.treeish, self.seen = tree, treeish, {}
+
+    def __call__(self, name: str) -> bool:
+        from toolkit import repository
+
+        if name not in self.seen:
+            paths = repository.grep(self.tree, self.treeish, name)[:50]
+            self.seen[name] = any(code_has(repository.show(self.tree, self.treeish, p) or "", name)
+                                  for p in paths)
+        return self.seen[name]
+
+
+def diff_text(diff: FileDiff) -> str:
+    """A file's diff as `git apply` reads it, rebuilt from the parsed hunks."""
+    old = f"a/{diff.old_path}" if diff.old_path else "/dev/null"
+    new = f"b/{diff.new_path}" if diff.new_path else "/dev/null"
+    out = [f"diff --git a/{diff.old_path or diff.new_path} b/{diff.new_path or diff.old_path}\n"]
+    if diff.old_path is None:
+        out.append("new file mode 100644\n")
+    elif diff.new_path is None:
+        out.append("deleted file mode 100644\n")
+    out += [f"--- {old}\n", f"+++ {new}\n"]
+    for h in diff.hunks:
+        section = f" {h.section}" if h.section else ""
+        out.append(f"@@ -{h.old_start},{h.old_count} +{h.new_start},{h.new_count} @@{section}\n")
+        out += [f"{ln.kind}{ln.text}\n" for ln in h.lines]
+    return "".join(out)
 
 
 # --- without a tree: hunks over the reference -----------------------------------------------------
