@@ -23,6 +23,8 @@ _ROOM_EXPLAINED = re.compile(r"\b(?:gap|create_gap|room|reserv\w*|red\s*zone|red
                              r"|entry\s+code|entry_(?:64|32)\.S|idtentry)\b", re.IGNORECASE)
 # A name a comment can refer to: `create_gap`, `\vector`, `CONFIG_X86_64`, `int3_emulate_push()`.
 # Single words without an underscore are prose; `entry_64.S` and `a/b_c` are file names.
+# `#include "/etc/passwd"`, `.incbin "../../secret"`: an include of a file outside the tree.
+_INCLUDE_OUTSIDE = re.compile(r'\s*(#\s*include|\.include|\.incbin)\s*[<"]((?:/|[^>"]*\.\./)[^>"]*)[>"]')
 # `x86_64`, `x86_32`: architectures, which prose names without meaning an identifier.
 _ARCH_NAME = re.compile(r"[A-Za-z]+\d+_\d+")
 _NAMED = re.compile(r"(?<![\w/.-])(\\?[A-Za-z_]\w*)(?:\(\))?(?![\w/]|\.\w)")
@@ -95,9 +97,27 @@ def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def refused_input(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """Paths out of the tree, includes of files outside it, and code the trials would not build."""
+    from toolkit import trial
+
     for refusal in ctx.states.refusals:
         if refusal.patch == patch.index:
             yield ctx.finding(patch, refusal.message, refusal.at)
+    outside = set()
+    for diff in patch.files:
+        for line in (ln for h in diff.hunks for ln in h.lines if ln.kind == "+"):
+            match = _INCLUDE_OUTSIDE.match(line.text)
+            if match:
+                outside.add((diff.path, line.new_line))
+                yield ctx.finding(patch, f"refused: {match.group(1)} of {match.group(2)}, "
+                                         "which is outside the tree", line.at,
+                                  Location(diff.path, line.new_line), line="+" + line.text)
+    for block, number in trial.refusals(ctx.states.of(patch)):
+        if block.patch != patch.index or (block.path, number) in outside:
+            continue
+        yield ctx.finding(patch, f"{block.name} includes another file: not built or run, only "
+                                 "the toolkit's own files are built with a patch's code",
+                          _mail_line(patch, block.path, number), Location(block.path, number))
 
 
 # --- reading added code --------------------------------------------------------------------------
@@ -230,10 +250,14 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def _emulation_finding(ctx: Context, patch: Patch, block, outcome, message: str) -> Finding:
-    at = next((ln.at for diff in patch.files if diff.path == block.path
-               for h in diff.hunks for ln in h.lines
-               if ln.kind != "-" and ln.new_line == block.line), None)
-    return ctx.finding(patch, message, at, Location(block.path, block.line), **_evidence(outcome))
+    return ctx.finding(patch, message, _mail_line(patch, block.path, block.line),
+                       Location(block.path, block.line), **_evidence(outcome))
+
+
+def _mail_line(patch: Patch, path: str, line: int) -> int | None:
+    """The mail line of post-image line `line` of `path` in the patch, if the diff shows it."""
+    return next((ln.at for diff in patch.files if diff.path == path for h in diff.hunks
+                 for ln in h.lines if ln.kind != "-" and ln.new_line == line), None)
 
 
 def _evidence(outcome) -> dict:

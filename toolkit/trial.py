@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.states import TreeState
+from toolkit.states import Block, TreeState
 
 # `.include "x"`, `.incbin "x"`, `#include <x>`: text of a file the build would read in.
 _INCLUDES = re.compile(r"^\s*(?:\.include|\.incbin|#\s*include)\b", re.MULTILINE)
@@ -83,13 +83,13 @@ def run(state: TreeState, arch: str = "x86_64") -> Verdict:
 def _run(state: TreeState, arch: str) -> Verdict:
     from toolkit import scenarios
 
+    refused = refusals(state)
+    if refused:
+        block, number = refused[0]
+        return Verdict(refused=f"{block.path}:{number}: {block.name} includes another file")
     helpers = runnable(state)
     if "push" not in helpers and "call" not in helpers:
         return Verdict()        # nothing stores below regs->sp: the entry's room is not used
-    for block in (*state.helpers, *state.macros, *((state.gap,) if state.gap else ())):
-        if _INCLUDES.search(str(block)):
-            return Verdict(refused=f"{block.path}:{block.line}: {block.name} includes another "
-                                   "file; the toolkit builds no file from outside the tree state")
     try:
         code = scenarios.Code(f"state after patch {state.index}", arch, "idt",
                               _prelude(arch), _header(state, helpers), _entry(state, arch),
@@ -99,6 +99,14 @@ def _run(state: TreeState, arch: str) -> Verdict:
         return Verdict(error=str(error))
     bad = tuple(o for o in outcomes if str(o.status) in ("failed", "error"))
     return Verdict(failed=bad, ran=True)
+
+
+def refusals(state: TreeState) -> list[tuple[Block, int]]:
+    """The blocks and lines that stop the state's code from being built: includes, which would
+    read in files the toolkit does not supply."""
+    return [(block, number)
+            for block in (*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))
+            for number, text in block.lines if _INCLUDES.match(text)]
 
 
 def _prelude(arch: str) -> str:
