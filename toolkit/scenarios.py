@@ -582,11 +582,18 @@ class Runner:
             return Outcome(s, Status.ERROR, f"the real instruction did not complete: "
                            f"{reference.stop} {reference.detail} at {_hex(reference.stopped_at)}")
         problem = self.difference(s, reference, run)
-        bad = evidence.bad_writes(run, self.ptregs) if run.trace else []
-        if bad:
-            # The write hook names the cause (which slot was hit, by which instruction); the
-            # difference, when there is one, is only its symptom.
-            problem = "; ".join(filter(None, (bad[0]["text"], problem)))
+        report = None
+        if problem is not None or run.trace:
+            # An unwatched run that went wrong is run again watched, for the evidence and for the
+            # write hook, which names the cause (the slot hit, by which instruction) where the
+            # difference shows only a symptom.
+            watched = run if run.trace else self.machine.run(probe, watch=True)
+            bad = evidence.bad_writes(watched, self.ptregs)
+            if bad:
+                problem = "; ".join(filter(None, (bad[0]["text"], problem)))
+            if problem is not None:
+                report = evidence.collect(s.name, probe, reference, watched, self.layout,
+                                          self.ptregs)
         caught = problem is not None
         if s.expect == "fail":
             status = Status.PASSED if caught else Status.FAILED
@@ -595,10 +602,6 @@ class Runner:
         else:
             status = Status.FAILED if caught else Status.PASSED
             reason = problem or ""
-        report = None
-        if caught:
-            watched = run if run.trace else self.machine.run(probe, watch=True)
-            report = evidence.collect(s.name, probe, reference, watched, self.layout, self.ptregs)
         return Outcome(s, status, reason, report)
 
     def difference(self, s: Scenario, reference, run) -> str | None:
