@@ -82,7 +82,8 @@ def test_an_unmapped_access_is_an_outcome(cache):
     machine = _machine("x86_64", tmp_cache=cache)
     machine.place(machine.layout.site, b"\x48\x8b\x04\x25\x00\x00\x00\x00")  # mov 0x0, %rax
     run = machine.run(emulate.Probe(machine.layout.site, ()))
-    assert (run.stop, "UNMAPPED" in run.detail.upper()) == ("unmapped", True)
+    assert (run.stop, run.detail, run.stopped_at) == ("unmapped", "read of 8 bytes at 0x0",
+                                                      machine.layout.site)
 
 
 def test_watched_run_traces_and_sees_writes(cache):

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from unicorn import (UC_ARCH_X86, UC_ERR_EXCEPTION, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_HOOK_CODE,
-                     UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_WRITE, UC_MODE_32, UC_MODE_64,
-                     UC_TLB_VIRTUAL, Uc, UcError)
+                     UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_HOOK_MEM_WRITE,
+                     UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UC_MODE_32,
+                     UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
 from unicorn import x86_const
 
 from toolkit.build import Image
@@ -260,10 +261,13 @@ class Machine:
         self._frame: Frame | None = None
         self._pt_regs: int | None = None
         self._landed: int | None = None
+        self._unmapped: str | None = None
         # Only the event delivery calls into Python on an ordinary run: each callback costs about
         # as much as the whole int3 round trip in native code, so landings are found without one.
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
+        # Called only on an access to unmapped memory, so free otherwise: it names the address.
+        uc.hook_add(UC_HOOK_MEM_INVALID, self._on_unmapped)
         self._base = uc.context_save()
         self._user_base = self._enter_user_mode()
         self._cpu = _Cpu(uc, layout, self.entry, self._base)
@@ -345,7 +349,7 @@ class Machine:
         if names not in self._files:
             self._files[names] = RegisterFile(uc, names)
         self._files[names].write(values)
-        self._fault = self._frame = self._pt_regs = self._landed = None
+        self._fault = self._frame = self._pt_regs = self._landed = self._unmapped = None
         watcher = _Watcher(self) if watch else None
         stop, detail = "halt", ""
         try:
@@ -356,7 +360,7 @@ class Machine:
             if error.errno == UC_ERR_INSN_INVALID:
                 self._fault = (6, uc.reg_read(_UC_REGISTER[layout.pc]))
             elif error.errno != UC_ERR_EXCEPTION or self._fault is None:
-                stop, detail = "unmapped", str(error)
+                stop, detail = "unmapped", self._unmapped or str(error)
         finally:
             if watcher:
                 watcher.detach()
@@ -389,6 +393,12 @@ class Machine:
             if bytes(uc.mem_read(pc, len(ERETS))) == ERETS:
                 _return_fred(uc, self.layout)
                 return True
+        return False
+
+    def _on_unmapped(self, uc: Uc, access: int, address: int, size: int, _value, _data) -> bool:
+        kind = {UC_MEM_READ_UNMAPPED: "read", UC_MEM_WRITE_UNMAPPED: "write",
+                UC_MEM_FETCH_UNMAPPED: "fetch"}.get(access, "access")
+        self._unmapped = f"{kind} of {size} bytes at {address:#x}"
         return False
 
     def _on_landing_pad(self, address: int) -> bool:

@@ -607,7 +607,10 @@ class Runner:
     def difference(self, s: Scenario, reference, run) -> str | None:
         """The first way the emulated run differs from the real instruction, or None."""
         if run.stop != "halt":
-            return f"{run.stop} {run.detail} at {_hex(run.stopped_at)}".replace("  ", " ")
+            return {"fault": f"{run.detail} fault at {_hex(run.stopped_at)}",
+                    "unmapped": f"unmapped {run.detail}, by the instruction at "
+                                f"{_hex(run.stopped_at)}"}.get(
+                run.stop, f"{run.detail} (stopped at {_hex(run.stopped_at)})")
         if run.registers != reference.registers:
             return ", ".join(f"{name} {run.registers[name]:#x} (real instruction: {value:#x})"
                              for name, value in reference.registers.items()
