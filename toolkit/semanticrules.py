@@ -33,11 +33,11 @@ _NAMED = re.compile(r"(?<![\w/.-])(\\?[A-Za-z_]\w*)(?:\(\))?(?![\w/]|\.\w)")
 def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """Added code that stores below a saved stack pointer, in a function whose comments do not say
     where that room comes from."""
-    from toolkit import cheader
+    from toolkit import states
 
     for diff in _c_files(patch):
         pairs, lines = _post_image(diff)
-        model = cheader.parse_lines(pairs, diff.path)
+        model = states.parsed(tuple(pairs), diff.path)
         for function in model.functions:
             if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
                 continue
@@ -204,13 +204,14 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """A helper this patch leaves behind disagrees with the real instruction (in a known-good
     entry, so that the helper alone is judged)."""
     from toolkit import trial
-    from toolkit.scenarios import HELPER_OF
 
     state = ctx.states.of(patch)
     changed = [b for b in state.helpers if b.patch == patch.index]
     if not changed:
         return
     verdict = trial.helpers_alone(state)
+    if verdict.failed:
+        from toolkit.scenarios import HELPER_OF
     reported = set()
     for outcome in verdict.failed:
         helper = state.helper(f"int3_emulate_{HELPER_OF[outcome.scenario.insn]}")
@@ -294,11 +295,11 @@ def commit_references(patch: Patch) -> list[tuple[str, str, int | None]]:
 
 def commit_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """With a tree: each referenced commit exists and has the subject quoted."""
-    from toolkit import repository
-
     tree = ctx.states.tree
     if tree is None:
-        return          # unverified; the command line says so
+        return          # unverified: there is nothing to look the ids up in
+    from toolkit import repository
+
     for sha, subject, at in commit_references(patch):
         actual = repository.commit_subject(tree, sha)
         if actual is None:

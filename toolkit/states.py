@@ -27,6 +27,13 @@ _HELPER_CALL = re.compile(r"\b(int3_emulate_\w+)\s*\(")
 # A C or assembler block comment, a line comment, or a string literal (kept apart from code).
 _COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]\w*")
+# The gap block's opening line in either macro style: `.if \vector == X86_TRAP_BP` (v5.8+),
+# `.if \create_gap == 1` (v5.2-v5.7); `testb $3, CS-ORIG_RAX(%rsp)` makes it the gap block.
+_GAP_OPEN = re.compile(r"^\s*\.if\s+\\(?:(?P<trap_bp>vector\s*==\s*X86_TRAP_BP)"
+                       r"|(?P<create_gap>create_gap\s*==\s*1))\s*$")
+_GAP_TEST = re.compile(r"\btestb\s+\$3,\s*CS-ORIG_RAX\(%rsp\)")
+_AS_IF = re.compile(r"^\s*\.if")
+_AS_ENDIF = re.compile(r"^\s*\.endif\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,22 +249,19 @@ def reference_states(series: Series) -> States:
 @functools.cache
 def reference_blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
     """The helpers, macros and x86_64 gap block of the toolkit's generated reference code."""
-    from toolkit import codegen
-    from toolkit.target import Target
+    from toolkit import reference
 
-    target = Target()
-    helpers, macros = header_blocks(_numbered(codegen.render_header(target)), TEXT_PATCHING_H, 0)
-    gap = Block(GAP, ENTRY_64, tuple(_numbered(codegen.render_gap_block(target))), 0, target.style)
+    texts = reference.texts()
+    helpers, macros = header_blocks(_numbered(texts["header"]), TEXT_PATCHING_H, 0)
+    gap = gap_block(list(_numbered(texts["gap"])), ENTRY_64, 0)
     return tuple(helpers), tuple(macros), gap
 
 
 def _reference_words() -> frozenset[str]:
-    from toolkit import codegen
-    from toolkit.target import Target
+    from toolkit import reference
 
-    target = Target()
-    return _code_words(codegen.render_header(target) + codegen.render_prelude(target)
-                       + codegen.render_entry(target))
+    texts = reference.texts()
+    return _code_words(texts["header"] + texts["prelude"] + texts["entry trap_bp"])
 
 
 def _state(index: int, blocks: dict[str, Block], users: list[Use], known: frozenset[str]
@@ -273,10 +277,8 @@ def _state(index: int, blocks: dict[str, Block], users: list[Use], known: frozen
 def header_blocks(lines: Iterable[tuple[int, str]], path: str, patch: int
                   ) -> tuple[list[Block], list[Block]]:
     """The int3_emulate_* functions of header lines and the object-like macros among them."""
-    from toolkit import cheader
-
-    pairs = list(lines)
-    model = cheader.parse_lines(pairs, path)
+    pairs = tuple(lines)
+    model = parsed(pairs, path)
     by_line = dict(pairs)
     helpers = [Block(f.name, path, tuple((n, by_line[n]) for n in range(f.line, f.end_line + 1)
                                          if n in by_line), patch)
@@ -288,16 +290,34 @@ def header_blocks(lines: Iterable[tuple[int, str]], path: str, patch: int
     return helpers, macros
 
 
-def gap_block(lines: list[tuple[int, str]], path: str, patch: int) -> Block | None:
-    """The entry-gap block (`.if` to `.endif`) among assembler lines, or None."""
-    from toolkit import codegen
-    from toolkit.errors import InputError
+@functools.lru_cache(maxsize=64)
+def parsed(pairs: tuple[tuple[int, str], ...], path: str):
+    """The header model of (real line, text) pairs; the states and the rules read the same
+    post-images, which are parsed once."""
+    from toolkit import cheader
 
-    try:
-        start, end, style = codegen._gap_block([text for _, text in lines], path)
-    except InputError:
-        return None
-    return Block(GAP, path, tuple(lines[start:end + 1]), patch, style)
+    return cheader.parse_lines(pairs, path)
+
+
+def gap_block(lines: list[tuple[int, str]], path: str, patch: int) -> Block | None:
+    """The entry-gap block (`.if` to its `.endif`, with the kernel-mode test inside) among
+    assembler lines, or None.
+
+    The same block codegen installs; found here without codegen, which loads jinja2 at import.
+    """
+    for start, (_, text) in enumerate(lines):
+        opened = _GAP_OPEN.match(text)
+        if not opened:
+            continue
+        depth = 0
+        for end in range(start, len(lines)):
+            depth += bool(_AS_IF.match(lines[end][1])) - bool(_AS_ENDIF.match(lines[end][1]))
+            if depth == 0:
+                block = lines[start:end + 1]
+                if any(_GAP_TEST.search(inner) for _, inner in block):
+                    return Block(GAP, path, tuple(block), patch, opened.lastgroup)
+                break
+    return None
 
 
 def path_refusal(diff: FileDiff) -> str | None:

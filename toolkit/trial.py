@@ -8,6 +8,7 @@ the same in every part that runs are tried once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -72,16 +73,15 @@ def runnable(state: TreeState) -> tuple[str, ...]:
                  if {f"int3_emulate_{n}" for n in _HELPER_NAME.findall(str(b))} <= names)
 
 
-def run(state: TreeState, arch: str = "x86_64") -> Verdict:
-    """Try `state` (once per distinct state)."""
-    key = (arch, state.key)
-    if key not in _TRIED:
-        _TRIED[key] = _run(state, arch)
-    return _TRIED[key]
+def run(state: TreeState) -> Verdict:
+    """Try `state` on x86_64 (the architecture of the entry gap), once per distinct state."""
+    if state.key not in _TRIED:
+        _TRIED[state.key] = _run(state)
+    return _TRIED[state.key]
 
 
-def _run(state: TreeState, arch: str) -> Verdict:
-    from toolkit import scenarios
+def _run(state: TreeState) -> Verdict:
+    from toolkit import reference
 
     refused = refusals(state)
     if refused:
@@ -90,15 +90,45 @@ def _run(state: TreeState, arch: str) -> Verdict:
     helpers = runnable(state)
     if "push" not in helpers and "call" not in helpers:
         return Verdict()        # nothing stores below regs->sp: the entry's room is not used
+    passed = _passed_marker(state, helpers)
+    if passed.exists():
+        return Verdict(ran=True)
+    from toolkit import scenarios
+
     try:
-        code = scenarios.Code(f"state after patch {state.index}", arch, "idt",
-                              _prelude(arch), _header(state, helpers), _entry(state, arch),
-                              helpers)
+        code = scenarios.Code(f"state after patch {state.index}", "x86_64", "idt",
+                              reference.texts()["prelude"], _header(state, helpers),
+                              _entry(state), helpers)
         outcomes = scenarios.validate(code, table())
     except ToolkitError as error:
         return Verdict(error=str(error))
     bad = tuple(o for o in outcomes if str(o.status) in ("failed", "error"))
+    if not bad:
+        try:
+            passed.parent.mkdir(parents=True, exist_ok=True)
+            passed.touch()
+        except OSError:
+            pass        # a read-only cache costs time, not correctness
     return Verdict(failed=bad, ran=True)
+
+
+def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
+    """Where a passed trial of this state's code is remembered: named by the blocks, the
+    reference code, the table and the sources of the modules that emit, build and run it, so
+    that a change to any of them runs the trial again. Failures are not remembered; their
+    evidence is wanted each time."""
+    from toolkit import reference
+    from toolkit.build import cache_root
+
+    digest = hashlib.sha256()
+    data = resources.files("toolkit") / "data"
+    modules = [Path(__file__).parent / f"{name}.py" for name in
+               ("trial", "cheader", "cpre", "scenarios", "emulate", "build", "evidence")]
+    for text in (repr(state.key), ",".join(helpers), *reference.texts().values(),
+                 (data / "trial.toml").read_text(), (data / "handlers" / "scenario.c").read_text(),
+                 *(path.read_text() for path in modules)):
+        digest.update(text.encode() + b"\0")
+    return cache_root().parent / "trials" / f"{digest.hexdigest()[:32]}.passed"
 
 
 def refusals(state: TreeState) -> list[tuple[Block, int]]:
@@ -109,13 +139,6 @@ def refusals(state: TreeState) -> list[tuple[Block, int]]:
             for number, text in block.lines if _INCLUDES.match(text)]
 
 
-def _prelude(arch: str) -> str:
-    from toolkit import codegen
-    from toolkit.target import Target
-
-    return codegen.render_prelude(Target(arch=arch))
-
-
 def _header(state: TreeState, helpers: tuple[str, ...]) -> str:
     from toolkit import cheader
 
@@ -124,14 +147,15 @@ def _header(state: TreeState, helpers: tuple[str, ...]) -> str:
     return cheader.translation_unit(model, [f"int3_emulate_{h}" for h in helpers])
 
 
-def _entry(state: TreeState, arch: str) -> str:
+def _entry(state: TreeState) -> str:
     """The harness with the state's gap block in place of the generated one (none: no gap)."""
-    from toolkit import codegen
-    from toolkit.target import Target
+    from toolkit import reference
+    from toolkit.states import gap_block
 
-    style = state.gap.style if state.gap else None
-    harness = codegen.render_harness(Target(arch=arch, style=style))
-    lines = harness.splitlines(keepends=True)
-    start, end, _ = codegen._gap_block(lines, "harness")
+    style = state.gap.style if state.gap else "trap_bp"
+    lines = reference.texts()[f"harness {style}"].splitlines()
+    generated = gap_block(list(enumerate(lines)), "harness", 0)
+    start, end = generated.lines[0][0], generated.lines[-1][0]
     block = _OBJTOOL_HINT.sub("", str(state.gap)) if state.gap else ""
-    return "".join(lines[:start]) + block + "".join(lines[end + 1:])
+    return "".join(f"{line}\n" for line in lines[:start]) + block + "".join(
+        f"{line}\n" for line in lines[end + 1:])
