@@ -254,6 +254,7 @@ class Machine:
         self._top_fill = self._fill[:RESET_SIZE]
         self._landing_pages = (layout.sites // PAGE, layout.user_sites // PAGE)
         self._dirty = True
+        self._used = (layout.stack, layout.task_stack, layout.user_stack)
         self._data = tuple(s for s in image.segments if s.writable)
         self._all = RegisterFile(uc, layout.registers)
         self._files: dict[tuple[str, ...], RegisterFile] = {}
@@ -336,11 +337,13 @@ class Machine:
         """Run one probe from a clean state; `watch` adds the disassembled trace and every write."""
         uc, layout = self.uc, self.layout
         uc.context_restore(self._user_base if probe.ring == 3 else self._base)
-        # A run that ends normally writes only near the stack tops; only after anything else is
-        # the whole of each stack reset, so that what it left cannot leak into the next run.
+        # What the last run may have written is reset: after a normal end, the top of the stacks
+        # of its ring (ring 0 uses only the kernel stack); after anything else, every stack whole.
         fill = self._fill if self._dirty else self._top_fill
-        for base in (layout.stack, layout.task_stack, layout.user_stack):
+        for base in self._used:
             uc.mem_write(base + STACK_SIZE - len(fill), fill)
+        self._used = ((layout.task_stack, layout.user_stack) if probe.ring == 3 else
+                      (layout.stack,))
         for segment in self._data:
             uc.mem_write(segment.address, segment.data)
         for address, data in probe.memory:
@@ -378,6 +381,8 @@ class Machine:
             else:
                 stop, detail = "limit", f"no landing pad reached within {self.limit} instructions"
         self._dirty = watch or stop != "halt"
+        if self._dirty:
+            self._used = (layout.stack, layout.task_stack, layout.user_stack)
         low, high = probe.window
         window = (low, bytes(uc.mem_read(low, high - low)) if high > low else b"")
         return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs,
