@@ -98,3 +98,21 @@ def test_validate_command_reports_a_bad_table_with_its_line(capsys):
     code = cli.main(["validate", "--table", str(TABLES / "bad_insn.toml")])
     assert code == 2
     assert f"{TABLES / 'bad_insn.toml'}:7: insn must be one of" in capsys.readouterr().err
+
+
+def test_validate_command_without_a_compiler_says_so_once(capsys, monkeypatch):
+    monkeypatch.setenv("CC", "no-such-compiler")
+    code = cli.main(["validate", "--arch", "x86_32", "--table", str(TABLES / "small.toml")])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert captured.err == ("toolkit: C compiler 'no-such-compiler' not found "
+                            "(install it or set CC or CROSS_COMPILE)\n")
+
+
+def test_text_report_lists_a_few_failures_per_group():
+    generated = scenarios.generated_code("x86_32")
+    failed = tuple(Outcome(Scenario(group="jcc", name=f"j{i}", insn="jcc"), Status.FAILED, "wrong")
+                   for i in range(scenarios.SHOWN + 3))
+    lines = Report(((generated, failed),)).text().splitlines()
+    assert lines[1].split() == ["FAIL", "jcc", str(scenarios.SHOWN + 3), "failed"]
+    assert lines[2 + scenarios.SHOWN].strip() == "... and 3 more (all of them: --format json)"

@@ -441,6 +441,8 @@ def validate(code: Code, scenarios: Sequence[Scenario], *, cache: Path | None = 
     from toolkit import build, emulate
     from toolkit.errors import ToolkitError
 
+    # A missing compiler is no scenario's fault: say so once, before anything runs.
+    build.Toolchain.from_environ().resolve()
     outcomes: dict[int, Outcome] = {}
     runnable: dict[Variant | None, list[tuple[int, Scenario]]] = {}
     for index, s in enumerate(scenarios):
@@ -634,6 +636,9 @@ class Runner:
 
 # --- the report of a validation --------------------------------------------------------------------
 
+SHOWN = 5      # failed scenarios listed per group in the text report
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """Outcomes per code under test; owns the group lines, the summary and the exit code."""
@@ -669,9 +674,12 @@ class Report:
                            "SKIP" if counted["skipped"] == len(members) else "PASS")
                 detail = ", ".join(f"{n} {status}" for status, n in counted.items() if n)
                 lines.append(f"  {verdict:<5} {group:<10} {detail}")
-                for o in members:
-                    if o.status in (Status.FAILED, Status.ERROR):
-                        lines.append(f"        {o.scenario.name}: {o.reason}  [{o.scenario.where}]")
+                bad = [o for o in members if o.status in (Status.FAILED, Status.ERROR)]
+                for o in bad[:SHOWN]:
+                    lines.append(f"        {o.scenario.name}: {o.reason}  [{o.scenario.where}]")
+                if len(bad) > SHOWN:
+                    lines.append(f"        ... and {len(bad) - SHOWN} more (all of them: "
+                                 f"--format json)")
         counted = self.counts()
         lines.append(f"{len(self.outcomes)} scenarios: " + ", ".join(
             f"{n} {status}" for status, n in counted.items()) + f" ({self.seconds:.1f} s)")
