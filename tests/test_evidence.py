@@ -51,8 +51,11 @@ def test_stack_diagram_marks_the_faulty_write(no_gap):
 def test_svg_is_well_formed_and_highlights_the_write(no_gap):
     rows = no_gap["aligned"].evidence["stack"]
     svg = ElementTree.fromstring(evidence.stack_svg(rows, "no gap, aligned"))
-    red = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.get("stroke") == "#c00000"]
-    assert len(red) == 1 and len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) == len(rows)
+    boxes = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if float(r.get("y")) >= 64]
+    red = [r for r in boxes if r.get("stroke") == "#c00000"]
+    assert (len(red), len(boxes)) == (1, len(rows))
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"pt_regs", "saved frame", "gap", "faulty write"} <= set(texts)
 
 
 def test_evidence_is_plain_json(no_gap):

@@ -142,10 +142,18 @@ _FILL = {"pt_regs": "#dbe9f6", "fred frame": "#f6e3c8", "gap": "#dcf2dc",
 def stack_svg(rows: list[dict[str, Any]], title: str) -> str:
     """The stack diagram as a standalone SVG: one box per word, coloured by region, saved-frame
     slots outlined, and a red box with the explanation where a faulty write landed."""
-    height, width, top = 22, 760, 40
+    height, width, top = 22, 760, 64
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
              f'height="{top + height * len(rows) + 20}" font-family="monospace" font-size="12">',
              f'<text x="10" y="22" font-size="14">{escape(title)}</text>']
+    legend = (("pt_regs", _FILL["pt_regs"], "#888888"), ("saved frame", _FILL["pt_regs"], "#b06000"),
+              ("gap", _FILL["gap"], "#888888"), ("FRED words", _FILL["fred frame"], "#888888"),
+              ("faulty write", "#f4b6b6", "#c00000"))
+    for i, (name, fill, stroke) in enumerate(legend):
+        x = 10 + 140 * i
+        parts.append(f'<rect x="{x}" y="34" width="14" height="14" fill="{fill}" '
+                     f'stroke="{stroke}" stroke-width="2"/>')
+        parts.append(f'<text x="{x + 20}" y="46">{name}</text>')
     for i, row in enumerate(rows):
         y = top + i * height
         frame_slot = row["label"].split(".")[-1] in FRAME_SLOTS and row["region"] == "pt_regs"
