@@ -110,9 +110,14 @@ def _run_check(args) -> int:
     series = assemble(messages, args.path, revision=args.revision)
     states = None
     if args.tree:
+        from toolkit import repository
         from toolkit.states import tree_states
 
-        states = tree_states(series, args.tree)
+        if repository.is_repository(args.tree):
+            states = tree_states(series, args.tree)
+        else:
+            print(f"toolkit: {args.tree} is not a git repository: the patches are judged on the "
+                  "toolkit's reference model, and commit ids are not looked up", file=sys.stderr)
     report = Report(series, tuple(rules.check(series, chosen, spelling, states)),
                     Level.parse(args.fail_on))
     _print_report(args, report, chosen, messages)

@@ -191,6 +191,15 @@ def temporary_worktree(repo: git.Repo, commit: str) -> Iterator[Path]:
         shutil.rmtree(place, ignore_errors=True)
 
 
+def is_repository(tree: str | Path) -> bool:
+    """Whether `tree` is (inside) a git working tree, e.g. not an unpacked source package."""
+    try:
+        _open(tree)
+    except (InputError, RepositoryError):
+        return False
+    return True
+
+
 def _open(tree: str | Path) -> git.Repo:
     try:
         repo = git.Repo(tree)

@@ -23,8 +23,7 @@ from toolkit.spelling import Spelling
 class Rule:
     """A rule and its documentation; `scope` says what `check` is given:
 
-    'patch' — each patch 1..N; 'mail' — each patch and the cover letter; 'series' — the series;
-    'state' — each patch 1..N, with the tree state after it in `ctx.states`.
+    'patch' — each patch 1..N; 'mail' — each patch and the cover letter; 'series' — the series.
     """
 
     name: str
@@ -44,8 +43,8 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a rule's check needs besides its input: its own rule, the misspelling list, and for
-    'state' rules the series and its tree states (toolkit.states.States)."""
+    """What a rule's check needs besides its input: its own rule, the misspelling list, the
+    series, and the tree state after each patch (toolkit.states.States, built when first used)."""
 
     rule: Rule
     spelling: Spelling
@@ -212,7 +211,7 @@ RULES: tuple[Rule, ...] = (
          "Add a comment above the function saying which entry code leaves the room (e.g. the "
          "X86_TRAP_BP case of idtentry in entry_64.S) and how much.",
          semanticrules.stack_gap_undocumented),
-    Rule("COMMIT_LOG_OTHER_PATCH", Level.WARNING, "state",
+    Rule("COMMIT_LOG_OTHER_PATCH", Level.WARNING, "patch",
          "The commit message claims a change that another patch of the series makes.",
          "a paragraph that says, in its own voice, that the entry gap, the helpers or a handler "
          "using them is made, where this patch's diff does not make it and another patch's "
@@ -223,7 +222,7 @@ RULES: tuple[Rule, ...] = (
          "Describe what this patch changes; refer to the other patch as context ('patch 1 "
          "made the entry leave a gap; use it').",
          semanticrules.commit_log_other_patch),
-    Rule("STALE_REFERENCE", Level.WARNING, "state",
+    Rule("STALE_REFERENCE", Level.WARNING, "patch",
          "An added or touched comment names something that does not exist.",
          "a name with an underscore, a `\\param` or a CONFIG_ option in an added comment that "
          "occurs in no code of the tree after this patch (with --tree: warning), or of the "
@@ -233,7 +232,7 @@ RULES: tuple[Rule, ...] = (
          "not there (the push comment named create_gap for years after it was gone).",
          "Name what the code uses now, or drop the reference.",
          semanticrules.stale_reference),
-    Rule("REFUSED_INPUT", Level.ERROR, "state",
+    Rule("REFUSED_INPUT", Level.ERROR, "patch",
          "Part of a patch was not applied or built because it is unsafe.",
          "a diff path that leaves the tree (absolute, or with '..'), or code to build that "
          "includes a file from outside the tree state ('#include', '.include', '.incbin').",
@@ -241,7 +240,7 @@ RULES: tuple[Rule, ...] = (
          "it is applied to.",
          "Keep paths inside the tree and include only the tree's own files.",
          semanticrules.refused_input),
-    Rule("EMULATION_MISMATCH", Level.ERROR, "state",
+    Rule("EMULATION_MISMATCH", Level.ERROR, "patch",
          "A helper disagrees with the instruction it emulates.",
          "a helper this patch adds or changes, built from the tree state after the patch and "
          "run in the emulator with the toolkit's own entry gap, leaves registers, flags or "
@@ -252,7 +251,7 @@ RULES: tuple[Rule, ...] = (
          "Compare the helper with the instruction's definition; `toolkit validate --tree` "
          "runs the full tables.",
          semanticrules.emulation_mismatch),
-    Rule("ENTRY_FRAME_CORRUPTED", Level.ERROR, "state",
+    Rule("ENTRY_FRAME_CORRUPTED", Level.ERROR, "patch",
          "The int3 entry code damages the saved frame or leaves too little room.",
          "the entry-gap block this patch leaves, run with the toolkit's own helpers, lets an "
          "emulated push or call overwrite the saved frame or pt_regs, or returns elsewhere "
@@ -262,7 +261,7 @@ RULES: tuple[Rule, ...] = (
          "Copy the whole frame (orig_ax up to ss) at least one push lower; see DOMAIN facts "
          "on the entry gap.",
          semanticrules.entry_frame_corrupted),
-    Rule("BISECT_BREAKS", Level.ERROR, "state",
+    Rule("BISECT_BREAKS", Level.ERROR, "patch",
          "After this patch a handler uses the helpers on an entry without room.",
          "the tree after this patch has a caller of the int3 helpers and, although its helpers "
          "and its gap (if any) each work, the round trip fails: e.g. the caller and helpers "
@@ -270,7 +269,7 @@ RULES: tuple[Rule, ...] = (
          "Every patch must leave a working kernel; git bisect stops on each of them.",
          "Order the series so that the entry gap comes before anything that pushes into it.",
          semanticrules.bisect_breaks),
-    Rule("COMMIT_REFERENCE", Level.WARNING, "state",
+    Rule("COMMIT_REFERENCE", Level.WARNING, "patch",
          "A referenced commit is not in the tree, or its subject differs (with --tree).",
          "a Fixes: trailer or a 'commit <id> (\"<subject>\")' in the message whose id the "
          "repository given with --tree does not have, or whose subject is not the one quoted. "
@@ -279,7 +278,7 @@ RULES: tuple[Rule, ...] = (
          "subject that differs shows the id was copied from elsewhere.",
          "Copy the line git log -1 --abbrev=12 --format='%h (\"%s\")' <commit> prints.",
          semanticrules.commit_reference),
-    Rule("PATCH_DOES_NOT_APPLY", Level.ERROR, "state",
+    Rule("PATCH_DOES_NOT_APPLY", Level.ERROR, "patch",
          "The patch does not apply to the tree (with --tree).",
          "git apply refuses the patch on the tree after the patches before it (at the series' "
          "base-commit when the repository has it, else at HEAD); the later patches are checked "
@@ -318,19 +317,32 @@ def check(series: Series, rules: Iterable[Rule] = RULES,
           spelling: Spelling | None = None, states: Any = None) -> list[Finding]:
     """Every finding of `rules` on `series`, in mbox order (series-wide remarks first).
 
-    'state' rules judge each patch in `states` (toolkit.states.States); without them, in states
-    built from the hunks over the toolkit's reference model.
+    Rules that judge a patch on the tree after it use `states` (toolkit.states.States); without
+    them, states built from the hunks over the toolkit's reference model, when a rule asks.
     """
     spelling = spelling if spelling is not None else Spelling.load()
-    rules = tuple(rules)
-    if states is None and any(rule.scope == "state" for rule in rules):
-        from toolkit.states import reference_states
-
-        states = reference_states(series)
+    if states is None:
+        states = _LazyStates(series)
     findings = []
     for rule in rules:
         findings.extend(_run(rule, series, Context(rule, spelling, series, states)))
     return sorted(findings, key=_mbox_order)
+
+
+class _LazyStates:
+    """The reference states of a series, built when a rule first asks (most rules never do,
+    and building them loads the header model)."""
+
+    def __init__(self, series: Series) -> None:
+        self._series = series
+        self._built = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._built is None:
+            from toolkit.states import reference_states
+
+            self._built = reference_states(self._series)
+        return getattr(self._built, name)
 
 
 def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
