@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from unicorn import (UC_ARCH_X86, UC_ERR_EXCEPTION, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_HOOK_CODE,
+from unicorn import (UC_ARCH_X86, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_HOOK_CODE,
                      UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_HOOK_MEM_WRITE,
                      UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UC_MODE_32,
                      UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
@@ -199,7 +199,8 @@ class Run:
     """The outcome of one bounded run.
 
     `stop` is "halt" (reached a landing pad at `stopped_at`), "fault" (the CPU raised the vector in
-    `detail`), "limit" (instruction count or time ran out) or "unmapped" (Unicorn refused an access).
+    `detail`, or Unicorn could not go on), "limit" (the instruction count ran out) or "unmapped" (an
+    access to memory that is not there; `detail` says which).
     """
 
     stop: str
@@ -362,8 +363,12 @@ class Machine:
         except UcError as error:
             if error.errno == UC_ERR_INSN_INVALID:
                 self._fault = (6, uc.reg_read(_UC_REGISTER[layout.pc]))
-            elif error.errno != UC_ERR_EXCEPTION or self._fault is None:
-                stop, detail = "unmapped", self._unmapped or str(error)
+            elif self._unmapped:
+                stop, detail = "unmapped", self._unmapped
+            elif self._fault is None:
+                # Anything else Unicorn refuses (an exception it cannot deliver, say) is a fault
+                # of the code that ran, described as Unicorn describes it.
+                stop, detail = "fault", str(error)
         finally:
             if watcher:
                 watcher.detach()
