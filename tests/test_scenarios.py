@@ -25,6 +25,8 @@ def test_rules_expand_rows():
     ("bad_insn.toml", 7, "insn must be one of"),
     ("skip_without_reason.toml", 2, "a skipped row must say why"),
     ("unknown_key.toml", 2, "unknown key(s) stacks"),
+    ("bad_count.toml", 2, "count must be a number of pushes"),
+    ("unknown_variant.toml", 2, "unknown variant 'nonexistent'"),
 ])
 def test_bad_rows_name_file_and_line(table, line, message):
     with pytest.raises(InputError) as caught:

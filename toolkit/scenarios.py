@@ -131,13 +131,20 @@ def load_table(path: Path, variants: Callable[[str, Path, int | None], Variant] 
     rows = data.get("row")
     if not isinstance(rows, list) or not rows:
         raise InputError("a scenario table needs [[row]] entries", path=str(path))
-    find_variant = variants or (lambda name, base, line: load_variant(
-        base.parent / "variants" / f"{name}.toml"))
+    find_variant = variants or _variant_beside
     scenarios = []
     for index, row in enumerate(rows):
         line = lines[index] if index < len(lines) else None
         scenarios += _expand(row, data.get("group", path.stem), path, line, find_variant)
     return scenarios
+
+
+def _variant_beside(name: str, table: Path, line: int | None) -> Variant:
+    path = table.parent / "variants" / f"{name}.toml"
+    if not path.is_file():
+        raise InputError(f"unknown variant {name!r} (there is no {path})", path=str(table),
+                         line=line)
+    return load_variant(path)
 
 
 def load_variant(path: Path) -> Variant:
@@ -177,7 +184,17 @@ def _expand(row: dict, group: str, path: Path, line: int | None,
 
     unknown = sorted(set(row) - _ROW_KEYS)
     if unknown:
-        raise bad(f"unknown key(s) {', '.join(unknown)} in a row (known: {', '.join(sorted(_ROW_KEYS))})")
+        raise bad(f"unknown key(s) {', '.join(unknown)} in a row "
+                  f"(known: {', '.join(sorted(_ROW_KEYS))})")
+    for key, kind, what in (("count", int, "a number of pushes"), ("value", int, "a number"),
+                            ("roundtrip", bool, "true or false"), ("name", str, "text"),
+                            ("group", str, "text"), ("variant", str, "a variant's name")):
+        # type(), not isinstance(): TOML's true is a bool, and a bool is an int to isinstance.
+        if key in row and type(row[key]) is not kind:
+            raise bad(f"{key} must be {what}")
+    if row.get("count", 1) < 1 or row.get("arch", "x86_64") not in ("x86_64", "x86_32") \
+            or row.get("delivery", "idt") not in ("idt", "fred"):
+        raise bad("count must be at least 1, arch x86_64 or x86_32, delivery idt or fred")
     insn = row.get("insn")
     if insn not in INSNS:
         raise bad(f"insn must be one of {', '.join(INSNS)}, not {insn!r}")
