@@ -309,7 +309,7 @@ class Machine:
         selector write cannot lower the privilege level in 32-bit mode)."""
         uc, layout = self.uc, self.layout
         iret = b"\x48\xcf" if layout.word == 8 else b"\xcf"   # iretq / iret
-        trampoline = layout.gdt + PAGE // 2
+        trampoline = layout.gdt + PAGE // 2        # the unused half of the GDT's page
         uc.mem_write(trampoline, iret)
         frame = _push_frame(uc, layout, layout.task_top, (layout.user_ss, layout.user_stack_top,
                                                           _RESERVED, layout.user_cs, layout.user_sites))
