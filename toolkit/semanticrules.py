@@ -35,8 +35,9 @@ def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
     where that room comes from."""
     from toolkit import states
 
+    state = ctx.states.of(patch)
     for diff in _c_files(patch):
-        pairs, lines = _post_image(diff)
+        pairs, lines = _source(diff, state)
         model = states.parsed(tuple(pairs), diff.path)
         for function in model.functions:
             if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
@@ -75,7 +76,7 @@ def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
             continue        # without a tree only the files of the reference model are known
         if not diff.path.endswith((".h", ".c", ".S")):
             continue
-        pairs, lines = _post_image(diff)
+        pairs, lines = _source(diff, state)
         source = cpre.scan(pairs, diff.path)
         for comment in source.comments:
             added = [lines[n] for n in range(comment.line, comment.end_line + 1)
@@ -126,11 +127,21 @@ def _c_files(patch: Patch) -> Iterator[FileDiff]:
     return (d for d in patch.files if d.path.endswith((".h", ".c")) and not d.binary)
 
 
-def _post_image(diff: FileDiff):
-    """(real line, text) pairs of a file's post-image and its diff lines by real line."""
+def _source(diff: FileDiff, state):
+    """(real line, text) pairs to read a changed file from, and the diff's lines by real line.
+
+    With a tree the whole file after the patch (so that a comment or function the hunk shows
+    only part of is read whole); without, the hunks' post-image, opened with `/*` when it starts
+    inside a comment.
+    """
+    from toolkit import cpre, states
+
     lines = {ln.new_line: ln for h in diff.hunks for ln in h.lines
              if ln.kind != "-" and ln.new_line is not None}
-    return [(n, ln.text) for n, ln in lines.items()], lines
+    whole = state.file(diff.path) if state.backed_by_tree and not state.failed else None
+    if whole is not None:
+        return cpre.numbered(whole), lines
+    return states.framed([(n, ln.text) for n, ln in lines.items()]), lines
 
 
 def _names(words: str) -> Iterator[str]:

@@ -32,6 +32,8 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 _GAP_OPEN = re.compile(r"^\s*\.if\s+\\(?:(?P<trap_bp>vector\s*==\s*X86_TRAP_BP)"
                        r"|(?P<create_gap>create_gap\s*==\s*1))\s*$")
 _GAP_TEST = re.compile(r"\btestb\s+\$3,\s*CS-ORIG_RAX\(%rsp\)")
+# ` * more words`: a line inside a block comment (a hunk can start there)
+_COMMENT_BODY = re.compile(r"\s*\*(?!/)")
 _AS_IF = re.compile(r"^\s*\.if")
 _AS_ENDIF = re.compile(r"^\s*\.endif\b")
 
@@ -239,7 +241,8 @@ def reference_states(series: Series) -> States:
             for name in removed - {b.name for b in found}:
                 blocks.pop(name, None)
             blocks.update((b.name, b) for b in found)
-            known = known | _code_words("\n".join(text for _, text, _ in post))
+            known = known | _code_words("\n".join(
+                text for _, text in framed([(n, text) for n, text, _ in post])))
             if diff.path != TEXT_PATCHING_H:
                 users += added_uses(diff, patch.index)
         states.append(_state(patch.index, blocks, users, known))
@@ -257,11 +260,19 @@ def reference_blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
     return tuple(helpers), tuple(macros), gap
 
 
+# Names of the kernel's int3 path that the reference model stands in for without generating
+# them (entry_32.S's frame macros, FRED's red zone, the text-poking machinery around the helpers).
+_KERNEL_NAMES = frozenset((
+    "FIXUP_FRAME", "IRET_FRAME", "CS_FROM_KERNEL", "FRED_CONFIG_REDZONE", "CONFIG_X86_FRED",
+    "CONFIG_X86_64", "CONFIG_X86_32", "CONFIG_UML_X86", "text_poke_bp", "poke_int3_handler",
+    "int3_selftest", "pt_regs", "idtentry", "X86_TRAP_BP"))
+
+
 def _reference_words() -> frozenset[str]:
     from toolkit import reference
 
     texts = reference.texts()
-    return _code_words(texts["header"] + texts["prelude"] + texts["entry trap_bp"])
+    return _KERNEL_NAMES | _code_words(texts["header"] + texts["prelude"] + texts["entry trap_bp"])
 
 
 def _state(index: int, blocks: dict[str, Block], users: list[Use], known: frozenset[str]
@@ -326,6 +337,21 @@ def path_refusal(diff: FileDiff) -> str | None:
         if path.startswith("/") or ".." in path.split("/"):
             return f"refused to apply {path}: the path leaves the tree"
     return None
+
+
+def framed(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A hunk's post-image with a block comment it starts or ends inside opened or closed, so
+    that its words are read as a comment and not as code."""
+    if not pairs:
+        return pairs
+    text = "\n".join(line for _, line in pairs)
+    closing = text.find("*/")
+    if (closing >= 0 and text.find("/*") not in range(closing)) or _COMMENT_BODY.match(text):
+        pairs = [(pairs[0][0] - 1, "/*"), *pairs]
+        text = "/*\n" + text
+    if text.rfind("/*") > text.rfind("*/"):
+        pairs = [*pairs, (pairs[-1][0] + 1, "*/")]
+    return pairs
 
 
 def _blocks_in(post: list[tuple[int, str, str]], path: str, patch: int) -> list[Block]:
