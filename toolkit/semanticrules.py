@@ -205,6 +205,8 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if state.gap is None or state.gap.patch != patch.index:
         return
     verdict = trial.gap_alone(state)
+    if verdict.error:
+        yield _not_run(ctx, patch, state.gap, verdict.error)
     for outcome in verdict.failed[:1]:
         yield _emulation_finding(ctx, patch, state.gap, outcome,
                                  f"the entry gap block leaves no safe room "
@@ -221,6 +223,8 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if not changed:
         return
     verdict = trial.helpers_alone(state)
+    if verdict.error:
+        yield _not_run(ctx, patch, changed[0], verdict.error)
     if verdict.failed:
         from toolkit.scenarios import HELPER_OF
     reported = set()
@@ -259,6 +263,14 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
         patch, f"{use.helper}() runs here on an int3 entry that {room} for its push "
                f"({outcome.scenario.name}: {outcome.reason}){fixed}",
         use.at, Location(use.path, use.line), **_evidence(outcome))
+
+
+def _not_run(ctx: Context, patch: Patch, block, error: str) -> Finding:
+    """A note that a block could not be built or run, so the rule could not judge it."""
+    finding = ctx.finding(patch, f"{block.name} was not emulated: {error}",
+                          _mail_line(patch, block.path, block.line),
+                          Location(block.path, block.line), reason=error)
+    return replace(finding, level=Level.NOTE)
 
 
 def _emulation_finding(ctx: Context, patch: Patch, block, outcome, message: str) -> Finding:

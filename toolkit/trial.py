@@ -102,7 +102,10 @@ def _run(state: TreeState) -> Verdict:
         outcomes = scenarios.validate(code, table())
     except ToolkitError as error:
         return Verdict(error=str(error))
-    bad = tuple(o for o in outcomes if str(o.status) in ("failed", "error"))
+    bad = tuple(o for o in outcomes if str(o.status) == "failed")
+    errors = [o.reason for o in outcomes if str(o.status) == "error"]
+    if errors:
+        return Verdict(failed=bad, error=errors[0], ran=True)
     if not bad:
         try:
             passed.parent.mkdir(parents=True, exist_ok=True)
