@@ -227,12 +227,14 @@ class Machine:
     """
 
     def __init__(self, image: Image, *, delivery: str = "idt", entry: str = "toolkit_int3_entry",
-                 handler: str = "toolkit_int3_handler", limit: int = 20_000) -> None:
+                 handler: str = "toolkit_int3_handler", limit: int = 20_000,
+                 watching: bool = False) -> None:
         if delivery not in ("idt", "fred") or (delivery == "fred" and image.arch != "x86_64"):
             raise EmulationError(f"no {delivery} event delivery model for {image.arch}")
         self.layout = layout = LAYOUTS[image.arch]
         self.image = image
         self.delivery = delivery
+        self._symbols = (entry, handler)
         self.entry = image.symbol(entry)
         self.handler = image.symbol(handler)
         self.limit = limit
@@ -275,6 +277,11 @@ class Machine:
         self._cpu = _Cpu(uc, layout, self.entry, self._base)
         self._deliver = (_deliver_fred if delivery == "fred" else
                          _deliver_idt64 if layout.word == 8 else _deliver_idt32)
+        # Hooks are compiled into translated code, so a machine either always watches or never
+        # does: switching them on for one run would throw every translation away, twice. Watched
+        # runs go to a twin that watches, made when the first one is asked for.
+        self._watcher = _Watcher(self) if watching else None
+        self._twin: Machine | None = None
 
     # --- setup -----------------------------------------------------------------------------------
 
@@ -331,11 +338,24 @@ class Machine:
         self.uc.mem_write(address, code.ljust(length, HLT))
         self.uc.ctl_remove_cache(address, address + length)
         self._placed[address] = code
+        if self._twin is not None:
+            self._twin.place(address, code)
+
+    def _watching_twin(self) -> "Machine":
+        if self._twin is None:
+            entry, handler = self._symbols
+            self._twin = Machine(self.image, delivery=self.delivery, entry=entry, handler=handler,
+                                 limit=self.limit, watching=True)
+            for address, code in self._placed.items():
+                self._twin.place(address, code)
+        return self._twin
 
     # --- runs ------------------------------------------------------------------------------------
 
     def run(self, probe: Probe, *, watch: bool = False) -> Run:
         """Run one probe from a clean state; `watch` adds the disassembled trace and every write."""
+        if watch and self._watcher is None:
+            return self._watching_twin().run(probe)
         uc, layout = self.uc, self.layout
         uc.context_restore(self._user_base if probe.ring == 3 else self._base)
         # What the last run may have written is reset: after a normal end, the top of the stacks
@@ -354,7 +374,9 @@ class Machine:
             self._files[names] = RegisterFile(uc, names)
         self._files[names].write(values)
         self._fault = self._frame = self._pt_regs = self._landed = self._unmapped = None
-        watcher = _Watcher(self) if watch else None
+        watcher = self._watcher
+        if watcher:
+            watcher.reset()
         stop, detail = "halt", ""
         try:
             # Bounded by the instruction count alone: Unicorn's timeout starts a timer thread on
@@ -369,9 +391,6 @@ class Machine:
                 # Anything else Unicorn refuses (an exception it cannot deliver, say) is a fault
                 # of the code that ran, described as Unicorn describes it.
                 stop, detail = "fault", str(error)
-        finally:
-            if watcher:
-                watcher.detach()
         registers = dict(zip(self.layout.registers, self._all.read()))
         pc = registers[layout.pc]
         if stop == "halt":
@@ -385,7 +404,7 @@ class Machine:
                 pc = registers[layout.pc] = pc - 1
             else:
                 stop, detail = "limit", f"no landing pad reached within {self.limit} instructions"
-        self._dirty = watch or stop != "halt"
+        self._dirty = watcher is not None or stop != "halt"
         if self._dirty:
             self._used = (layout.stack, layout.task_stack, layout.user_stack)
         low, high = probe.window
@@ -448,12 +467,15 @@ class _Watcher:
         self.writes: list[Write] = []
         self.return_to: int | None = None
         self.sp_register = _UC_REGISTER[machine.layout.sp]
-        uc = machine.uc
-        self.hooks = (uc.hook_add(UC_HOOK_CODE, self._on_step),
-                      uc.hook_add(UC_HOOK_MEM_WRITE, self._on_write))
-        # Hooks are compiled into translated code: code translated before they existed would run
-        # past them, and code translated with them would keep calling them after they are gone.
-        uc.ctl_flush_tb()
+        machine.uc.hook_add(UC_HOOK_CODE, self._on_step)
+        machine.uc.hook_add(UC_HOOK_MEM_WRITE, self._on_write)
+        # What setup already ran was translated without the hooks, and would run past them.
+        machine.uc.ctl_flush_tb()
+
+    def reset(self) -> None:
+        self.steps.clear()
+        self.writes.clear()
+        self.return_to = None
 
     def _on_step(self, uc: Uc, address: int, size: int, _data) -> None:
         # Unicorn reports a nonsense size for an opcode it does not know (erets, for one).
@@ -470,11 +492,6 @@ class _Watcher:
         pc = uc.reg_read(_UC_REGISTER[self.machine.layout.pc])
         self.writes.append(Write(pc, address, size, value & ((1 << 8 * size) - 1),
                                  self.return_to is not None))
-
-    def detach(self) -> None:
-        for hook in self.hooks:
-            self.machine.uc.hook_del(hook)
-        self.machine.uc.ctl_flush_tb()
 
     def trace(self) -> tuple[Step, ...]:
         return tuple(Step(address, text) for address, text in
