@@ -28,12 +28,10 @@ _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What running a state showed: `failed` are the outcomes that went wrong (scenarios.Outcome),
-    `refused` why the state was not run at all (unsafe input), `error` why it could not run."""
+    `error` why the state's code could not be built or run."""
 
     failed: tuple[Any, ...] = ()
-    refused: str | None = None
     error: str | None = None
-    ran: bool = False
 
 
 _TRIED: dict[tuple, Verdict] = {}
@@ -83,16 +81,14 @@ def run(state: TreeState) -> Verdict:
 def _run(state: TreeState) -> Verdict:
     from toolkit import reference
 
-    refused = refusals(state)
-    if refused:
-        block, number = refused[0]
-        return Verdict(refused=f"{block.path}:{number}: {block.name} includes another file")
+    if refusals(state):
+        return Verdict()        # not built; REFUSED_INPUT says why
     helpers = runnable(state)
     if "push" not in helpers and "call" not in helpers:
         return Verdict()        # nothing stores below regs->sp: the entry's room is not used
     passed = _passed_marker(state, helpers)
     if passed.exists():
-        return Verdict(ran=True)
+        return Verdict()
     from toolkit import scenarios
 
     try:
@@ -105,14 +101,14 @@ def _run(state: TreeState) -> Verdict:
     bad = tuple(o for o in outcomes if str(o.status) == "failed")
     errors = [o.reason for o in outcomes if str(o.status) == "error"]
     if errors:
-        return Verdict(failed=bad, error=errors[0], ran=True)
+        return Verdict(failed=bad, error=errors[0])
     if not bad:
         try:
             passed.parent.mkdir(parents=True, exist_ok=True)
             passed.touch()
         except OSError:
             pass        # a read-only cache costs time, not correctness
-    return Verdict(failed=bad, ran=True)
+    return Verdict(failed=bad)
 
 
 def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
