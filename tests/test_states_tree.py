@@ -108,3 +108,20 @@ def test_the_worktree_goes_away_on_ctrl_c(kernel, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         states.tree_states(read_series(str(DATA / "check/reordered.mbox")), str(kernel))
     assert snapshot(kernel) == before
+
+
+def test_the_series_is_applied_at_its_base_commit_when_the_repository_has_it(kernel, tmp_path):
+    base = git(kernel, "rev-parse", "HEAD").strip()
+    ftrace = kernel / "arch/x86/kernel/ftrace.c"
+    git(kernel, "stash", "--quiet")         # the user's edit, so that the next commit is clean
+    ftrace.write_text(ftrace.read_text().replace("static unsigned long ftrace_update_func;",
+                                                 "static unsigned long ftrace_update_addr;"))
+    git(kernel, "commit", "--quiet", "-a", "-m", "x86/ftrace: a later change on HEAD")
+    v2 = (DATA / "check/corrected.mbox").read_text()
+    with_base = tmp_path / "with-base.mbox"
+    # git format-patch --base puts the line at the end of the cover letter, before the signature
+    with_base.write_text(v2.replace("\n-- \n", f"\nbase-commit: {base}\n-- \n", 1))
+    at_head = states.tree_states(read_series(str(DATA / "check/corrected.mbox")), str(kernel))
+    at_base = states.tree_states(read_series(str(with_base)), str(kernel))
+    assert [s.failed is None for s in at_head.after] == [True, True, True, False]
+    assert [s.failed for s in at_base.after] == [None] * 4

@@ -89,12 +89,11 @@ def head_file(tree: str | Path, path: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """What `apply_series` did: the commit it started from (and whether that is the series'
-    base-commit), and per patch the git tree object after it, or git's reason it did not apply."""
+    """What `apply_series` did: the commit it started from, and per patch the git tree object
+    after it and git's reason when the patch did not apply."""
 
     tree: str
     base: str
-    at_base_commit: bool
     states: tuple[tuple[str, str | None], ...]
 
 
@@ -108,7 +107,6 @@ def apply_series(tree: str | Path, patches: Sequence[str], base: str | None = No
     """
     repo = _open(tree)
     start = _commit(repo, base) if base else None
-    at_base = start is not None
     if start is None:
         try:
             start = repo.head.commit.hexsha
@@ -131,7 +129,7 @@ def apply_series(tree: str | Path, patches: Sequence[str], base: str | None = No
                 states.append((current, _stderr(error)))
             finally:
                 Path(stream.name).unlink()
-    return Applied(str(tree), start, at_base, tuple(states))
+    return Applied(str(tree), start, tuple(states))
 
 
 def show(tree: str | Path, treeish: str, path: str) -> str | None:
