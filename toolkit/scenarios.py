@@ -441,13 +441,18 @@ def _with_tree_gap(harness: str, path: Path) -> str:
         annotations.setdefault(name, set()).update(re.findall(r"(\w+)\s*=", arguments))
     noops = "".join(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} rest:vararg\n.endm\n"
                     for name, keys in sorted(annotations.items()))
+    # The generated gap macro is replaced by one of the same name and call that expands the
+    # tree's block, so that the controls' edits of the call or of the copy loop apply to it too.
+    # Both macro styles are served: `vector` since v5.8, `create_gap` (1 only for #BP) before.
     wrapper = (f"/* The entry gap of {path} (lines {start + 1}-{end + 1}) */\n{noops}"
-               f".macro toolkit_tree_gap vector create_gap=0\n{block}.endm\n\n")
-    invocation = "\ttoolkit_idtentry_gap X86_TRAP_BP\n"
-    if harness.count(invocation) != 1 or "\t.text\n" not in harness:
-        raise InputError("the generated harness no longer has the gap invocation to replace")
-    harness = harness.replace(invocation, "\ttoolkit_tree_gap X86_TRAP_BP create_gap=1\n")
-    return harness.replace("\t.text\n", wrapper + "\t.text\n", 1)
+               f".macro toolkit_tree_gap vector create_gap\n{block}.endm\n"
+               ".macro toolkit_idtentry_gap vector\n"
+               "\t.if \\vector == X86_TRAP_BP\n\t\ttoolkit_tree_gap \\vector, 1\n"
+               "\t.else\n\t\ttoolkit_tree_gap \\vector, 0\n\t.endif\n.endm\n")
+    generated = re.findall(r"^\.macro toolkit_idtentry_gap\b.*?^\.endm\n", harness, re.M | re.S)
+    if len(generated) != 1:
+        raise InputError("the generated harness no longer has one gap macro to replace")
+    return harness.replace(generated[0], wrapper)
 
 
 # --- running and judging ---------------------------------------------------------------------------
