@@ -1,7 +1,9 @@
 """`toolkit check` and `toolkit rules` as a user runs them: output, options and exit codes."""
 
+import ast
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +32,7 @@ def test_demo_v1_reports_the_typo_of_patch_2(capsys):
         "WARNING:TYPO_SPELLING: 'funtion' may be misspelled - perhaps 'function'?",
         f"#130: FILE: {DEMO_V1}:130:",
         "PATCH 2/3: x86_64: Allow breakpoints to emulate call instructions"]
-    assert out.endswith("\n0 errors, 1 warning, 0 checks, 0 notes in 3 patches\n")
+    assert out.endswith("\n0 errors, 3 warnings, 0 checks, 0 notes in 3 patches\n")
 
 
 def test_demo_v2_is_clean(capsys):
@@ -39,7 +41,9 @@ def test_demo_v2_is_clean(capsys):
 
 
 def test_ignore_types_and_fail_on(capsys):
-    assert _run(capsys, "check", DEMO_V1, "--ignore", "typo_spelling")[0] == 0
+    assert _run(capsys, "check", DEMO_V1, "--ignore", "typo_spelling")[0] == 1
+    assert _run(capsys, "check", DEMO_V1, "--ignore",
+                "typo_spelling,commit_log_other_patch,stack_gap_undocumented")[0] == 0
     assert _run(capsys, "check", DEMO_V1, "--fail-on", "error")[0] == 0
     code, out, _ = _run(capsys, "check", str(CHECK / "stable-address.mbox"),
                         "--types", "MISSING_SIGN_OFF,COMMIT_MESSAGE")
@@ -84,7 +88,7 @@ def test_revision_chooses_among_revisions(capsys, tmp_path):
     first = json.loads(_run(capsys, "check", str(both), "--revision", "1", "--format", "json")[1])
     assert (newest["series"]["revision"], newest["findings"]) == (2, [])
     assert (first["series"]["revision"], [f["rule"] for f in first["findings"]]) \
-        == (1, ["TYPO_SPELLING"])
+        == (1, ["TYPO_SPELLING", "COMMIT_LOG_OTHER_PATCH", "STACK_GAP_UNDOCUMENTED"])
 
 
 def test_rules_lists_and_explains(capsys):
@@ -97,9 +101,22 @@ def test_rules_lists_and_explains(capsys):
     assert _run(capsys, "rules", "NO_SUCH_RULE")[0] == 2
 
 
-def test_check_does_not_load_the_heavy_libraries():
+def _heavy_modules_loaded(path: str, cache: Path) -> list[str]:
     probe = ("import sys; from toolkit.cli import main; main(['check', sys.argv[1]]); "
              "print(sorted(m for m in ('pycparser', 'unicorn', 'jinja2', 'capstone', 'git', "
              "'elftools') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", probe, DEMO_V1], capture_output=True, text=True)
-    assert done.stdout.splitlines()[-1] == "[]", done.stderr
+    done = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True,
+                          env={**os.environ, "XDG_CACHE_HOME": str(cache)})
+    assert done.returncode == 0, done.stderr
+    return ast.literal_eval(done.stdout.splitlines()[-1])
+
+
+def test_check_loads_the_emulator_only_when_its_caches_are_cold(tmp_path):
+    # The first check of the demo builds and runs the int3 path; the second finds every build
+    # and every passed trial cached and needs only the header model.
+    assert _heavy_modules_loaded(DEMO_V1, tmp_path) == \
+        ["capstone", "elftools", "jinja2", "pycparser", "unicorn"]
+    assert _heavy_modules_loaded(DEMO_V1, tmp_path) == ["pycparser"]
+    # A series that touches nothing of the int3 path runs no emulation, even with cold caches.
+    unrelated = ROOT / "tests" / "data" / "mail" / "binary-rename.mbox"
+    assert "unicorn" not in _heavy_modules_loaded(str(unrelated), tmp_path / "cold")
