@@ -29,6 +29,7 @@ from pathlib import Path
 
 import jinja2
 
+from toolkit import gapblock
 from toolkit.errors import InputError, UsageError
 from toolkit.target import CONDITIONS, EFLAGS_BITS, INSNS, TRAP_BP, Target
 
@@ -133,14 +134,6 @@ _HELPERS_OPEN = re.compile(r"^\s*#\s*ifndef\s+CONFIG_UML_X86\b")
 #: Any conditional that needs its own #endif: `#if`, `#ifdef X`, `#ifndef X`
 _CPP_IF = re.compile(r"^\s*#\s*if(n?def)?\b")
 _CPP_ENDIF = re.compile(r"^\s*#\s*endif\b")
-#: Opens the gap block of entry_64.S, in either style: `.if \vector == X86_TRAP_BP`,
-#: `.if \create_gap == 1`
-_GAP_OPEN = re.compile(r"^\s*\.if\s+\\(?:(?P<trap_bp>vector\s*==\s*X86_TRAP_BP)"
-                       r"|(?P<create_gap>create_gap\s*==\s*1))\s*$")
-_AS_IF = re.compile(r"^\s*\.if")
-_AS_ENDIF = re.compile(r"^\s*\.endif\b")
-#: The line that makes an `.if` block the gap block: `testb $3, CS-ORIG_RAX(%rsp)`
-_GAP_TEST = re.compile(r"\btestb\s+\$3,\s*CS-ORIG_RAX\(%rsp\)")
 
 
 def install_helpers(text: str, t: Target, path: str) -> str:
@@ -148,7 +141,7 @@ def install_helpers(text: str, t: Target, path: str) -> str:
     lines = text.splitlines(keepends=True)
     for start, line in enumerate(lines):
         if _HELPERS_OPEN.match(line):
-            end = _block_end(lines, start, _CPP_IF, _CPP_ENDIF, path)
+            end = _block_end(lines, start, path)
             return "".join(lines[:start]) + render_helpers(t) + "".join(lines[end + 1:])
     raise InputError("no int3 helper block to replace", path=path,
                      why="expected the helpers under #ifndef CONFIG_UML_X86, as since v5.2")
@@ -179,25 +172,19 @@ def commit_message(kind: str, t: Target) -> str:
 
 
 def _gap_block(lines: list[str], path: str) -> tuple[int, int, str]:
-    for start, line in enumerate(lines):
-        opened = _GAP_OPEN.match(line)
-        if opened:
-            end = _block_end(lines, start, _AS_IF, _AS_ENDIF, path)
-            if any(_GAP_TEST.search(inner) for inner in lines[start:end]):
-                return start, end, opened.lastgroup
-    raise InputError("no entry-gap block to replace", path=path,
-                     why="expected `.if \\vector == X86_TRAP_BP` (v5.8+) or "
-                         "`.if \\create_gap == 1` (v5.2-v5.7) around `testb $3, CS-ORIG_RAX(%rsp)`")
+    found = gapblock.locate(lines)
+    if found is None:
+        raise InputError("no entry-gap block to replace", path=path, why=gapblock.EXPECTED)
+    return found
 
 
-def _block_end(lines: list[str], start: int, opens: re.Pattern, closes: re.Pattern,
-               path: str) -> int:
-    """The line index of the directive that closes the conditional opened at `start`."""
+def _block_end(lines: list[str], start: int, path: str) -> int:
+    """The line index of the #endif that closes the conditional opened at `start`."""
     depth = 0
     for index in range(start, len(lines)):
-        if opens.match(lines[index]):
+        if _CPP_IF.match(lines[index]):
             depth += 1
-        elif closes.match(lines[index]):
+        elif _CPP_ENDIF.match(lines[index]):
             depth -= 1
             if depth == 0:
                 return index

@@ -429,10 +429,13 @@ def tree_code(tree: Path, arch: str, delivery: str = "idt") -> Code:
 
 
 def _with_tree_gap(harness: str, path: Path) -> str:
-    from toolkit import codegen
+    from toolkit import gapblock
 
     lines = _read(path).splitlines(keepends=True)
-    start, end, _ = codegen._gap_block(lines, str(path))
+    found = gapblock.locate(lines)
+    if found is None:
+        raise InputError("no entry-gap block", path=str(path), why=gapblock.EXPECTED)
+    start, end, _ = found
     block = "".join(lines[start:end + 1])
     # Annotations (UNWIND_HINT_*, ENDBR, ...) are the upper-case words that start a line; GNU as
     # needs each keyword argument they are given (offset=8) declared as a parameter.

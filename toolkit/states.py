@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from toolkit import gapblock
 from toolkit.series import FileDiff, Patch, Series
 
 #: Where the blocks live in a kernel tree (the same paths codegen installs into).
@@ -27,15 +28,8 @@ _HELPER_CALL = re.compile(r"\b(int3_emulate_\w+)\s*\(")
 # A C or assembler block comment, a line comment, or a string literal (kept apart from code).
 _COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]\w*")
-# The gap block's opening line in either macro style: `.if \vector == X86_TRAP_BP` (v5.8+),
-# `.if \create_gap == 1` (v5.2-v5.7); `testb $3, CS-ORIG_RAX(%rsp)` makes it the gap block.
-_GAP_OPEN = re.compile(r"^\s*\.if\s+\\(?:(?P<trap_bp>vector\s*==\s*X86_TRAP_BP)"
-                       r"|(?P<create_gap>create_gap\s*==\s*1))\s*$")
-_GAP_TEST = re.compile(r"\btestb\s+\$3,\s*CS-ORIG_RAX\(%rsp\)")
 # ` * more words`: a line inside a block comment (a hunk can start there)
 _COMMENT_BODY = re.compile(r"\s*\*(?!/)")
-_AS_IF = re.compile(r"^\s*\.if")
-_AS_ENDIF = re.compile(r"^\s*\.endif\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,23 +306,12 @@ def parsed(pairs: tuple[tuple[int, str], ...], path: str):
 
 def gap_block(lines: list[tuple[int, str]], path: str, patch: int) -> Block | None:
     """The entry-gap block (`.if` to its `.endif`, with the kernel-mode test inside) among
-    assembler lines, or None.
-
-    The same block codegen installs; found here without codegen, which loads jinja2 at import.
-    """
-    for start, (_, text) in enumerate(lines):
-        opened = _GAP_OPEN.match(text)
-        if not opened:
-            continue
-        depth = 0
-        for end in range(start, len(lines)):
-            depth += bool(_AS_IF.match(lines[end][1])) - bool(_AS_ENDIF.match(lines[end][1]))
-            if depth == 0:
-                block = lines[start:end + 1]
-                if any(_GAP_TEST.search(inner) for _, inner in block):
-                    return Block(GAP, path, tuple(block), patch, opened.lastgroup)
-                break
-    return None
+    assembler lines, or None."""
+    found = gapblock.locate([text for _, text in lines])
+    if found is None:
+        return None
+    start, end, style = found
+    return Block(GAP, path, tuple(lines[start:end + 1]), patch, style)
 
 
 def path_refusal(diff: FileDiff) -> str | None:
