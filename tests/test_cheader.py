@@ -130,6 +130,15 @@ def test_missing_file_is_an_input_error(tmp_path):
         cheader.read_header(str(tmp_path / "absent.h"))
 
 
+def test_binary_file_is_an_input_error_naming_the_line(tmp_path):
+    # an object file passed by mistake: refused at the first NUL, not modelled as one big region
+    blob = tmp_path / "helpers.o"
+    blob.write_bytes(b"\x7fELF\n\n\x00\x01\x02")
+    with pytest.raises(InputError, match="not a C header") as caught:
+        cheader.read_header(str(blob))
+    assert caught.value.line == 3
+
+
 def test_cli_json_has_the_documented_keys(capsys):
     assert main(["parse", "header", str(HEADERS / "v5_2.h"), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -282,6 +282,10 @@ def read_header(path: str) -> HeaderModel:
             text = stream.read()
     except OSError as error:
         raise InputError("cannot read header", path=path, why=error.strerror) from None
+    if "\0" in text:
+        # Modelling an object file or an image as C would only report one giant unparsed region.
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise InputError("not a C header (it holds a NUL byte)", path=path, line=line)
     return parse_header(text, path)
 
 
