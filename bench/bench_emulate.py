@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from toolkit import build, emulate, scenarios
+from toolkit import build, codeundertest, emulate, scenarios, validation
 
 
 def main() -> None:
@@ -24,12 +24,12 @@ def main() -> None:
                         help="scenarios to run with a fresh emulator each (the baseline)")
     args = parser.parse_args()
 
-    code = scenarios.generated_code(args.arch)
+    code = codeundertest.generated_code(args.arch)
     rows = [s for table in scenarios.builtin_tables() for s in scenarios.load_table(table)
-            if s.variant is None and not scenarios.skip_reason(s, code)]
+            if s.variant is None and not validation.skip_reason(s, code)]
     image = build.build(code.sources(), args.arch)
     machine = emulate.Machine(image)
-    runner = scenarios.Runner(machine, code)
+    runner = validation.Runner(machine, code)
 
     started = time.perf_counter()
     outcomes = runner.judge_all(rows)
@@ -46,8 +46,8 @@ def main() -> None:
     sample = rows[:args.fresh]
     started = time.perf_counter()
     for s in sample:
-        scenarios.forget_references()
-        scenarios.Runner(emulate.Machine(image), code).judge_all([s])
+        validation.forget_references()
+        validation.Runner(emulate.Machine(image), code).judge_all([s])
     fresh = len(sample) / (time.perf_counter() - started)
 
     # One int3 round trip (a call at an aligned stack) repeated, with the emulator reused.

@@ -3,7 +3,7 @@ under the FRED model; rows that cannot apply are skipped with a reason."""
 
 import pytest
 
-from toolkit import scenarios
+from toolkit import codeundertest, scenarios, validation
 from toolkit.scenarios import Status
 
 
@@ -14,7 +14,8 @@ def rows():
 
 @pytest.mark.parametrize("arch, delivery", [("x86_64", "idt"), ("x86_64", "fred"), ("x86_32", "idt")])
 def test_generated_code_passes(arch, delivery, rows, tmp_path):
-    outcomes = scenarios.validate(scenarios.generated_code(arch, delivery), rows, cache=tmp_path)
+    code = codeundertest.generated_code(arch, delivery)
+    outcomes = validation.validate(code, rows, cache=tmp_path)
     assert [(o.scenario.name, o.reason) for o in outcomes
             if o.status in (Status.FAILED, Status.ERROR)] == []
     skipped = [o for o in outcomes if o.status is Status.SKIPPED]

@@ -3,7 +3,7 @@
 
 import pytest
 
-from toolkit import cli, scenarios
+from toolkit import cli, codeundertest, scenarios, validation
 from toolkit.scenarios import Status
 
 from kernel.kerneltrees import TREES, tree_id
@@ -19,9 +19,9 @@ def rows():
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_tree_passes(tree, arch, rows, tmp_path):
-    for delivery in scenarios.deliveries(arch, tree):
-        code = scenarios.tree_code(tree, arch, delivery)
-        outcomes = scenarios.validate(code, rows, cache=tmp_path)
+    for delivery in codeundertest.deliveries(arch, tree):
+        code = codeundertest.tree_code(tree, arch, delivery)
+        outcomes = validation.validate(code, rows, cache=tmp_path)
         assert [(o.scenario.name, o.reason) for o in outcomes
                 if o.status in (Status.FAILED, Status.ERROR)] == []
         ran = {o.scenario.group for o in outcomes if o.status is Status.PASSED}
@@ -30,7 +30,7 @@ def test_tree_passes(tree, arch, rows, tmp_path):
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_tree_gap_is_the_trees_own(tree):
-    code = scenarios.tree_code(tree, "x86_64")
+    code = codeundertest.tree_code(tree, "x86_64")
     assert f"/* The entry gap of {tree}/arch/x86/entry/entry_64.S" in code.entry
     # The generated gap macro is gone: only the wrapper around the tree's block has its name.
     assert code.entry.count(".macro toolkit_idtentry_gap") == 1
@@ -42,7 +42,7 @@ def test_tree_gap_is_the_trees_own(tree):
 def test_controls_catch_damage_to_the_trees_gap(tree, tmp_path):
     rows = [s for s in scenarios.load_table(
         next(t for t in scenarios.builtin_tables() if t.name == "controls.toml"))]
-    outcomes = scenarios.validate(scenarios.tree_code(tree, "x86_64"), rows, cache=tmp_path)
+    outcomes = validation.validate(codeundertest.tree_code(tree, "x86_64"), rows, cache=tmp_path)
     assert {o.scenario.name: str(o.status) for o in outcomes} == {
         "call/aligned/no_gap": "passed", "call/misaligned/no_gap": "passed",
         "pushx2/aligned/gap_one_word": "passed", "call/aligned/wrong_copy_offset": "passed",
@@ -73,7 +73,7 @@ def test_create_gap_style_block_runs_too(tree, tmp_path):
     (older / "arch/x86/entry/entry_64.S").write_text(CREATE_GAP_STYLE)
     rows = [s for table in scenarios.builtin_tables() for s in scenarios.load_table(table)
             if s.group in ("call", "roundtrip", "controls")]
-    outcomes = scenarios.validate(scenarios.tree_code(older, "x86_64"), rows, cache=tmp_path)
+    outcomes = validation.validate(codeundertest.tree_code(older, "x86_64"), rows, cache=tmp_path)
     assert [(o.scenario.name, o.reason) for o in outcomes
             if o.status in (Status.FAILED, Status.ERROR)] == []
     assert {o.scenario.name for o in outcomes if o.status is Status.PASSED} >= {

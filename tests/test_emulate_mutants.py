@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import scenarios
+from toolkit import codeundertest, scenarios, validation
 from toolkit.scenarios import Status
 
 MUTANTS = sorted((Path(__file__).parent / "data/mutants").glob("*.toml"))
@@ -25,8 +25,8 @@ def cache(tmp_path_factory):
 @pytest.mark.parametrize("path", MUTANTS, ids=[p.stem for p in MUTANTS])
 def test_mutant_is_caught(path, rows, cache):
     expected = tomllib.loads(path.read_text())
-    code = scenarios.generated_code(expected["arch"]).with_variant(scenarios.load_variant(path))
-    outcomes = scenarios.validate(code, rows, cache=cache)
+    code = codeundertest.generated_code(expected["arch"]).with_variant(scenarios.load_variant(path))
+    outcomes = validation.validate(code, rows, cache=cache)
     failed = {o.scenario.name for o in outcomes if o.status is Status.FAILED}
     assert expected["caught_by"] in failed
     assert not [o.reason for o in outcomes if o.status is Status.ERROR]
@@ -34,6 +34,6 @@ def test_mutant_is_caught(path, rows, cache):
 
 def test_unmutated_code_passes_what_catches_the_mutants(rows, cache):
     for arch in ("x86_64", "x86_32"):
-        outcomes = scenarios.validate(scenarios.generated_code(arch), rows, cache=cache)
+        outcomes = validation.validate(codeundertest.generated_code(arch), rows, cache=cache)
         assert [(o.scenario.name, o.reason) for o in outcomes
                 if o.status not in (Status.PASSED, Status.SKIPPED)] == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import evidence, scenarios
+from toolkit import codeundertest, evidence, scenarios, validation
 from toolkit.scenarios import Status
 
 CONTROLS = Path(scenarios.__file__).parent / "data/scenarios/controls.toml"
@@ -16,7 +16,7 @@ CONTROLS = Path(scenarios.__file__).parent / "data/scenarios/controls.toml"
 @pytest.fixture(scope="module")
 def no_gap(tmp_path_factory):
     rows = [s for s in scenarios.load_table(CONTROLS) if s.variant and s.variant.name == "no_gap"]
-    outcomes = scenarios.validate(scenarios.generated_code("x86_64"), rows,
+    outcomes = validation.validate(codeundertest.generated_code("x86_64"), rows,
                                   cache=tmp_path_factory.mktemp("build-cache"))
     return {o.scenario.stack: o for o in outcomes}
 
@@ -68,7 +68,7 @@ def test_evidence_is_plain_json(no_gap):
 
 def test_gap_words_are_labelled_gap_when_the_entry_is_right(tmp_path):
     rows = [s for s in scenarios.load_table(CONTROLS) if s.count == 7]
-    outcome, = scenarios.validate(scenarios.generated_code("x86_64"), rows, cache=tmp_path)
+    outcome, = validation.validate(codeundertest.generated_code("x86_64"), rows, cache=tmp_path)
     stack = outcome.evidence["stack"]
     gap = [r["label"] for r in stack if r["region"] == "gap"]
     assert gap == ["gap (old ss)", "gap (old sp)", "gap (old flags)", "gap (old cs)", "gap (old ip)",

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cli, scenarios
+from toolkit import cli, codeundertest, scenarios, validation
 from toolkit.errors import InputError
-from toolkit.scenarios import Outcome, Report, Scenario, Status
+from toolkit.scenarios import Outcome, Scenario, Status
+from toolkit.validation import Report
 
 TABLES = Path(__file__).parent / "data/emulate/tables"
 
@@ -45,7 +46,7 @@ def test_unreadable_table_is_an_input_error(tmp_path):
 def test_skipped_and_inapplicable_rows_carry_reasons(tmp_path):
     rows = scenarios.load_table(TABLES / "rules.toml")[-1:] + scenarios.load_table(
         TABLES / "mismatch.toml")
-    outcomes = scenarios.validate(scenarios.generated_code("x86_64"), rows, cache=tmp_path)
+    outcomes = validation.validate(codeundertest.generated_code("x86_64"), rows, cache=tmp_path)
     assert [(str(o.status), o.reason) for o in outcomes] == [
         ("skipped", "shown skipped on purpose"),
         ("skipped", "absent_text: the text to replace occurs 0 times in the entry of "
@@ -53,11 +54,11 @@ def test_skipped_and_inapplicable_rows_carry_reasons(tmp_path):
 
 
 def test_missing_helper_is_skipped_not_failed(tmp_path):
-    code = scenarios.generated_code("x86_64")
-    older = scenarios.Code("older", code.arch, code.delivery, code.prelude, code.header,
+    code = codeundertest.generated_code("x86_64")
+    older = codeundertest.Code("older", code.arch, code.delivery, code.prelude, code.header,
                            code.entry, tuple(h for h in code.helpers if h != "jcc"))
     rows = [s for s in scenarios.load_table(TABLES / "small.toml") if s.insn == "jcc"]
-    outcomes = scenarios.validate(older, rows, cache=tmp_path)
+    outcomes = validation.validate(older, rows, cache=tmp_path)
     assert [(str(o.status), o.reason) for o in outcomes] == [
         ("skipped", "older has no int3_emulate_jcc")]
 
@@ -72,7 +73,7 @@ def _outcome(status):
     ((Status.ERROR, Status.FAILED), 1),
 ])
 def test_report_exit_code(statuses, code):
-    generated = scenarios.generated_code("x86_32")
+    generated = codeundertest.generated_code("x86_32")
     report = Report(((generated, tuple(_outcome(s) for s in statuses)),))
     assert report.exit_code == code
 
@@ -112,9 +113,9 @@ def test_validate_command_without_a_compiler_says_so_once(capsys, monkeypatch):
 
 
 def test_text_report_lists_a_few_failures_per_group():
-    generated = scenarios.generated_code("x86_32")
+    generated = codeundertest.generated_code("x86_32")
     failed = tuple(Outcome(Scenario(group="jcc", name=f"j{i}", insn="jcc"), Status.FAILED, "wrong")
-                   for i in range(scenarios.SHOWN + 3))
+                   for i in range(validation.SHOWN + 3))
     lines = Report(((generated, failed),)).text().splitlines()
-    assert lines[1].split() == ["FAIL", "jcc", str(scenarios.SHOWN + 3), "failed"]
-    assert lines[2 + scenarios.SHOWN].strip() == "... and 3 more (all of them: --format json)"
+    assert lines[1].split() == ["FAIL", "jcc", str(validation.SHOWN + 3), "failed"]
+    assert lines[2 + validation.SHOWN].strip() == "... and 3 more (all of them: --format json)"

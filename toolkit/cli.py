@@ -362,21 +362,21 @@ def _run_validate(args) -> int:
     import time
     from pathlib import Path
 
-    from toolkit import scenarios
+    from toolkit import codeundertest, scenarios, validation
 
     tables = [Path(t) for t in args.table] if args.table else scenarios.builtin_tables()
     rows = [s for table in tables for s in scenarios.load_table(table)]
     arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
     tree = Path(args.tree) if args.tree else None
-    codes = [scenarios.tree_code(tree, arch, delivery) if tree else
-             scenarios.generated_code(arch, delivery)
-             for arch in arches for delivery in scenarios.deliveries(arch, tree)]
+    codes = [codeundertest.tree_code(tree, arch, delivery) if tree else
+             codeundertest.generated_code(arch, delivery)
+             for arch in arches for delivery in codeundertest.deliveries(arch, tree)]
     started = time.perf_counter()
     results = []
     for code in codes:
         progress = _progress(code.label) if sys.stderr.isatty() else None
-        results.append((code, tuple(scenarios.validate(code, rows, progress=progress))))
-    report = scenarios.Report(tuple(results), time.perf_counter() - started)
+        results.append((code, tuple(validation.validate(code, rows, progress=progress))))
+    report = validation.Report(tuple(results), time.perf_counter() - started)
     if args.evidence:
         _write_evidence(Path(args.evidence), report)
     print(report.json() if args.format == "json" else report.text(), end="")

@@ -1,4 +1,4 @@
-"""The entry-gap block of an entry_64.S text: where its `.if` opens and closes, in either macro style."""
+"""The entry-gap block of an entry_64.S text: where it opens and closes, in either macro style."""
 
 from __future__ import annotations
 

@@ -89,13 +89,13 @@ def _run(state: TreeState) -> Verdict:
     passed = _passed_marker(state, helpers)
     if passed.exists():
         return Verdict()
-    from toolkit import scenarios
+    from toolkit import validation
+    from toolkit.codeundertest import Code
 
     try:
-        code = scenarios.Code(f"state after patch {state.index}", "x86_64", "idt",
-                              reference.texts()["prelude"], _header(state, helpers),
-                              _entry(state), helpers)
-        outcomes = scenarios.validate(code, table())
+        code = Code(f"state after patch {state.index}", "x86_64", "idt",
+                    reference.texts()["prelude"], _header(state, helpers), _entry(state), helpers)
+        outcomes = validation.validate(code, table())
     except ToolkitError as error:
         return Verdict(error=str(error))
     bad = tuple(o for o in outcomes if str(o.status) == "failed")
@@ -122,7 +122,8 @@ def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
     digest = hashlib.sha256()
     data = resources.files("toolkit") / "data"
     modules = [Path(__file__).parent / f"{name}.py" for name in
-               ("trial", "cheader", "cpre", "scenarios", "emulate", "build", "evidence")]
+               ("trial", "cheader", "cpre", "gapblock", "scenarios", "codeundertest",
+                "validation", "emulate", "build", "evidence")]
     for text in (repr(state.key), ",".join(helpers), *reference.texts().values(),
                  (data / "trial.toml").read_text(), (data / "handlers" / "scenario.c").read_text(),
                  *(path.read_text() for path in modules)):

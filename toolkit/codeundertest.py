@@ -1,0 +1,142 @@
+"""The code under test: the helper header, prelude and entry stub a validation builds and runs.
+
+It is either the project's own generated code or a kernel tree's helpers and entry gap placed in
+the generated harness; a scenario's variant edits it into a deliberately faulty version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+from toolkit.errors import InputError
+from toolkit.scenarios import Variant
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """The code under test for one architecture and event delivery: helper header, prelude and
+    entry stub as text, plus which helpers the header has (rows for the others are skipped)."""
+
+    label: str
+    arch: str
+    delivery: str
+    prelude: str
+    header: str
+    entry: str
+    helpers: tuple[str, ...]
+
+    def with_variant(self, variant: Variant) -> "Code":
+        """This code with the variant's edits made; VariantMismatch when one does not fit."""
+        parts = {"header": self.header, "entry": self.entry}
+        for edit in variant.edits:
+            found = parts[edit.part].count(edit.old)
+            if found != 1:
+                raise VariantMismatch(f"{variant.name}: the text to replace occurs {found} times "
+                                      f"in the {edit.part} of {self.label}")
+            parts[edit.part] = parts[edit.part].replace(edit.old, edit.new)
+        return replace(self, label=f"{self.label} + {variant.name}", **parts)
+
+    def sources(self):
+        from toolkit.build import Source
+
+        handler = (resources.files("toolkit") / "data" / "handlers" / "scenario.c").read_text()
+        have = "".join(f"#define TOOLKIT_HAVE_{h.upper()} 1\n" for h in self.helpers)
+        return [Source("toolkit_prelude.h", self.prelude),
+                Source("text-patching.h", self.header),
+                Source("toolkit_scenario_helpers.h", have),
+                Source("scenario.c", handler),
+                Source("entry.s", self.entry)]
+
+
+class VariantMismatch(Exception):
+    """A variant's edit does not fit the code under test (its text is not there exactly once)."""
+
+
+def generated_code(arch: str, delivery: str = "idt") -> Code:
+    """The project's own generated helpers and harness; FRED has its own entry (no software gap)."""
+    from toolkit import codegen
+    from toolkit.target import Target
+
+    target = Target(arch=arch)
+    if delivery == "fred":
+        entry = (resources.files("toolkit") / "data" / "handlers" / "fred_entry_64.s").read_text()
+    else:
+        entry = codegen.render_harness(target)
+    return Code(f"generated {arch} {delivery}", arch, delivery, codegen.render_prelude(target),
+                codegen.render_header(target), entry, target.helpers)
+
+
+def deliveries(arch: str, tree: Path | None = None) -> tuple[str, ...]:
+    """The event delivery models to validate `arch` under: FRED only on x86_64, and for a kernel
+    tree only when the tree has FRED entry code (v6.9 and later)."""
+    if arch != "x86_64" or (tree is not None and not (tree / FRED_ENTRY).exists()):
+        return ("idt",)
+    return ("idt", "fred")
+
+
+FRED_ENTRY = "arch/x86/entry/entry_fred.c"
+
+
+def tree_code(tree: Path, arch: str, delivery: str = "idt") -> Code:
+    """The helpers of a kernel tree's text-patching.h (through the header model) with, on x86_64
+    through the IDT, the gap block of its entry_64.S in place of the generated one.
+
+    The gap block runs inside the generated harness, which defines what the kernel's macro gets
+    from elsewhere: CS and ORIG_RAX from the pt_regs model, both macro parameters (`vector` since
+    v5.8, `create_gap` before), and every annotation macro in the block as one that emits nothing.
+    On x86_32 the frame fix-up stays the generated one; FRED has no software gap to take."""
+    from toolkit import cheader, codegen, ptregs
+
+    generated = generated_code(arch, delivery)
+    tree_layout = ptregs.from_tree(str(tree), arch)
+    if [(s.name, s.offset) for s in tree_layout.slots] != [
+            (s.name, s.offset) for s in ptregs.reference(arch).slots]:
+        raise InputError(f"struct pt_regs for {arch} differs from the layout the harness uses",
+                         path=str(tree / ptregs.PTRACE_H))
+    header = cheader.read_header(str(tree / codegen.TEXT_PATCHING_H))
+    helpers = tuple(h for h in generated.helpers if header.function(f"int3_emulate_{h}"))
+    if not helpers:
+        raise InputError("no int3_emulate_* helpers found", path=str(tree / codegen.TEXT_PATCHING_H))
+    entry, part = generated.entry, "helpers"
+    if arch == "x86_64" and delivery == "idt":
+        entry, part = _with_tree_gap(entry, tree / codegen.ENTRY_64), "helpers and entry gap"
+    return Code(f"{tree.name} {arch} {delivery} ({part} from the tree)", arch, delivery,
+                generated.prelude,
+                cheader.translation_unit(header, [f"int3_emulate_{h}" for h in helpers]),
+                entry, helpers)
+
+
+def _with_tree_gap(harness: str, path: Path) -> str:
+    from toolkit import gapblock
+
+    try:
+        lines = path.read_text().splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError("cannot read the file", path=str(path), why=str(error)) from None
+    found = gapblock.locate(lines)
+    if found is None:
+        raise InputError("no entry-gap block", path=str(path), why=gapblock.EXPECTED)
+    start, end, _ = found
+    block = "".join(lines[start:end + 1])
+    # Annotations (UNWIND_HINT_*, ENDBR, ...) are the upper-case words that start a line; GNU as
+    # needs each keyword argument they are given (offset=8) declared as a parameter.
+    annotations: dict[str, set[str]] = {}
+    for name, arguments in re.findall(r"^\s*([A-Z][A-Z0-9_]+)\b(?!\s*[,=])(.*)$", block, re.M):
+        annotations.setdefault(name, set()).update(re.findall(r"(\w+)\s*=", arguments))
+    noops = "".join(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} rest:vararg\n.endm\n"
+                    for name, keys in sorted(annotations.items()))
+    # The generated gap macro is replaced by one of the same name and call that expands the
+    # tree's block, so that the controls' edits of the call or of the copy loop apply to it too.
+    # Both macro styles are served: `vector` since v5.8, `create_gap` (1 only for #BP) before.
+    wrapper = (f"/* The entry gap of {path} (lines {start + 1}-{end + 1}) */\n{noops}"
+               f".macro toolkit_tree_gap vector create_gap\n{block}.endm\n"
+               ".macro toolkit_idtentry_gap vector\n"
+               "\t.if \\vector == X86_TRAP_BP\n\t\ttoolkit_tree_gap \\vector, 1\n"
+               "\t.else\n\t\ttoolkit_tree_gap \\vector, 0\n\t.endif\n.endm\n")
+    generated = re.findall(r"^\.macro toolkit_idtentry_gap\b.*?^\.endm\n", harness, re.M | re.S)
+    if len(generated) != 1:
+        raise InputError("the generated harness no longer has one gap macro to replace")
+    return harness.replace(generated[0], wrapper)
