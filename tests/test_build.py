@@ -71,3 +71,25 @@ def test_compile_error_names_the_file_and_the_message(tmp_path):
 def test_cache_lives_under_xdg_cache_home():
     assert build.cache_root({"XDG_CACHE_HOME": "/x"}) == Path("/x/toolkit/build")
     assert build.cache_root({}) == Path.home() / ".cache/toolkit/build"
+
+
+def test_a_system_header_is_not_found(tmp_path):
+    with pytest.raises(ToolchainError) as caught:
+        build.build(_sources("includes-stdio.c"), "x86_64", cache=tmp_path)
+    assert (caught.value.path, caught.value.line, "stdio.h" in caught.value.why) == (
+        "includes-stdio.c", 2, True)
+
+
+def test_a_tool_that_runs_too_long_is_stopped(tmp_path, monkeypatch):
+    # A compiler that never finishes, and a child of it that would outlive a kill of the shell.
+    children = tmp_path / "children"
+    slow = tmp_path / "slow-gcc"
+    slow.write_text(f"#!/bin/sh\nsleep 30 &\necho $! > {children}\nwait\n")
+    slow.chmod(slow.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(build, "TOOL_SECONDS", 1)
+    tools = build.Toolchain.from_environ({"CC": str(slow)})
+    with pytest.raises(ToolchainError, match=r"answer.c: slow-gcc took longer than 1 s"):
+        build.build(_sources("answer.c"), "x86_64", toolchain=tools, cache=tmp_path / "cache")
+    stat_file = Path(f"/proc/{children.read_text().strip()}/stat")
+    # gone, or a zombie waiting for a parent that reaps it: either way it runs no more
+    assert not stat_file.exists() or stat_file.read_text().split(")")[1].split()[0] == "Z"

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -20,8 +21,10 @@ LINK_ADDRESS = {"x86_64": 0xFFFFFFFF81000000, "x86_32": 0xC1000000}
 
 # Flags as a kernel build uses them where they change the code we run: no red zone (the int3
 # handler runs on the interrupted stack), no SSE (the entry code saves only general registers),
-# no stack protector or PIC (nothing sets them up), no CET notes.
-_COMMON_CFLAGS = ("-ffreestanding", "-nostdlib", "-fno-pic", "-fno-stack-protector",
+# no stack protector or PIC (nothing sets them up), no CET notes. The code under test may come
+# from a patch mail: -nostdinc leaves it nothing to include but the sources in the build
+# directory (the prelude stands in for every kernel and system header).
+_COMMON_CFLAGS = ("-ffreestanding", "-nostdinc", "-nostdlib", "-fno-pic", "-fno-stack-protector",
                   "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-mgeneral-regs-only",
                   "-O2", "-Wall", "-Werror")
 _ARCH_FLAGS = {
@@ -29,6 +32,10 @@ _ARCH_FLAGS = {
                "ld": ("-m", "elf_x86_64")},
     "x86_32": {"cc": ("-m32",), "as": ("--32",), "ld": ("-m", "elf_i386")},
 }
+
+# Seconds any one compiler, assembler or linker run may take: the code under test compiles in well
+# under a second, so a run this long is stuck (or made to be) and is stopped.
+TOOL_SECONDS = 60
 
 _LINKER_SCRIPT = """\
 SECTIONS {{
@@ -180,15 +187,26 @@ def _link_into(target: Path, sources: Sequence[Source], tools: tuple[str, str, s
 
 
 def _run(command: list[str], cwd: Path, name: str) -> None:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
+    tool = Path(command[0]).name
+    # A session of its own, so that a tool stopped for its time is stopped with what it started
+    # (gcc runs cc1 and as).
+    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = process.communicate(timeout=TOOL_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise ToolchainError(f"{tool} took longer than {TOOL_SECONDS} s on {name} and was stopped",
+                             path=name) from None
+    if process.returncode != 0:
+        lines = [line for line in stderr.splitlines() if line.strip()]
         first = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "")
         # gcc and as both start a message with "file:line:"; keep the line for the user.
         at = re.match(rf"{re.escape(name)}:(\d+):", first)
-        raise ToolchainError(f"{Path(command[0]).name} failed on {name}", path=name,
+        raise ToolchainError(f"{tool} failed on {name}", path=name,
                              line=int(at.group(1)) if at else None,
-                             why=first.strip() or f"exit status {done.returncode}")
+                             why=first.strip() or f"exit status {process.returncode}")
 
 
 def load(path: Path, arch: str) -> Image:
