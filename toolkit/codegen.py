@@ -33,7 +33,11 @@ from toolkit import gapblock
 from toolkit.errors import InputError, UsageError
 from toolkit.target import CONDITIONS, EFLAGS_BITS, INSNS, TRAP_BP, Target
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# A wheel carries the templates inside the package (pyproject.toml maps them there); in the source
+# tree they sit beside it, at the top.
+_PACKAGE = Path(__file__).resolve().parent
+TEMPLATES = next((folder for folder in (_PACKAGE / "templates", _PACKAGE.parent / "templates")
+                  if folder.is_dir()), _PACKAGE.parent / "templates")
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
