@@ -34,12 +34,16 @@ def test_x86_32_links_at_its_own_address(tmp_path):
     assert image.symbol("toolkit_answer") >> 24 == build.LINK_ADDRESS["x86_32"] >> 24
 
 
+def _compiler(path, script):
+    """A toolchain whose compiler is the shell script `script`, written to `path`."""
+    path.write_text(f"#!/bin/sh\n{script}")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return build.Toolchain.from_environ({"CC": str(path)})
+
+
 def test_second_build_of_the_same_sources_runs_no_tool(tmp_path):
     log = tmp_path / "calls.log"
-    wrapper = tmp_path / "logging-gcc"
-    wrapper.write_text(f"#!/bin/sh\necho \"$@\" >> {log}\nexec gcc \"$@\"\n")
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
-    tools = build.Toolchain.from_environ({"CC": str(wrapper)})
+    tools = _compiler(tmp_path / "logging-gcc", f"echo \"$@\" >> {log}\nexec gcc \"$@\"\n")
     first = build.build(_sources("answer.c"), "x86_64", toolchain=tools, cache=tmp_path / "cache")
     calls = log.read_text().count("\n")
     second = build.build(_sources("answer.c"), "x86_64", toolchain=tools, cache=tmp_path / "cache")
@@ -83,11 +87,8 @@ def test_a_system_header_is_not_found(tmp_path):
 def test_a_tool_that_runs_too_long_is_stopped(tmp_path, monkeypatch):
     # A compiler that never finishes, and a child of it that would outlive a kill of the shell.
     children = tmp_path / "children"
-    slow = tmp_path / "slow-gcc"
-    slow.write_text(f"#!/bin/sh\nsleep 30 &\necho $! > {children}\nwait\n")
-    slow.chmod(slow.stat().st_mode | stat.S_IEXEC)
+    tools = _compiler(tmp_path / "slow-gcc", f"sleep 30 &\necho $! > {children}\nwait\n")
     monkeypatch.setattr(build, "TOOL_SECONDS", 1)
-    tools = build.Toolchain.from_environ({"CC": str(slow)})
     with pytest.raises(ToolchainError, match=r"answer.c: slow-gcc took longer than 1 s"):
         build.build(_sources("answer.c"), "x86_64", toolchain=tools, cache=tmp_path / "cache")
     stat_file = Path(f"/proc/{children.read_text().strip()}/stat")

@@ -86,11 +86,15 @@ def test_an_unmapped_access_is_an_outcome(cache):
                                                       machine.layout.site)
 
 
-def test_watched_run_traces_and_sees_writes(cache):
+def _pushing(cache):
+    """An x86_64 machine with `push $7; hlt` at the site, and a stack pointer for it."""
     machine = _machine("x86_64", tmp_cache=cache)
-    layout = machine.layout
-    machine.place(layout.site, b"\x6a\x07" + emulate.HLT)  # push $7; hlt
-    sp = layout.stack_top - 0x40
+    machine.place(machine.layout.site, b"\x6a\x07" + emulate.HLT)
+    return machine, machine.layout, machine.layout.stack_top - 0x40
+
+
+def test_watched_run_traces_and_sees_writes(cache):
+    machine, layout, sp = _pushing(cache)
     run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp),), window=(sp - 8, sp)), watch=True)
     assert [(s.address - layout.site, s.text) for s in run.trace] == [(0, "pushq $7"), (2, "hlt")]
     assert (run.stop, run.stopped_at) == ("halt", layout.site + 2)
@@ -99,10 +103,7 @@ def test_watched_run_traces_and_sees_writes(cache):
 
 
 def test_state_does_not_leak_between_runs(cache):
-    machine = _machine("x86_64", tmp_cache=cache)
-    layout = machine.layout
-    machine.place(layout.site, b"\x6a\x07" + emulate.HLT)  # push $7; hlt
-    sp = layout.stack_top - 0x40
+    machine, layout, sp = _pushing(cache)
     machine.run(emulate.Probe(layout.site, ((layout.sp, sp), ("rax", 1))))
     run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp + 8),), window=(sp - 8, sp)))
     assert (run.registers["rax"], run.memory(sp - 8, 8)) == (0, b"\x5a" * 8)

@@ -31,6 +31,8 @@ import jinja2
 
 from toolkit import gapblock
 from toolkit.errors import InputError, UsageError
+# Where the two blocks live in a kernel tree: the states read them there, codegen installs there.
+from toolkit.states import ENTRY_64, TEXT_PATCHING_H
 from toolkit.target import CONDITIONS, EFLAGS_BITS, INSNS, TRAP_BP, Target
 
 # A wheel carries the templates inside the package (pyproject.toml maps them there); in the source
@@ -128,10 +130,6 @@ def check_builds(t: Target) -> None:
 
 
 # --- installing into a kernel tree -----------------------------------------------------------------
-
-#: Where the two blocks live in a kernel tree.
-TEXT_PATCHING_H = "arch/x86/include/asm/text-patching.h"
-ENTRY_64 = "arch/x86/entry/entry_64.S"
 
 #: Opens the helper block of text-patching.h: `#ifndef CONFIG_UML_X86`
 _HELPERS_OPEN = re.compile(r"^\s*#\s*ifndef\s+CONFIG_UML_X86\b")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from toolkit import gapblock
 from toolkit.series import FileDiff, Patch, Series
 
-#: Where the blocks live in a kernel tree (the same paths codegen installs into).
+#: Where the blocks live in a kernel tree (codegen installs into the same paths).
 TEXT_PATCHING_H = "arch/x86/include/asm/text-patching.h"
 ENTRY_64 = "arch/x86/entry/entry_64.S"
 #: The name of the entry-gap block among a state's blocks.
