@@ -23,8 +23,8 @@ from unicorn import x86_const
 
 from toolkit.build import Image
 from toolkit.errors import EmulationError
+from toolkit.machinelayout import LAYOUTS, PAGE, STACK_SIZE, Layout
 
-PAGE = 0x1000
 HLT = b"\xf4"
 INT3 = b"\xcc"
 ERETS = b"\xf2\x0f\x01\xca"   # erets: FRED's return to the same ring, unknown to Unicorn (#UD)
@@ -34,82 +34,7 @@ _TF, _IF, _NT, _RF, _RESERVED = 1 << 8, 1 << 9, 1 << 14, 1 << 16, 1 << 1
 # Names of the vectors a run can fault with, for messages.
 VECTORS = {0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 8: "#DF", 10: "#TS", 11: "#NP", 12: "#SS",
            13: "#GP", 14: "#PF", 17: "#AC"}
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where everything sits in the emulated address space of one architecture.
-
-    `sites` is a page of kernel text that holds the instruction under test at `site` and `hlt` in
-    every other byte, so that any jump or return into it stops the run where it landed.
-    """
-
-    arch: str
-    word: int
-    sites: int
-    stack: int            # lowest address of the kernel stack; its top is stack + STACK_SIZE
-    task_stack: int       # lowest address of the task stack; events from ring 3 switch to its top
-    user_sites: int
-    user_stack: int
-    gdt: int
-    kernel_cs: int
-    kernel_ss: int
-    user_cs: int
-    user_ss: int
-    registers: tuple[str, ...]   # general registers, then pc, flags and the two selectors
-
-    @property
-    def site(self) -> int:
-        return self.sites + PAGE // 2
-
-    @property
-    def user_site(self) -> int:
-        return self.user_sites + PAGE // 2
-
-    @property
-    def stack_top(self) -> int:
-        return self.stack + STACK_SIZE
-
-    @property
-    def task_top(self) -> int:
-        return self.task_stack + STACK_SIZE
-
-    @property
-    def user_stack_top(self) -> int:
-        return self.user_stack + STACK_SIZE
-
-    @property
-    def pc(self) -> str:
-        return self.registers[-4]
-
-    @property
-    def sp(self) -> str:
-        return "rsp" if self.word == 8 else "esp"
-
-    @property
-    def flags(self) -> str:
-        return self.registers[-3]
-
-
-STACK_SIZE = 4 * PAGE
 RESET_SIZE = PAGE // 2     # the top of each stack, where every normal run stays
-
-# Selectors are Linux's own (x86_64: __KERNEL_CS 0x10, __KERNEL_DS 0x18, __USER_DS 0x2b, __USER_CS
-# 0x33; x86_32: 0x60, 0x68, 0x73, 0x7b) so that a saved CS in evidence reads as it would in an oops.
-LAYOUTS = {
-    "x86_64": Layout(
-        "x86_64", 8, sites=0xFFFFFFFF82000000, stack=0xFFFFC90000010000,
-        task_stack=0xFFFFC90000020000, user_sites=0x400000, user_stack=0x7FFFFFFF0000,
-        gdt=0xFFFFFFFF82100000, kernel_cs=0x10, kernel_ss=0x18, user_cs=0x33, user_ss=0x2B,
-        registers=("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
-                   "r12", "r13", "r14", "r15", "rip", "rflags", "cs", "ss")),
-    "x86_32": Layout(
-        "x86_32", 4, sites=0xC2000000, stack=0xC3010000, task_stack=0xC3020000,
-        user_sites=0x08048000, user_stack=0xBFFF0000, gdt=0xC2100000, kernel_cs=0x60,
-        kernel_ss=0x68, user_cs=0x73, user_ss=0x7B,
-        registers=("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags", "cs",
-                   "ss")),
-}
 
 _UC_REGISTER = {name: getattr(x86_const, f"UC_X86_REG_{name.upper()}")
                 for layout in LAYOUTS.values() for name in layout.registers}
