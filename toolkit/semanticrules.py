@@ -227,8 +227,15 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
         yield _not_run(ctx, patch, changed[0], verdict.error)
     if verdict.failed:
         from toolkit.scenarios import HELPER_OF
+    # A helper that was already wrong before this patch is the earlier patch's finding: a patch
+    # that only rewords a comment next to it must not inherit the blame.
+    before = ctx.states.before(patch)
+    inherited = {(o.scenario.name, o.reason) for o in trial.helpers_alone(before).failed} \
+        if before is not None and before.helpers else set()
     reported = set()
     for outcome in verdict.failed:
+        if (outcome.scenario.name, outcome.reason) in inherited:
+            continue
         helper = state.helper(f"int3_emulate_{HELPER_OF[outcome.scenario.insn]}")
         # a call that pushes a wrong value may be the push's fault: blame what this patch changed
         culprit = helper if helper in changed else next(
@@ -247,7 +254,7 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
     from toolkit import trial
 
     state = ctx.states.of(patch)
-    before = next((s for s in ctx.states.after if s.index == patch.index - 1), None)
+    before = ctx.states.before(patch)
     if not state.users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
         return
     verdict = trial.run(state)

@@ -115,6 +115,10 @@ class States:
         """The state after `patch`."""
         return next(state for state in self.after if state.index == patch.index)
 
+    def before(self, patch: Patch) -> TreeState | None:
+        """The state `patch` was applied to (None for the cover letter)."""
+        return next((state for state in self.after if state.index == patch.index - 1), None)
+
 
 # --- with a tree: the series applied in a git repository -----------------------------------------
 
