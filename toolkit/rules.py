@@ -204,7 +204,8 @@ RULES: tuple[Rule, ...] = (
          "Added code stores below a saved stack pointer and no comment says where the room is.",
          "an added `regs->sp -= ...; *(...)regs->sp = ...` (read from the C syntax tree, any "
          "pointer name) in a function with no comment, in it or directly above it, that names "
-         "the gap, room or reserved space it relies on (reported at the store).",
+         "the gap, room or reserved space it relies on; or such a store left without that "
+         "comment because the patch deletes it (reported at the store).",
          "Below the interrupted stack pointer sit the trap frame and pt_regs of the int3 itself; "
          "the store is safe only because the entry code left room there, which is nowhere "
          "visible at the store.",

@@ -42,15 +42,21 @@ def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
         for function in model.functions:
             if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
                 continue
+            span = (function.line, function.end_line)
             for write in _stores_below_sp(function.body):
                 real = pairs[write - 1][0]
                 line = lines.get(real)
-                if line is None or line.kind != "+":
+                if line is None:
+                    continue
+                if line.kind == "+":
+                    why = "no comment in or above it says why that room is free (the entry gap?)"
+                elif _comment_removed(diff, *span):
+                    why = "this patch removes the comment that said why that room is free"
+                else:
                     continue
                 yield ctx.finding(
-                    patch, f"{function.name}() stores below the saved stack pointer, and no "
-                           "comment in or above it says why that room is free (the entry gap?)",
-                    line.at, Location(diff.path, real), line="+" + line.text,
+                    patch, f"{function.name}() stores below the saved stack pointer, and {why}",
+                    line.at, Location(diff.path, real), line=f"{line.kind}{line.text}",
                     function=function.name)
 
 
@@ -142,6 +148,19 @@ def _source(diff: FileDiff, state):
     if whole is not None:
         return cpre.numbered(whole), lines
     return states.framed([(n, ln.text) for n, ln in lines.items()]), lines
+
+
+def _comment_removed(diff: FileDiff, first: int, last: int) -> bool:
+    """Whether the diff takes comment lines out of post-image lines `first`..`last` of a function
+    (or from directly above it)."""
+    for hunk in diff.hunks:
+        after = hunk.new_start - 1       # a removed line sits below the post-image line before it
+        for ln in hunk.lines:
+            if ln.kind != "-":
+                after = ln.new_line if ln.new_line is not None else after
+            elif first - 1 <= after <= last and ln.text.lstrip().startswith(("/*", "*", "//")):
+                return True
+    return False
 
 
 def _names(words: str) -> Iterator[str]:
