@@ -47,9 +47,11 @@ def test_whole_files_carry_the_banner(case):
 
 
 def _template(case: dict) -> str:
-    arch = "64" if target_of(case).arch == "x86_64" else "32"
+    t = target_of(case)
+    arch = "64" if t.arch == "x86_64" else "32"
+    harness = "fred_64" if t.delivery == "fred" else arch
     return {"header": "text-patching.h.j2", "prelude": "toolkit_prelude.h.j2",
-            "entry": f"entry_{arch}.S.j2", "harness": f"harness_{arch}.S.j2"}[case["render"]]
+            "entry": f"entry_{arch}.S.j2", "harness": f"harness_{harness}.S.j2"}[case["render"]]
 
 
 def test_header_holds_only_the_chosen_helpers():
@@ -127,6 +129,7 @@ def test_an_unclosed_block_names_its_line():
     (["entry", "--gap-words", "8"], "entry-x86_64-gap8.S"),
     (["entry", "--style", "create_gap"], "entry-x86_64-create_gap.S"),
     (["harness", "--arch", "x86_32"], "harness-x86_32.S"),
+    (["harness", "--delivery", "fred"], "harness-x86_64-fred.S"),
 ])
 def test_gen_prints_or_writes_the_golden_text(argv, golden, tmp_path, capsys):
     from toolkit import cli
@@ -143,6 +146,10 @@ def test_gen_prints_or_writes_the_golden_text(argv, golden, tmp_path, capsys):
      "toolkit: a gap of 4 words (16 bytes) is too small for the helpers on x86_32"),
     (["entry", "--style", "fixup_frame"], "toolkit: unknown entry style 'fixup_frame' for x86_64"),
     (["header", "-o", "/nonexistent/dir/h.h"], "toolkit: /nonexistent/dir/h.h: cannot write"),
+    (["harness", "--arch", "x86_32", "--delivery", "fred"],
+     "toolkit: no 'fred' event delivery on x86_32"),
+    (["harness", "--delivery", "fred", "--gap-words", "8"],
+     "toolkit: --gap-words and --style shape the IDT entry gap; the FRED harness has none"),
 ])
 def test_gen_refuses_with_exit_2_and_a_message(argv, message, capsys):
     from toolkit import cli

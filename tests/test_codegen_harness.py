@@ -44,7 +44,7 @@ def machine(t: Target, body: str, cache: Path):
         if "not found" in error.what:
             pytest.skip(f"no toolchain: {error}")
         raise
-    return emulate.Machine(image), image
+    return emulate.Machine(image, delivery=t.delivery), image
 
 
 @pytest.mark.parametrize("row", RUNS, ids=lambda r: f"{r['target']}-{r['handler'][:18]}-{r['below']:#x}")

@@ -236,7 +236,7 @@ def _add_gen(sub):
     arch = argparse.ArgumentParser(add_help=False)
     arch.add_argument("--arch", choices=("x86_64", "x86_32"), default="x86_64")
     shape = argparse.ArgumentParser(add_help=False)
-    shape.add_argument("--gap-words", type=int, default=6, metavar="N",
+    shape.add_argument("--gap-words", type=int, metavar="N",
                        help="words of room the entry leaves below the interrupted stack (default 6)")
     shape.add_argument("--helpers", type=_names, metavar="NAME,..",
                        help="which int3_emulate_* helpers (default: jmp,push,pop,call,ret,jcc)")
@@ -253,7 +253,12 @@ def _add_gen(sub):
             ("prelude", (arch, output), "toolkit_prelude.h: kernel types and struct pt_regs"),
             ("entry", (arch, shape, style, output), "the entry-gap macros (GNU as)"),
             ("harness", (arch, shape, style, output), "the int3 entry stub the emulator runs")):
-        what.add_parser(name, parents=parents, help=text).set_defaults(func=_run_gen)
+        generator = what.add_parser(name, parents=parents, help=text)
+        generator.set_defaults(func=_run_gen)
+        if name == "harness":
+            generator.add_argument("--delivery", choices=("idt", "fred"), default="idt",
+                                   help="how int3 reaches the stub: idt (default) or fred, the "
+                                        "x86_64 FRED event entry, where the CPU leaves the room")
     patch = what.add_parser(
         "patch", parents=(shape,), help="install the generated code in a kernel tree as patches",
         description="Commit the generated helpers and entry gap on top of the kernel tree's HEAD "
@@ -268,8 +273,10 @@ def _add_gen(sub):
 def _gen_target(args, **fixed):
     from toolkit.target import Target
 
-    chosen = {"arch": getattr(args, "arch", "x86_64"), "gap_words": args.gap_words,
-              "style": getattr(args, "style", None)} | fixed
+    chosen = {"arch": getattr(args, "arch", "x86_64"), "style": getattr(args, "style", None),
+              "delivery": getattr(args, "delivery", "idt")} | fixed
+    if args.gap_words is not None:
+        chosen["gap_words"] = args.gap_words
     if getattr(args, "helpers", None):
         chosen["helpers"] = tuple(args.helpers)
     if getattr(args, "mechanisms", None):
@@ -279,8 +286,10 @@ def _gen_target(args, **fixed):
 
 def _run_gen(args) -> int:
     from toolkit import codegen
-    from toolkit.errors import InputError
+    from toolkit.errors import InputError, UsageError
 
+    if getattr(args, "delivery", "idt") == "fred" and (args.gap_words is not None or args.style):
+        raise UsageError("--gap-words and --style shape the IDT entry gap; the FRED harness has none")
     if args.what == "prelude":
         from toolkit.target import Target
 

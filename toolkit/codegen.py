@@ -17,6 +17,10 @@ The harness contract (what the emulator relies on), for both architectures:
   Nothing but the frame, pt_regs and the stack below them is written.
 - On x86_32 the segment registers are reloaded from pt_regs, so they must hold loadable selectors
   (the null selector is fine for ds, es, fs, gs).
+- With `t.delivery == "fred"` (x86_64) the stub is the ring-0 FRED event entry instead: the CPU
+  has skipped the red zone, aligned the stack to 64 bytes and pushed its 64-byte frame, whose
+  lowest word, the error code, is pt_regs->orig_ax. The stub makes no gap, saves and reloads the
+  registers as above and returns with erets, which pops ip, cs, flags, sp and ss from pt_regs.
 - The harness refers to `struct pt_regs` offsets only through `.set PT_<SLOT>, <offset>` lines
   generated from the same layout as `render_prelude(t)`, whose `_Static_assert`s let gcc check it.
 """
@@ -33,7 +37,7 @@ from toolkit import gapblock
 from toolkit.errors import InputError, UsageError
 # Where the two blocks live in a kernel tree: the states read them there, codegen installs there.
 from toolkit.states import ENTRY_64, TEXT_PATCHING_H
-from toolkit.target import CONDITIONS, EFLAGS_BITS, INSNS, TRAP_BP, Target
+from toolkit.target import CONDITIONS, EFLAGS_BITS, FRED_REDZONE, INSNS, TRAP_BP, Target
 
 # A wheel carries the templates inside the package (pyproject.toml maps them there); in the source
 # tree they sit beside it, at the top.
@@ -54,7 +58,9 @@ _ORIG_AX = -1            # orig_ax of a trap: it interrupted no system call
 _STACK_ALIGN = 16        # what both C ABIs expect of %sp at a call
 _RPL_MASK = 3            # the privilege level bits of a selector: 0 is kernel mode
 _SELECTOR_MASK = 0xFFFF  # a selector is 16 bits of its 32-bit stack slot
-_FRED_REDZONE = 64       # bytes the CPU skips below a ring-0 stack before an event frame
+# erets, FRED's return to the same ring: written as bytes, since GNU as knows the mnemonic
+# only from binutils 2.41.
+_ERETS = (0xF2, 0x0F, 0x01, 0xCA)
 _SIZE_TYPE = {"x86_64": "unsigned long", "x86_32": "unsigned int"}   # the psABIs' size_t
 _COMMENT_WIDTH = 72     # text columns of a paragraph in a C block comment
 _SEGMENTS = ("ds", "es", "fs", "gs", "cs", "ss")
@@ -98,6 +104,12 @@ def render_harness(t: Target) -> str:
     """The whole int3 entry stub the emulator runs; see the module docstring for its contract."""
     registers = [(_register(t, s.name), s.name) for s in t.register_slots
                  if s.name not in _SEGMENTS]
+    if t.delivery == "fred":
+        # Neither the gap nor the helpers change this stub: its banner names what does.
+        return _render("harness_fred_64.S.j2", t, parameters=f"arch={t.arch} delivery=fred",
+                       registers=registers, stack_align=_STACK_ALIGN, redzone=FRED_REDZONE,
+                       equates=_equates(t), ptregs_size=t.layout.size, iret="erets",
+                       erets=", ".join(f"0x{byte:02x}" for byte in _ERETS))
     values = _entry_values(t)
     if t.arch == "x86_64":
         calling, iret = "SysV ABI, regs in %rdi", "iretq"
@@ -238,14 +250,18 @@ def _push_note(t: Target, mechanism: str) -> list[str]:
                 "the exit rebuilds the CPU's frame below the possibly lowered regs->sp.")
     else:
         text = ("FRED: ring-0 events do not go through these entry stubs; the CPU itself moves "
-                f"the stack pointer down by a {_FRED_REDZONE}-byte red zone before pushing its "
+                f"the stack pointer down by a {FRED_REDZONE}-byte red zone before pushing its "
                 "frame, which leaves the same room.")
     return textwrap.wrap(text, _COMMENT_WIDTH)
 
 
+def _equates(t: Target) -> list[tuple[str, int]]:
+    return [(f"PT_{s.name.upper()}", s.offset) for s in t.layout.slots]
+
+
 def _entry_values(t: Target) -> dict:
     return {
-        "equates": [(f"PT_{s.name.upper()}", s.offset) for s in t.layout.slots],
+        "equates": _equates(t),
         "ptregs_size": t.layout.size,
         "style": t.style,
         "trap_bp": TRAP_BP,

@@ -56,25 +56,24 @@ class VariantMismatch(Exception):
 
 
 def generated_code(arch: str, delivery: str = "idt") -> Code:
-    """The project's own generated helpers and harness; FRED has its own entry (no software gap)."""
+    """The project's own generated helpers and harness; under FRED the harness is the FRED
+    event entry, which makes no software gap."""
     from toolkit import codegen
     from toolkit.target import Target
 
-    target = Target(arch=arch)
-    if delivery == "fred":
-        entry = (resources.files("toolkit") / "data" / "handlers" / "fred_entry_64.s").read_text()
-    else:
-        entry = codegen.render_harness(target)
+    target = Target(arch=arch, delivery=delivery)
     return Code(f"generated {arch} {delivery}", arch, delivery, codegen.render_prelude(target),
-                codegen.render_header(target), entry, target.helpers)
+                codegen.render_header(target), codegen.render_harness(target), target.helpers)
 
 
 def deliveries(arch: str, tree: Path | None = None) -> tuple[str, ...]:
     """The event delivery models to validate `arch` under: FRED only on x86_64, and for a kernel
     tree only when the tree has FRED entry code (v6.9 and later)."""
-    if arch != "x86_64" or (tree is not None and not (tree / FRED_ENTRY).exists()):
-        return ("idt",)
-    return ("idt", "fred")
+    from toolkit.target import DELIVERIES
+
+    if tree is not None and not (tree / FRED_ENTRY).exists():
+        return DELIVERIES[arch][:1]
+    return DELIVERIES[arch]
 
 
 FRED_ENTRY = "arch/x86/entry/entry_fred.c"

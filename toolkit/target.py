@@ -25,6 +25,14 @@ STYLES = {"x86_64": ("trap_bp", "create_gap"), "x86_32": ("fixup_frame",)}
 MECHANISMS = ("bp_gap", "fixup_frame", "fred")
 _DEFAULT_MECHANISMS = {"x86_64": ("bp_gap",), "x86_32": ("fixup_frame",)}
 
+#: How a breakpoint reaches the entry code, per architecture; the first is the default.
+#: idt: the IDT gate the CPU has always had; fred: FRED event delivery (x86_64, v6.9+), where
+#: the CPU itself leaves a red zone below a ring-0 stack and the entry code makes no gap.
+DELIVERIES = {"x86_64": ("idt", "fred"), "x86_32": ("idt",)}
+
+#: FRED_CONFIG_REDZONE: the bytes a ring-0 FRED event skips below the interrupted stack pointer.
+FRED_REDZONE = 64
+
 #: The #BP vector number (X86_TRAP_BP).
 TRAP_BP = 3
 
@@ -75,9 +83,12 @@ _KERNEL_HW_FRAME = {"x86_64": ("ip", "cs", "flags", "sp", "ss"), "x86_32": ("ip"
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What to generate: architecture, entry gap, helpers, and what the push comment names.
+    """What to generate: architecture, entry gap, helpers, what the push comment names, and the
+    event delivery the emulator's harness is entered by.
 
     `style` and `mechanisms` default to the architecture's own; `helpers` is kept in header order.
+    The gap describes the kernel's IDT entry code, which a FRED kernel keeps for other CPUs, so
+    `delivery` changes the harness alone.
     """
 
     arch: str = "x86_64"
@@ -85,6 +96,7 @@ class Target:
     style: str | None = None
     helpers: tuple[str, ...] = HELPERS
     mechanisms: tuple[str, ...] | None = None
+    delivery: str = "idt"
 
     def __post_init__(self) -> None:
         layout = ptregs.reference(self.arch)         # raises UsageError for an unknown arch
@@ -97,6 +109,9 @@ class Target:
         if self.mechanisms is None:
             object.__setattr__(self, "mechanisms", _DEFAULT_MECHANISMS[self.arch])
         _check_names("mechanism", self.mechanisms, MECHANISMS)
+        if self.delivery not in DELIVERIES[self.arch]:
+            raise UsageError(f"no {self.delivery!r} event delivery on {self.arch} "
+                             f"(one of {', '.join(DELIVERIES[self.arch])})")
         _check_names("helper", self.helpers, HELPERS)
         object.__setattr__(self, "helpers", tuple(h for h in HELPERS if h in self.helpers))
         for helper in self.helpers:
