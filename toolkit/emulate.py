@@ -135,8 +135,14 @@ class Run:
     window: tuple[int, bytes]
     frame: Frame | None
     pt_regs: int | None
-    trace: tuple[Step, ...] = ()
+    arch: str
+    steps: tuple[tuple[int, bytes], ...] = ()     # a watched run's instructions: address, bytes
     writes: tuple[Write, ...] = ()
+
+    @property
+    def trace(self) -> tuple[Step, ...]:
+        """The steps disassembled, made only when evidence asks: capstone takes longer than the run."""
+        return tuple(Step(address, text) for address, text in disassemble(self.arch, self.steps))
 
     def memory(self, address: int, size: int) -> bytes:
         start, data = self.window
@@ -334,8 +340,8 @@ class Machine:
             self._used = (layout.stack, layout.task_stack, layout.user_stack)
         low, high = probe.window
         window = (low, bytes(uc.mem_read(low, high - low)) if high > low else b"")
-        return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs,
-                   watcher.trace() if watcher else (), tuple(watcher.writes) if watcher else ())
+        return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs, layout.arch,
+                   tuple(watcher.steps) if watcher else (), tuple(watcher.writes) if watcher else ())
 
     # --- hooks -----------------------------------------------------------------------------------
 
@@ -417,10 +423,6 @@ class _Watcher:
         pc = uc.reg_read(_UC_REGISTER[self.machine.layout.pc])
         self.writes.append(Write(pc, address, size, value & ((1 << 8 * size) - 1),
                                  self.return_to is not None))
-
-    def trace(self) -> tuple[Step, ...]:
-        return tuple(Step(address, text) for address, text in
-                     disassemble(self.machine.layout.arch, self.steps))
 
 
 def disassemble(arch: str, steps) -> list[tuple[int, str]]:

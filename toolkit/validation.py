@@ -163,11 +163,11 @@ class Runner:
                            f"{reference.stop} {reference.detail} at {address(reference.stopped_at)}")
         problem = self.difference(s, reference, run)
         report = None
-        if problem is not None or run.trace:
+        if problem is not None or run.steps:
             # An unwatched run that went wrong is run again watched, for the evidence and for the
             # write hook, which names the cause (the slot hit, by which instruction) where the
             # difference shows only a symptom.
-            watched = run if run.trace else self.machine.run(probe, watch=True)
+            watched = run if run.steps else self.machine.run(probe, watch=True)
             bad = evidence.bad_writes(watched, self.ptregs)
             if bad:
                 problem = "; ".join(filter(None, (bad[0]["text"], problem)))
