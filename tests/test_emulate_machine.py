@@ -109,6 +109,17 @@ def test_state_does_not_leak_between_runs(cache):
     assert (run.registers["rax"], run.memory(sp - 8, 8)) == (0, b"\x5a" * 8)
 
 
+def test_probe_memory_is_written_wherever_it_falls_and_the_stack_top_reset_after(cache):
+    machine, layout, sp = _pushing(cache)
+    deep = layout.stack + 0x10            # far below the top of the stack a run is expected to use
+    run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp),),
+                                    memory=((sp, b"\x11" * 8), (deep, b"\x22" * 8), (sp, b"\x33")),
+                                    window=(layout.stack, layout.stack_top)))
+    assert (run.memory(sp, 2), run.memory(deep, 8)) == (b"\x33\x11", b"\x22" * 8)
+    run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp),), window=(sp, sp + 8)))
+    assert run.memory(sp, 8) == b"\x5a" * 8
+
+
 def test_fred_exists_only_for_x86_64(cache):
     with pytest.raises(EmulationError, match="no fred event delivery model for x86_32"):
         _machine("x86_32", "fred", tmp_cache=cache)

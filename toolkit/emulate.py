@@ -188,8 +188,10 @@ class Machine:
         self._top_fill = self._fill[:RESET_SIZE]
         self._landing_pages = (layout.sites // PAGE, layout.user_sites // PAGE)
         self._dirty = True
-        self._used = (layout.stack, layout.task_stack, layout.user_stack)
+        self._ring = 0                     # of the last run
+        self._stacks = {0: (layout.stack,), 3: (layout.task_stack, layout.user_stack)}
         self._data = tuple(s for s in image.segments if s.writable)
+        self._clean: dict[tuple, tuple[tuple[int, bytes], ...]] = {}
         self._all = RegisterFile(uc, layout.registers)
         self._files: dict[tuple[str, ...], RegisterFile] = {}
         self._fault: tuple[int, int] | None = None
@@ -291,14 +293,15 @@ class Machine:
         uc.context_restore(self._user_base if probe.ring == 3 else self._base)
         # What the last run may have written is reset: after a normal end, the top of the stacks
         # of its ring (ring 0 uses only the kernel stack); after anything else, every stack whole.
-        fill = self._fill if self._dirty else self._top_fill
-        for base in self._used:
-            uc.mem_write(base + STACK_SIZE - len(fill), fill)
-        self._used = ((layout.task_stack, layout.user_stack) if probe.ring == 3 else
-                      (layout.stack,))
-        for segment in self._data:
-            uc.mem_write(segment.address, segment.data)
-        for address, data in probe.memory:
+        # The stacks of this run's ring are reset by its clean memory below.
+        if self._dirty:
+            for base in (layout.stack, layout.task_stack, layout.user_stack):
+                uc.mem_write(base, self._fill)
+        elif self._ring != probe.ring:
+            for base in self._stacks[self._ring]:
+                uc.mem_write(base + STACK_SIZE - RESET_SIZE, self._top_fill)
+        self._ring = probe.ring
+        for address, data in self._clean_memory(probe):
             uc.mem_write(address, data)
         names, values = zip(*probe.registers) if probe.registers else ((), ())
         if names not in self._files:
@@ -336,12 +339,34 @@ class Machine:
             else:
                 stop, detail = "limit", f"no landing pad reached within {self.limit} instructions"
         self._dirty = watcher is not None or stop != "halt"
-        if self._dirty:
-            self._used = (layout.stack, layout.task_stack, layout.user_stack)
         low, high = probe.window
         window = (low, bytes(uc.mem_read(low, high - low)) if high > low else b"")
         return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs, layout.arch,
                    tuple(watcher.steps) if watcher else (), tuple(watcher.writes) if watcher else ())
+
+    def _clean_memory(self, probe: Probe) -> tuple[tuple[int, bytes], ...]:
+        """What to write before a run of `probe`: the top of each stack of its ring and the image's
+        data as they were at setup, with the probe's memory laid over them where it falls inside,
+        so that each takes one write (a write costs more than copying its bytes); probe memory
+        outside them, or after a piece that was not, is written as given, in order."""
+        key = (probe.ring, probe.memory)
+        if key not in self._clean:
+            regions = [(base + STACK_SIZE - RESET_SIZE, bytearray(self._top_fill))
+                       for base in self._stacks[probe.ring]]
+            regions += [(segment.address, bytearray(segment.data)) for segment in self._data]
+            rest = list(probe.memory)
+            while rest:
+                address, data = rest[0]
+                inside = [(start, region) for start, region in regions
+                          if start <= address and address + len(data) <= start + len(region)]
+                if not inside:
+                    break
+                start, region = inside[0]
+                region[address - start:address - start + len(data)] = data
+                rest.pop(0)
+            self._clean[key] = tuple((start, bytes(region)) for start, region in regions) + \
+                tuple(rest)
+        return self._clean[key]
 
     # --- hooks -----------------------------------------------------------------------------------
 
@@ -445,9 +470,9 @@ def disassemble(arch: str, steps) -> list[tuple[int, str]]:
 
 def _push_frame(uc: Uc, layout: Layout, sp: int, words: tuple[int, ...]) -> int:
     """Write `words` (highest address first, as pushed) below `sp`; return the new stack pointer."""
-    fmt = "<Q" if layout.word == 8 else "<I"
     low = sp - layout.word * len(words)
-    uc.mem_write(low, b"".join(struct.pack(fmt, w) for w in reversed(words)))
+    uc.mem_write(low, struct.pack(f"<{len(words)}{'Q' if layout.word == 8 else 'I'}",
+                                  *reversed(words)))
     return low
 
 
