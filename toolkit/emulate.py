@@ -20,6 +20,7 @@ from unicorn import (UC_ARCH_X86, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_HOOK_CODE,
                      UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UC_MODE_32,
                      UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
 from unicorn import x86_const
+from unicorn.unicorn_py3.unicorn import uclib
 
 from toolkit.build import Image
 from toolkit.errors import EmulationError
@@ -71,6 +72,19 @@ class RegisterFile:
     def _check(status: int) -> None:
         if status != UC_ERR_OK:
             raise UcError(status)
+
+
+def read_memory(uc: Uc, address: int, size: int) -> bytes:
+    """`size` bytes of emulated memory at `address`.
+
+    The binding's mem_read copies the bytes twice and builds a bytearray; every run reads its
+    landing byte and its stack window, and a watched run each instruction, so this calls the
+    library's uc_mem_read itself."""
+    buffer = ctypes.create_string_buffer(size)
+    status = uclib.uc_mem_read(uc._uch, address, buffer, size)
+    if status != UC_ERR_OK:
+        raise UcError(status)
+    return buffer.raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +354,7 @@ class Machine:
                 stop, detail = "limit", f"no landing pad reached within {self.limit} instructions"
         self._dirty = watcher is not None or stop != "halt"
         low, high = probe.window
-        window = (low, bytes(uc.mem_read(low, high - low)) if high > low else b"")
+        window = (low, read_memory(uc, low, high - low) if high > low else b"")
         return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs, layout.arch,
                    tuple(watcher.steps) if watcher else (), tuple(watcher.writes) if watcher else ())
 
@@ -387,7 +401,7 @@ class Machine:
         return False
 
     def _on_landing_pad(self, address: int) -> bool:
-        return address // PAGE in self._landing_pages and self.uc.mem_read(address, 1) == HLT
+        return address // PAGE in self._landing_pages and read_memory(self.uc, address, 1) == HLT
 
     def _on_interrupt(self, uc: Uc, vector: int, _data) -> None:
         if vector == 3:
@@ -423,6 +437,7 @@ class _Watcher:
         self.writes: list[Write] = []
         self.return_to: int | None = None
         self.sp_register = _UC_REGISTER[machine.layout.sp]
+        self.pc = RegisterFile(machine.uc, (machine.layout.pc,))
         machine.uc.hook_add(UC_HOOK_CODE, self._on_step)
         machine.uc.hook_add(UC_HOOK_MEM_WRITE, self._on_write)
         # What setup already ran was translated without the hooks, and would run past them.
@@ -435,7 +450,7 @@ class _Watcher:
 
     def _on_step(self, uc: Uc, address: int, size: int, _data) -> None:
         # Unicorn reports a nonsense size for an opcode it does not know (erets, for one).
-        self.steps.append((address, bytes(uc.mem_read(address, min(size, 15)))))
+        self.steps.append((address, read_memory(uc, address, min(size, 15))))
         word = self.machine.layout.word
         if address == self.machine.handler:
             self.machine.record_pt_regs()
@@ -445,7 +460,7 @@ class _Watcher:
             self.return_to = None
 
     def _on_write(self, uc: Uc, _access, address: int, size: int, value: int, _data) -> None:
-        pc = uc.reg_read(_UC_REGISTER[self.machine.layout.pc])
+        pc, = self.pc.read()
         self.writes.append(Write(pc, address, size, value & ((1 << 8 * size) - 1),
                                  self.return_to is not None))
 
