@@ -289,7 +289,8 @@ def _run_gen(args) -> int:
     from toolkit.errors import InputError, UsageError
 
     if getattr(args, "delivery", "idt") == "fred" and (args.gap_words is not None or args.style):
-        raise UsageError("--gap-words and --style shape the IDT entry gap; the FRED harness has none")
+        raise UsageError("--gap-words and --style shape the IDT entry gap; "
+                         "the FRED harness has none")
     if args.what == "prelude":
         from toolkit.target import Target
 
