@@ -3,19 +3,20 @@
 `parse_header()` reads header text (a whole file or the post-image lines of a hunk), lets
 `toolkit.cpre` take the preprocessor-level view, then hands pycparser one top-level chunk at a time
 so that a construct it cannot read costs only that chunk, which becomes an `Unparsed` region.
+Given a kernel tree, the macros of the headers it includes are read too (`HeaderModel.followed`).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from pycparser import c_ast, c_generator, c_parser
 
 from toolkit import cpre
-from toolkit.cpre import Comment, Conflict, Include, Macro, Region
+from toolkit.cpre import Comment, Conflict, Followed, Include, Macro, Region
 from toolkit.errors import InputError, ParseError, UsageError
 
 # Kernel type names pycparser must know are types; a header's own typedefs are added as it is read.
@@ -122,6 +123,9 @@ class Unparsed:
 
 @dataclass(frozen=True, slots=True)
 class HeaderModel:
+    """What a header holds. `macros` are its own; with a tree, `followed` has those of the headers
+    it includes (and the own macros' values take theirs into account)."""
+
     path: str
     functions: tuple[Function, ...]
     declarations: tuple[Declaration, ...]
@@ -132,6 +136,7 @@ class HeaderModel:
     comments: tuple[Comment, ...]
     conflicts: tuple[Conflict, ...]
     unparsed: tuple[Unparsed, ...]
+    followed: Followed | None = None
 
     def functions_named(self, name: str) -> tuple[Function, ...]:
         """Every definition of `name` (a header may define one twice, e.g. in #if branches)."""
@@ -142,8 +147,10 @@ class HeaderModel:
         return next(iter(self.functions_named(name)), None)
 
     def macro(self, name: str) -> Macro | None:
-        """The first definition of macro `name`, or None."""
-        return next((m for m in self.macros if m.name == name), None)
+        """The first definition of macro `name`, the header's own before an included one's, or
+        None; `Macro.path` says which file it is in."""
+        included = self.followed.macros if self.followed else ()
+        return next((m for m in (*self.macros, *included) if m.name == name), None)
 
     def struct(self, name: str, conditions: Iterable[str] = ()) -> Aggregate | None:
         """The first struct/union called `name` whose conditions include all of `conditions`."""
@@ -182,7 +189,7 @@ class HeaderModel:
             "conflicts": [{"line": c.line, "end_line": c.end_line} for c in self.conflicts],
             "unparsed": [{"line": u.line, "end_line": u.end_line, "reason": u.reason}
                          for u in self.unparsed],
-        }
+        } | ({} if self.followed is None else {"followed": _followed_dict(self.followed)})
 
 
 def translation_unit(model: HeaderModel, names: Iterable[str]) -> str:
@@ -251,10 +258,7 @@ def describe(model: HeaderModel) -> str:
         out.append(f"  {f.line}-{f.end_line}  {f.signature}{where}")
         out.extend(f"      comment {c.line}-{c.end_line}: {c.words.splitlines()[0] if c.words else ''}"
                    for c in f.comments)
-    for m in model.macros:
-        value = "" if m.value is None or m.body == str(m.value) else f"  (= {m.value})"
-        params = "" if m.params is None else f"({', '.join(m.params)})"
-        out.append(f"  {m.line}  #define {m.name}{params} {m.body}".rstrip() + value)
+    out.extend(f"  {m.line}  {_define(m)}" for m in model.macros)
     for r in model.regions:
         if not r.guard:
             out.append(f"  {r.line}-{r.end_line}  {r.condition}  (#{r.directive})")
@@ -262,7 +266,44 @@ def describe(model: HeaderModel) -> str:
         out.append(f"  {c.line}-{c.end_line}  unresolved merge conflict")
     for u in model.unparsed:
         out.append(f"  {u.line}-{u.end_line}  unparsed: {u.reason}")
+    if model.followed is not None:
+        out.extend(_describe_followed(model))
     return "\n".join(out) + "\n"
+
+
+def _describe_followed(model: HeaderModel) -> list[str]:
+    """The includes followed: a count, what could not be followed, and where the included macros
+    that the header's functions and macros use are defined."""
+    followed = model.followed
+    out = [f"includes followed in {followed.tree}: {len(followed.files)} headers, "
+           f"{len(followed.macros)} macros, {len(followed.unresolved)} unresolved"]
+    out.extend(f"  {u.path}:{u.include.line}  {u.include}  unresolved: {u.why}"
+               for u in followed.unresolved)
+    used = set().union(*(_identifiers(f.node) for f in model.functions),
+                       *(re.findall(r"[A-Za-z_]\w*", m.body) for m in model.macros))
+    own = {m.name for m in model.macros}
+    for name in sorted(used - own):
+        macro = model.macro(name)
+        if macro is not None:
+            where = f"  under {' && '.join(macro.conditions)}" if macro.conditions else ""
+            out.append(f"  {macro.path}:{macro.line}  {_define(macro)}{where}")
+    return out
+
+
+def _define(m: Macro) -> str:
+    value = "" if m.value is None or m.body == str(m.value) else f"  (= {m.value})"
+    params = "" if m.params is None else f"({', '.join(m.params)})"
+    return f"#define {m.name}{params} {m.body}".rstrip() + value
+
+
+def _followed_dict(followed: Followed) -> dict:
+    return {
+        "tree": followed.tree, "files": list(followed.files),
+        "macros": [{"name": m.name, "value": m.value, "path": m.path, "line": m.line}
+                   for m in followed.macros],
+        "unresolved": [{"target": u.include.target, "path": u.path, "line": u.include.line,
+                        "why": u.why} for u in followed.unresolved],
+    }
 
 
 def _aggregate_dict(aggregate: Aggregate) -> dict:
@@ -275,8 +316,8 @@ def _aggregate_dict(aggregate: Aggregate) -> dict:
     }
 
 
-def read_header(path: str) -> HeaderModel:
-    """Parse the header file at `path`."""
+def read_header(path: str, tree: str | None = None) -> HeaderModel:
+    """Parse the header file at `path`; with a kernel `tree`, follow its includes there."""
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as stream:
             text = stream.read()
@@ -286,19 +327,28 @@ def read_header(path: str) -> HeaderModel:
         # Modelling an object file or an image as C would only report one giant unparsed region.
         line = text.count("\n", 0, text.index("\0")) + 1
         raise InputError("not a C header (it holds a NUL byte)", path=path, line=line)
-    return parse_header(text, path)
+    return parse_header(text, path, tree=tree)
 
 
-def parse_header(text: str, path: str = "<text>", first_line: int = 1) -> HeaderModel:
+def parse_header(text: str, path: str = "<text>", first_line: int = 1,
+                 tree: str | None = None) -> HeaderModel:
     """Model header `text` whose first line is line `first_line` of the file `path`."""
-    return parse_lines(cpre.numbered(text, first_line), path)
+    return parse_lines(cpre.numbered(text, first_line), path, tree)
 
 
-def parse_lines(lines: Iterable[tuple[int, str]], path: str) -> HeaderModel:
+def parse_lines(lines: Iterable[tuple[int, str]], path: str,
+                tree: str | None = None) -> HeaderModel:
     """Model (real line, text) pairs — e.g. a hunk's post-image lines (`DiffLine.new_line`,
-    `DiffLine.text`) — reporting every position as a real line."""
+    `DiffLine.text`) — reporting every position as a real line.
+
+    With a kernel source `tree` the #includes are followed there (`cpre.follow`): relative to
+    the tree, `path` is where a "quoted" include is first looked for."""
     source = cpre.scan(lines, path)
-    return _Reader(source).model()
+    model = _Reader(source).model()
+    if tree is None:
+        return model
+    followed = cpre.follow(model.includes, tree, path, model.macros)
+    return replace(model, macros=cpre.with_values(model.macros, followed), followed=followed)
 
 
 class _Reader:

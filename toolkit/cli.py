@@ -182,6 +182,9 @@ def _add_parse(sub):
     what.required = True
     header = what.add_parser("header", help="model a header file (e.g. text-patching.h)")
     header.add_argument("path", metavar="FILE")
+    header.add_argument("--tree", metavar="DIR",
+                        help="a kernel source tree: follow the #includes there, as kbuild finds "
+                             "them for x86, and read their macros")
     header.add_argument("--format", choices=("text", "json"), default="text")
     header.set_defaults(func=_run_parse_header)
     regs = what.add_parser("pt-regs", help="the layout of struct pt_regs",
@@ -199,7 +202,7 @@ def _run_parse_header(args) -> int:
 
     from toolkit import cheader
 
-    model = cheader.read_header(args.path)
+    model = cheader.read_header(args.path, tree=args.tree)
     if args.format == "json":
         print(json.dumps(model.to_dict(), indent=2))
     else:

@@ -3,16 +3,19 @@ cleaned copy of the code that a C parser can read and a map from its lines back 
 
 Nothing here runs a preprocessor: every branch of every #if stays in the text, because a review
 needs to see all of them. Directive and comment lines become blank lines (never removed), so line
-*k* of the cleaned text is always `lines[k - 1]` of the real file.
+*k* of the cleaned text is always `lines[k - 1]` of the real file. Given a kernel tree, `follow()`
+reads the `#define`s of the headers the text includes, as kbuild would find them for x86.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
-from toolkit.errors import ParseError
+from toolkit.errors import InputError, ParseError
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +39,9 @@ class Comment:
 
 @dataclass(frozen=True, slots=True)
 class Macro:
-    """A `#define`: `params` is None for an object-like macro; `value` is set where the body is an
-    integer constant expression (possibly through other macros of the same text)."""
+    """A `#define` at `line` of the file `path`: `params` is None for an object-like macro;
+    `value` is set where the body is an integer constant expression (possibly through other
+    macros of the same text, or of the headers it includes when they were followed)."""
 
     name: str
     params: tuple[str, ...] | None
@@ -47,6 +51,7 @@ class Macro:
     conditions: tuple[str, ...]
     value: int | None
     text: str
+    path: str
 
     def __str__(self) -> str:
         return self.text
@@ -222,9 +227,10 @@ def _inside_literal(code: str, offset: int) -> bool:
 class _Directives:
     """Walks the directives in order, keeping the stack of open #if branches."""
 
-    def __init__(self, path: str, real: tuple[int, ...]) -> None:
+    def __init__(self, path: str, real: tuple[int, ...], per_line: bool = True) -> None:
         self.path = path
         self.real = real
+        self.per_line = per_line        # keep the conditions of every line, not only of directives
         # one frame per open #if: [directive, own condition, earlier branch conditions, start, guard]
         self.stack: list[list] = []
         self.line_terms: list[tuple[str, ...]] = []
@@ -245,6 +251,8 @@ class _Directives:
         return tuple(out)
 
     def note_line(self, index: int) -> None:
+        if not self.per_line:
+            return
         while len(self.line_terms) < index:
             self.line_terms.append(self.terms())
         self.line_terms.append(self.terms())
@@ -317,10 +325,11 @@ class _Directives:
             self._close(count - 1)
             self.stack.pop()
 
-    def macros(self) -> tuple[Macro, ...]:
+    def macros(self, evaluated: bool = True) -> tuple[Macro, ...]:
         bodies = {name: body for name, params, body, *_ in self.defines if params is None}
         return tuple(Macro(name, params, body, line, end, terms,
-                           None if params is not None else evaluate(body, bodies), original)
+                           evaluate(body, bodies) if params is None and evaluated else None,
+                           original, self.path)
                      for name, params, body, line, end, terms, original in self.defines)
 
 
@@ -379,6 +388,162 @@ def _matching_paren(code: str, start: int) -> int | None:
             if depth == 0:
                 return offset + 1
     return None
+
+
+# --- following #includes through a kernel tree ---------------------------------------------------
+
+#: Where kbuild looks for an #include when it builds x86 (LINUXINCLUDE, then USERINCLUDE), in order.
+#: The generated folders exist only in a built tree; what only they would hold (asm/types.h, for
+#: instance) stays unresolved in a source tree, as does a C library header.
+X86_INCLUDE_PATH = ("arch/x86/include", "arch/x86/include/generated", "include",
+                    "arch/x86/include/uapi", "arch/x86/include/generated/uapi", "include/uapi",
+                    "include/generated/uapi")
+
+#: How many #includes deep following goes. Depth first, as the preprocessor reads them, all of
+#: text-patching.h's includes lie within 16 of it in v6.1 and v6.12; the bound only stops a
+#: pathological tree.
+INCLUDE_DEPTH = 20
+
+# A directive with its continuation lines, in text whose comments are blanked: `#define A \`
+_DIRECTIVE_LINES = re.compile(r"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """An #include in the file `path` (tree-relative, unless it is the followed header outside
+    the tree) that following did not take, and why."""
+
+    include: Include
+    path: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """What following a header's #includes through `tree` read: the tree-relative `files` in the
+    order the preprocessor first includes them, their `macros` in that order (each knows its file
+    and line), and the includes it could not take."""
+
+    tree: str
+    files: tuple[str, ...]
+    macros: tuple[Macro, ...]
+    unresolved: tuple[Unresolved, ...]
+
+
+def follow(includes: Iterable[Include], tree: str, path: str,
+           known: Iterable[Macro] = ()) -> Followed:
+    """Follow `includes`, those of the file `path`, through the kernel source `tree`, reading only
+    the `#define`s of each header reached (once, as an include guard would have it).
+
+    Macro values are worked out over everything reached: the `known` macros (the including
+    text's own) first, then the first definition of each name in include order.
+    """
+    if not os.path.isdir(tree):
+        raise InputError("no kernel tree here (not a directory)", path=tree)
+    root = os.path.realpath(tree)
+    inside = os.path.relpath(os.path.realpath(path), root)
+    reader = _Follower(root, path)
+    reader.visit(tuple(includes), None if inside.startswith("..") else inside, 1)
+    late = tuple(u for found, u in reader.too_deep if found not in reader.seen)
+    macros = _evaluated(tuple(reader.macros), first=tuple(known))
+    return Followed(tree, tuple(reader.files), macros, tuple(reader.unresolved) + late)
+
+
+def with_values(macros: Iterable[Macro], followed: Followed) -> tuple[Macro, ...]:
+    """`macros` with the values their bodies have once the followed headers' macros are known."""
+    return _evaluated(tuple(macros), after=followed.macros)
+
+
+def _evaluated(macros: tuple[Macro, ...], first: tuple[Macro, ...] = (),
+               after: tuple[Macro, ...] = ()) -> tuple[Macro, ...]:
+    """`macros` with values from the first body of each name in `first`, `macros`, `after`."""
+    bodies: dict[str, str] = {}
+    for macro in (*first, *macros, *after):
+        if macro.params is None:
+            bodies.setdefault(macro.name, macro.body)
+    return tuple(replace(m, value=evaluate(m.body, bodies)) if m.params is None else m
+                 for m in macros)
+
+
+class _Follower:
+    """A depth-first walk over the includes, the preprocessor's order."""
+
+    def __init__(self, root: str, header: str) -> None:
+        self.root = root
+        self.header = header
+        self.seen: set[str] = set()
+        self.files: list[str] = []
+        self.macros: list[Macro] = []
+        self.unresolved: list[Unresolved] = []
+        self.too_deep: list[tuple[str, Unresolved]] = []
+
+    def visit(self, includes: tuple[Include, ...], where: str | None, depth: int) -> None:
+        """Read what `includes`, those of the tree-relative file `where` (None: the followed
+        header, outside the tree), bring in, `depth` levels below the followed header."""
+        holder = where or self.header
+        for include in includes:
+            found = self._resolve(include, where)
+            if found is None:
+                self.unresolved.append(Unresolved(include, holder,
+                                                  "not on the tree's x86 include path"))
+            elif found in self.seen:
+                continue
+            elif depth > INCLUDE_DEPTH:
+                self.too_deep.append((found, Unresolved(
+                    include, holder, f"deeper than {INCLUDE_DEPTH} levels of #include")))
+            else:
+                self.seen.add(found)
+                try:
+                    macros, nested = _definitions(os.path.join(self.root, found), found)
+                except (OSError, UnicodeDecodeError, ParseError) as error:
+                    self.unresolved.append(Unresolved(include, holder,
+                                                      f"{found} cannot be read: {error}"))
+                    continue
+                self.files.append(found)
+                self.macros.extend(macros)
+                self.visit(nested, found, depth + 1)
+
+    def _resolve(self, include: Include, where: str | None) -> str | None:
+        # "file.h" is looked for beside the including file first, <file.h> only on the path.
+        beside = () if include.system or where is None else (os.path.dirname(where),)
+        for folder in (*beside, *X86_INCLUDE_PATH):
+            candidate = os.path.normpath(os.path.join(folder, include.target))
+            if not candidate.startswith("..") and not os.path.isabs(candidate) \
+                    and os.path.isfile(os.path.join(self.root, candidate)):
+                return candidate
+        return None
+
+
+def _definitions(file: str, path: str) -> tuple[tuple[Macro, ...], tuple[Include, ...]]:
+    status = os.stat(file)
+    return _cached_definitions(file, path, status.st_mtime_ns, status.st_size)
+
+
+# Per file and version of it: one model of a tree reads the same few hundred headers as the last.
+@functools.lru_cache(maxsize=4096)
+def _cached_definitions(file: str, path: str, _mtime: int,
+                        _size: int) -> tuple[tuple[Macro, ...], tuple[Include, ...]]:
+    with open(file, encoding="utf-8", errors="surrogateescape") as stream:
+        text = stream.read()
+    return _directives_of(text, path)
+
+
+def _directives_of(text: str, path: str) -> tuple[tuple[Macro, ...], tuple[Include, ...]]:
+    """The `#define`s (without values) and `#include`s of header `text`: the part of `scan()`
+    that an included header needs, without the work on its C code."""
+    lines = text.split("\n")
+    real = tuple(range(1, len(lines) + 1))
+    _, code = _split_comments(text, real, path)
+    directives = _Directives(path, real, per_line=False)
+    index = offset = 0
+    for match in _DIRECTIVE_LINES.finditer(code):
+        index += code.count("\n", offset, match.start())
+        offset = match.start()
+        logical = match.group().replace("\\\n", "\n")
+        last = index + match.group().count("\n")
+        directives.handle(logical.lstrip()[1:].strip(), "\n".join(lines[index:last + 1]),
+                          index, last)
+    return directives.macros(evaluated=False), tuple(directives.includes)
 
 
 # --- integer constant expressions ----------------------------------------------------------------

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cheader, codegen, ptregs
-from toolkit.target import Target
+from toolkit import cheader, codegen, cpre, ptregs
+from toolkit.target import EFLAGS_BITS, Target
 
 from kerneltrees import ROOT, TREES, tree_id
 
@@ -64,6 +64,20 @@ def test_every_insn_size_macro_has_its_value(tree):
                 if version >= _since(case["since"])}
     found = {m.name: m.value for m in model.macros if m.name.endswith("_INSN_SIZE")}
     assert found == expected
+
+
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
+def test_eflags_bits_are_found_through_the_includes(tree):
+    _model(tree)    # skips a tree without the header
+    model = cheader.read_header(str(tree / TEXT_PATCHING_H), tree=str(tree))
+    flags = {f"X86_EFLAGS_{name}_BIT": bit for name, bit in EFLAGS_BITS}
+    found = {name: (model.macro(name).value, model.macro(name).path) for name in flags}
+    uapi = "arch/x86/include/uapi/asm/processor-flags.h"
+    assert found == {name: (bit, uapi) for name, bit in flags.items()}
+    # What stays unresolved is what a source tree does not have: generated or C library headers.
+    for unresolved in model.followed.unresolved:
+        assert not any((tree / folder / unresolved.include.target).exists()
+                       for folder in cpre.X86_INCLUDE_PATH), unresolved
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
