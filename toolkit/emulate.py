@@ -1,9 +1,9 @@
 """The emulated x86 machine that runs code under test in Unicorn, one bounded run at a time.
 
 A `Machine` holds one emulator for the life of a validation. Its CPU state after setup is saved once
-and restored before every run, and only the memory a run can change (stacks, the image's data) is
-rewritten, which is what makes thousands of runs per second possible. A run is always bounded by an
-instruction count (and so in time); whatever happens inside it (a halt on a landing pad, a fault, a
+and restored before every run (with the run's registers, saved again per register set), and only
+the memory a run can change (stacks, the image's data) is rewritten, which is what makes thousands
+of runs per second possible. A run is always bounded by an instruction count (and so in time); whatever happens inside it (a halt on a landing pad, a fault, a
 runaway loop, an access to unmapped memory) comes back as a `Run`, never as a hang or a crash.
 """
 
@@ -36,6 +36,7 @@ _TF, _IF, _NT, _RF, _RESERVED = 1 << 8, 1 << 9, 1 << 14, 1 << 16, 1 << 1
 VECTORS = {0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 8: "#DF", 10: "#TS", 11: "#NP", 12: "#SS",
            13: "#GP", 14: "#PF", 17: "#AC"}
 RESET_SIZE = PAGE // 2     # the top of each stack, where every normal run stays
+MAX_STATES = 256           # CPU states a machine keeps for probes' registers (5.6 KiB each)
 
 _UC_REGISTER = {name: getattr(x86_const, f"UC_X86_REG_{name.upper()}")
                 for layout in LAYOUTS.values() for name in layout.registers}
@@ -206,6 +207,7 @@ class Machine:
         self._stacks = {0: (layout.stack,), 3: (layout.task_stack, layout.user_stack)}
         self._data = tuple(s for s in image.segments if s.writable)
         self._clean: dict[tuple, tuple[tuple[int, bytes], ...]] = {}
+        self._states: dict[tuple, object] = {}
         self._all = RegisterFile(uc, layout.registers)
         self._files: dict[tuple[str, ...], RegisterFile] = {}
         self._fault: tuple[int, int] | None = None
@@ -304,7 +306,7 @@ class Machine:
         if watch and self._watcher is None:
             return self._watching_twin().run(probe)
         uc, layout = self.uc, self.layout
-        uc.context_restore(self._user_base if probe.ring == 3 else self._base)
+        self._start_state(probe)
         # What the last run may have written is reset: after a normal end, the top of the stacks
         # of its ring (ring 0 uses only the kernel stack); after anything else, every stack whole.
         # The stacks of this run's ring are reset by its clean memory below.
@@ -317,10 +319,6 @@ class Machine:
         self._ring = probe.ring
         for address, data in self._clean_memory(probe):
             uc.mem_write(address, data)
-        names, values = zip(*probe.registers) if probe.registers else ((), ())
-        if names not in self._files:
-            self._files[names] = RegisterFile(uc, names)
-        self._files[names].write(values)
         self._fault = self._frame = self._pt_regs = self._landed = self._unmapped = None
         watcher = self._watcher
         if watcher:
@@ -357,6 +355,27 @@ class Machine:
         window = (low, read_memory(uc, low, high - low) if high > low else b"")
         return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs, layout.arch,
                    tuple(watcher.steps) if watcher else (), tuple(watcher.writes) if watcher else ())
+
+    def _start_state(self, probe: Probe) -> None:
+        """Restore the CPU state of setup for the probe's ring with the probe's registers written.
+
+        Many probes share their registers (a reference and its round trip, every condition code
+        at the same flags), and restoring a saved state is one call where writing the registers
+        over the setup state is two and more Python; the states are kept per ring and registers,
+        and all dropped when there are MAX_STATES of them."""
+        key = (probe.ring, probe.registers)
+        state = self._states.get(key)
+        if state is not None:
+            self.uc.context_restore(state)
+            return
+        self.uc.context_restore(self._user_base if probe.ring == 3 else self._base)
+        names, values = zip(*probe.registers) if probe.registers else ((), ())
+        if names not in self._files:
+            self._files[names] = RegisterFile(self.uc, names)
+        self._files[names].write(values)
+        if len(self._states) >= MAX_STATES:
+            self._states.clear()
+        self._states[key] = self.uc.context_save()
 
     def _clean_memory(self, probe: Probe) -> tuple[tuple[int, bytes], ...]:
         """What to write before a run of `probe`: the top of each stack of its ring and the image's

@@ -104,20 +104,19 @@ class Runner:
         from toolkit.emulate import INT3
 
         probes = [self.probe(s) for s in scenarios]
-        codes = [site_code(s, self._site(s), self.callee(s)) for s in scenarios]
+        codes = [site_code(s, probe.start, self.callee(s)) for s, probe in zip(scenarios, probes)]
         references = {}
         for i in sorted(range(len(scenarios)), key=lambda i: (scenarios[i].ring, codes[i])):
             # The real instruction's behaviour depends on nothing but its bytes and its input, so
             # it is run once per architecture; a round trip also runs the image's own callee.
             key = None if scenarios[i].roundtrip else (self.layout.arch, codes[i], probes[i])
-            if key not in _REFERENCES:
-                self.machine.place(self._site(scenarios[i]), codes[i])
+            run = _REFERENCES.get(key)
+            if run is None:
+                self.machine.place(probes[i].start, codes[i])
                 run = self.machine.run(probes[i])
-                if key is None:
-                    references[i] = run
-                    continue
-                _REFERENCES[key] = run
-            references[i] = _REFERENCES[key]
+                if key is not None:
+                    _REFERENCES[key] = run
+            references[i] = run
         self.machine.place(self.layout.site, INT3)
         self.machine.place(self.layout.user_site, INT3)
         # Rows that exercise the frame itself are always watched: some damage (a clobbered saved
@@ -156,14 +155,14 @@ class Runner:
                      window=(sp - 64 * word, top), ring=s.ring)
 
     def judge(self, s: Scenario, reference, run, probe) -> Outcome:
-        from toolkit import evidence
-
         if reference.stop != "halt":
             return Outcome(s, Status.ERROR, f"the real instruction did not complete: "
                            f"{reference.stop} {reference.detail} at {address(reference.stopped_at)}")
         problem = self.difference(s, reference, run)
         report = None
         if problem is not None or run.steps:
+            from toolkit import evidence
+
             # An unwatched run that went wrong is run again watched, for the evidence and for the
             # write hook, which names the cause (the slot hit, by which instruction) where the
             # difference shows only a symptom.
