@@ -3,8 +3,9 @@
 A `Machine` holds one emulator for the life of a validation. Its CPU state after setup is saved once
 and restored before every run (with the run's registers, saved again per register set), and only
 the memory a run can change (stacks, the image's data) is rewritten, which is what makes thousands
-of runs per second possible. A run is always bounded by an instruction count (and so in time); whatever happens inside it (a halt on a landing pad, a fault, a
-runaway loop, an access to unmapped memory) comes back as a `Run`, never as a hang or a crash.
+of runs per second possible. A run is always bounded by an instruction count (and so in time);
+whatever happens inside it (a halt on a landing pad, a fault, a runaway loop, an access to unmapped
+memory) comes back as a `Run`, never as a hang or a crash.
 """
 
 from __future__ import annotations
