@@ -6,14 +6,14 @@ import tomllib
 import pytest
 
 from headercase import HEADERS
-from toolkit import cpre
+from toolkit import cexpr, cpre
 
 EXPRESSIONS = tomllib.loads((HEADERS / "expressions.toml").read_text())["case"]
 
 
 @pytest.mark.parametrize("case", EXPRESSIONS, ids=lambda c: c["expression"])
 def test_expression_value(case):
-    assert cpre.evaluate(case["expression"], case.get("macros", {})) == case.get("value")
+    assert cexpr.evaluate(case["expression"], case.get("macros", {})) == case.get("value")
 
 
 def test_cleaned_text_keeps_lines_and_columns():

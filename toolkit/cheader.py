@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from pycparser import c_ast, c_generator, c_parser
 
-from toolkit import cpre
+from toolkit import cexpr, cpre
 from toolkit.cpre import Comment, Conflict, Followed, Include, Macro, Region
 from toolkit.errors import InputError, ParseError, UsageError
 
@@ -447,7 +447,7 @@ class _Reader:
             members = None
             if isinstance(inner, (c_ast.Struct, c_ast.Union)) and inner.decls is not None:
                 members = self._aggregate(inner, start, end)
-            bits = cpre.evaluate(self.generator.visit(member.bitsize), {}) \
+            bits = cexpr.evaluate(self.generator.visit(member.bitsize), {}) \
                 if member.bitsize is not None else None
             fields.append(Field(member.name, self._type(member.type), bits, members))
         kind = "union" if isinstance(node, c_ast.Union) else "struct"

@@ -122,7 +122,7 @@ def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
     digest = hashlib.sha256()
     data = resources.files("toolkit") / "data"
     modules = [Path(__file__).parent / f"{name}.py" for name in
-               ("trial", "cheader", "cpre", "gapblock", "scenarios", "codeundertest",
+               ("trial", "cheader", "cpre", "cexpr", "gapblock", "scenarios", "codeundertest",
                 "validation", "emulate", "machinelayout", "build", "evidence")]
     for text in (repr(state.key), ",".join(helpers), *reference.texts().values(),
                  (data / "trial.toml").read_text(), (data / "handlers" / "scenario.c").read_text(),
