@@ -90,7 +90,7 @@ class Runner:
         self.registers = tuple(
             (name, 0x0101010101010101 * (i + 1) & (1 << 8 * self.word) - 1)
             for i, name in enumerate(self.layout.registers[:-4]) if name != self.layout.sp)
-        self.stacks: dict[tuple, tuple[int, int, bytes]] = {}    # sp, top, words above sp
+        self.stacks: dict[tuple, tuple] = {}
         self.kernel_callee = machine.image.symbol("toolkit_callee")
         self.parameters = machine.image.symbol("toolkit_scenario")
         # A user-mode call cannot reach kernel text, so from ring 3 the callee is a bare ret.
@@ -136,10 +136,18 @@ class Runner:
     def probe(self, s: Scenario):
         from toolkit.emulate import Probe
 
-        layout, word = self.layout, self.word
         site = self._site(s)
+        registers, stack, window = self._stack(s, site)
+        parameters = handler_parameters(s, site, self.callee(s), self.word)
+        return Probe(site, registers + ((self.layout.flags, s.flags),),
+                     (stack, (self.parameters, parameters)), window, s.ring)
+
+    def _stack(self, s: Scenario, site: int):
+        """The registers with the stack pointer, the words above it and the window read back
+        afterwards: the same for every scenario of a ring, a stack and a kind of instruction."""
         key = (s.ring, s.stack, s.insn == "ret")
         if key not in self.stacks:
+            layout, word = self.layout, self.word
             top = layout.user_stack_top if s.ring == 3 else layout.stack_top
             sp = {"aligned": top - 0x100, "misaligned": top - 0x108,
                   "page": top - SENTINELS * word}[s.stack]
@@ -147,12 +155,9 @@ class Runner:
             if s.insn == "ret":
                 words[0] = site + RET_TARGET
             fmt = "<%d%s" % (SENTINELS, "Q" if word == 8 else "I")
-            self.stacks[key] = (sp, top, struct.pack(fmt, *words))
-        sp, top, words = self.stacks[key]
-        return Probe(site, self.registers + ((layout.sp, sp), (layout.flags, s.flags)),
-                     memory=((sp, words),
-                             (self.parameters, handler_parameters(s, site, self.callee(s), word))),
-                     window=(sp - 64 * word, top), ring=s.ring)
+            self.stacks[key] = (self.registers + ((layout.sp, sp),),
+                                (sp, struct.pack(fmt, *words)), (sp - 64 * word, top))
+        return self.stacks[key]
 
     def judge(self, s: Scenario, reference, run, probe) -> Outcome:
         if reference.stop != "halt":
