@@ -11,6 +11,7 @@ memory) comes back as a `Run`, never as a hang or a crash.
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 from collections import deque
 from dataclasses import dataclass, field
@@ -48,30 +49,30 @@ class RegisterFile:
 
     The binding's reg_read_batch/reg_write_batch rebuild their arrays and look up each register's
     type on every call, which costs more than an emulated int3 round trip; this calls the same
-    batch functions of the Unicorn library with arrays that are reused."""
+    batch functions of the Unicorn library with the arrays bound to them once."""
 
     def __init__(self, uc: Uc, names: tuple[str, ...]) -> None:
         count = len(names)
-        self.uc = uc
-        self.names = names
-        self.ids = (ctypes.c_int * count)(*(_UC_REGISTER[name] for name in names))
+        ids = (ctypes.c_int * count)(*(_UC_REGISTER[name] for name in names))
         self.values = (ctypes.c_uint64 * count)()
         base = ctypes.addressof(self.values)
-        self.pointers = (ctypes.c_void_p * count)(*(base + 8 * i for i in range(count)))
-        self.count = ctypes.c_int(count)
+        pointers = (ctypes.c_void_p * count)(*(base + 8 * i for i in range(count)))
+        arguments = (uc._uch, ids, pointers, count)
+        self._read = functools.partial(uclib.uc_reg_read_batch, *arguments)
+        self._write = functools.partial(uclib.uc_reg_write_batch, *arguments)
+        self._size = ctypes.sizeof(self.values)
 
     def read(self) -> list[int]:
         # Zeroed first: a 32-bit register or a selector fills only the low bytes of its slot.
-        ctypes.memset(self.values, 0, ctypes.sizeof(self.values))
-        self._check(self.uc._do_reg_read_batch(self.ids, self.pointers, self.count))
+        ctypes.memset(self.values, 0, self._size)
+        status = self._read()
+        if status != UC_ERR_OK:
+            raise UcError(status)
         return self.values[:]
 
     def write(self, values) -> None:
         self.values[:] = values
-        self._check(self.uc._do_reg_write_batch(self.ids, self.pointers, self.count))
-
-    @staticmethod
-    def _check(status: int) -> None:
+        status = self._write()
         if status != UC_ERR_OK:
             raise UcError(status)
 
