@@ -120,6 +120,16 @@ def test_probe_memory_is_written_wherever_it_falls_and_the_stack_top_reset_after
     assert run.memory(sp, 8) == b"\x5a" * 8
 
 
+def test_runs_past_the_states_a_machine_keeps_start_from_their_own_registers(cache):
+    machine, layout, sp = _pushing(cache)
+    values = range(1, emulate.KEPT + 40)
+    runs = [machine.run(emulate.Probe(layout.site, ((layout.sp, sp), ("rax", v), ("rbx", v)),
+                                      memory=((sp, v.to_bytes(8, "little")),), window=(sp, sp + 8)))
+            for v in values]
+    assert [(r.registers["rax"], r.registers["rbx"], r.memory(sp, 8)) for r in runs] == [
+        (v, v, v.to_bytes(8, "little")) for v in values]
+
+
 def test_fred_exists_only_for_x86_64(cache):
     with pytest.raises(EmulationError, match="no fred event delivery model for x86_32"):
         _machine("x86_32", "fred", tmp_cache=cache)

@@ -38,7 +38,9 @@ _TF, _IF, _NT, _RF, _RESERVED = 1 << 8, 1 << 9, 1 << 14, 1 << 16, 1 << 1
 VECTORS = {0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 8: "#DF", 10: "#TS", 11: "#NP", 12: "#SS",
            13: "#GP", 14: "#PF", 17: "#AC"}
 RESET_SIZE = PAGE // 2     # the top of each stack, where every normal run stays
-MAX_STATES = 256           # CPU states a machine keeps for probes' registers (5.6 KiB each)
+# How many CPU states (5.6 KiB each) and clean memory images (a few KiB each) a machine keeps for
+# the probes it has run; past that they are all dropped and made again as needed.
+KEPT = 256
 
 _UC_REGISTER = {name: getattr(x86_const, f"UC_X86_REG_{name.upper()}")
                 for layout in LAYOUTS.values() for name in layout.registers}
@@ -364,7 +366,7 @@ class Machine:
         Many probes share their registers (a reference and its round trip, every condition code
         at the same flags), and restoring a saved state is one call where writing the registers
         over the setup state is two and more Python; the states are kept per ring and registers,
-        and all dropped when there are MAX_STATES of them."""
+        up to KEPT of them."""
         key = (probe.ring, probe.registers)
         state = self._states.get(key)
         if state is not None:
@@ -375,7 +377,7 @@ class Machine:
         if names not in self._files:
             self._files[names] = RegisterFile(self.uc, names)
         self._files[names].write(values)
-        if len(self._states) >= MAX_STATES:
+        if len(self._states) >= KEPT:
             self._states.clear()
         self._states[key] = self.uc.context_save()
 
@@ -386,6 +388,8 @@ class Machine:
         outside them, or after a piece that was not, is written as given, in order."""
         key = (probe.ring, probe.memory)
         if key not in self._clean:
+            if len(self._clean) >= KEPT:
+                self._clean.clear()
             regions = [(base + STACK_SIZE - RESET_SIZE, bytearray(self._top_fill))
                        for base in self._stacks[probe.ring]]
             regions += [(segment.address, bytearray(segment.data)) for segment in self._data]
