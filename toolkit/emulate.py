@@ -461,8 +461,8 @@ class _Watcher:
         self.steps: deque[tuple[int, bytes]] = deque(maxlen=400)
         self.writes: list[Write] = []
         self.return_to: int | None = None
+        self.pages: dict[int, bytes] = {}       # pages of code read during this run, by number
         self.sp_register = _UC_REGISTER[machine.layout.sp]
-        self.pc = RegisterFile(machine.uc, (machine.layout.pc,))
         machine.uc.hook_add(UC_HOOK_CODE, self._on_step)
         machine.uc.hook_add(UC_HOOK_MEM_WRITE, self._on_write)
         # What setup already ran was translated without the hooks, and would run past them.
@@ -472,20 +472,33 @@ class _Watcher:
         self.steps.clear()
         self.writes.clear()
         self.return_to = None
+        self.pages.clear()
 
     def _on_step(self, uc: Uc, address: int, size: int, _data) -> None:
         # Unicorn reports a nonsense size for an opcode it does not know (erets, for one).
-        self.steps.append((address, read_memory(uc, address, min(size, 15))))
-        word = self.machine.layout.word
+        self.steps.append((address, self._code(uc, address, min(size, 15))))
         if address == self.machine.handler:
             self.machine.record_pt_regs()
             sp = uc.reg_read(self.sp_register)
-            self.return_to = int.from_bytes(uc.mem_read(sp, word), "little")
+            self.return_to = int.from_bytes(uc.mem_read(sp, self.machine.layout.word), "little")
         elif address == self.return_to:
             self.return_to = None
 
+    def _code(self, uc: Uc, address: int, size: int) -> bytes:
+        """The bytes of the instruction at `address` as they are now. A run's instructions come
+        from a few pages, so a page is read once and sliced, and read again after a write to it."""
+        page, offset = divmod(address, PAGE)
+        if offset + size > PAGE:
+            return read_memory(uc, address, size)
+        if page not in self.pages:
+            self.pages[page] = read_memory(uc, page * PAGE, PAGE)
+        return self.pages[page][offset:offset + size]
+
     def _on_write(self, uc: Uc, _access, address: int, size: int, value: int, _data) -> None:
-        pc, = self.pc.read()
+        self.pages.pop(address // PAGE, None)
+        self.pages.pop((address + size - 1) // PAGE, None)
+        # The write is made by the instruction the code hook saw last: its address is the pc.
+        pc = self.steps[-1][0]
         self.writes.append(Write(pc, address, size, value & ((1 << 8 * size) - 1),
                                  self.return_to is not None))
 
