@@ -160,7 +160,7 @@ class Run:
 
     @property
     def trace(self) -> tuple[Step, ...]:
-        """The steps disassembled, made only when evidence asks: capstone takes longer than the run."""
+        """The steps disassembled, only when evidence asks: capstone takes longer than the run."""
         return tuple(Step(address, text) for address, text in disassemble(self.arch, self.steps))
 
     def memory(self, address: int, size: int) -> bytes:
@@ -306,7 +306,7 @@ class Machine:
     # --- runs ------------------------------------------------------------------------------------
 
     def run(self, probe: Probe, *, watch: bool = False) -> Run:
-        """Run one probe from a clean state; `watch` adds the disassembled trace and every write."""
+        """Run one probe from a clean state; `watch` adds every instruction and every write."""
         if watch and self._watcher is None:
             return self._watching_twin().run(probe)
         uc, layout = self.uc, self.layout
