@@ -505,15 +505,22 @@ class _Watcher:
 
 def disassemble(arch: str, steps) -> list[tuple[int, str]]:
     """AT&T-syntax text of each (address, bytes) pair, as objdump would show it."""
+    disassembler = _disassembler(arch)
+    lines = []
+    for address, code in steps:
+        insn = next(disassembler.disasm_lite(code, address), None)
+        lines.append((address, f"{insn[2]} {insn[3]}".strip() if insn else code.hex()))
+    return lines
+
+
+@functools.cache
+def _disassembler(arch: str):
+    # Made once: a capstone handle takes as long to open as ten instructions take to disassemble.
     from capstone import CS_ARCH_X86, CS_MODE_32, CS_MODE_64, CS_OPT_SYNTAX_ATT, Cs
 
     disassembler = Cs(CS_ARCH_X86, CS_MODE_64 if arch == "x86_64" else CS_MODE_32)
     disassembler.syntax = CS_OPT_SYNTAX_ATT
-    lines = []
-    for address, code in steps:
-        insn = next(disassembler.disasm(code, address), None)
-        lines.append((address, f"{insn.mnemonic} {insn.op_str}".strip() if insn else code.hex()))
-    return lines
+    return disassembler
 
 
 # --- event delivery models ------------------------------------------------------------------------

@@ -70,6 +70,8 @@ def bad_writes(run, ptregs) -> list[dict[str, Any]]:
 
 def collect(name: str, probe, reference, run, layout, ptregs) -> dict[str, Any]:
     """The whole evidence of one scenario as plain data."""
+    from toolkit.emulate import disassemble
+
     before = dict(probe.registers)
     return {
         "scenario": name,
@@ -77,7 +79,9 @@ def collect(name: str, probe, reference, run, layout, ptregs) -> dict[str, Any]:
         "registers": [{"name": r, "before": _hex(before.get(r)),
                        "real": _hex(reference.registers.get(r)),
                        "emulated": _hex(run.registers.get(r))} for r in layout.registers],
-        "trace": [[f"{step.address:#x}", step.text] for step in run.trace[-TRACE_TAIL:]],
+        # Only the tail is shown, so only the tail is disassembled.
+        "trace": [[f"{address:#x}", text]
+                  for address, text in disassemble(run.arch, run.steps[-TRACE_TAIL:])],
         "bad_writes": bad_writes(run, ptregs),
         "stack": stack_rows(run, layout, ptregs),
     }
