@@ -28,6 +28,8 @@ def test_rules_expand_rows():
     ("unknown_key.toml", 2, "unknown key(s) stacks"),
     ("bad_count.toml", 2, "count must be a number of pushes"),
     ("unknown_variant.toml", 2, "unknown variant 'nonexistent'"),
+    ("bad_stack.toml", 2, "stack must be one or a list of"),
+    ("bad_check.toml", 2, "check must be a check's name"),
 ])
 def test_bad_rows_name_file_and_line(table, line, message):
     with pytest.raises(InputError) as caught:

@@ -199,7 +199,7 @@ def _expand(row: dict, group: str, path: Path, line: int | None,
         raise bad(f"insn must be one of {', '.join(INSNS)}, not {insn!r}")
     stacks = row.get("stack", "aligned")
     stacks = [stacks] if isinstance(stacks, str) else stacks
-    if not stacks or any(s not in STACKS for s in stacks):
+    if not isinstance(stacks, list) or not stacks or any(s not in STACKS for s in stacks):
         raise bad(f"stack must be one or a list of {', '.join(STACKS)}")
     ccs = _numbers(row.get("cc", 0), range(16), "cc", bad)
     if row.get("flags", "base") == "all":
@@ -209,7 +209,8 @@ def _expand(row: dict, group: str, path: Path, line: int | None,
         flag_sets = [BASE_FLAGS]
     else:
         names = dict(JCC_FLAGS)
-        if not isinstance(row["flags"], list) or any(n not in names for n in row["flags"]):
+        if not isinstance(row["flags"], list) or any(not isinstance(n, str) or n not in names
+                                                     for n in row["flags"]):
             raise bad(f"flags must be \"all\", \"base\" or a list of {', '.join(names)}")
         flag_sets = [BASE_FLAGS | sum(1 << names[n] for n in row["flags"])]
     if row.get("ring", 0) not in (0, 3) or row.get("expect", "pass") not in ("pass", "fail"):
@@ -220,14 +221,16 @@ def _expand(row: dict, group: str, path: Path, line: int | None,
         raise bad("a skipped row must say why: skip = \"reason\"")
     variant = find_variant(row["variant"], path, line) if "variant" in row else None
     checks = row.get("check", [])
-    checks = (checks,) if isinstance(checks, str) else tuple(checks)
+    checks = [checks] if isinstance(checks, str) else checks
+    if not isinstance(checks, list) or any(not isinstance(c, str) for c in checks):
+        raise bad("check must be a check's name or a list of them")
     for check in checks:
         if check not in CHECKS:
             raise bad(f"unknown check {check!r} (known: {', '.join(CHECKS)})")
     base = Scenario(group=row.get("group", group), name="", insn=insn, ring=row.get("ring", 0),
                     form=row.get("form", "rel32"), value=row.get("value", 0x12345678),
                     count=row.get("count", 1), roundtrip=row.get("roundtrip", False),
-                    variant=variant, expect=row.get("expect", "pass"), checks=checks,
+                    variant=variant, expect=row.get("expect", "pass"), checks=tuple(checks),
                     arch=row.get("arch"), delivery=row.get("delivery"), skip=row.get("skip"),
                     path=str(path), line=line)
     scenarios = []
