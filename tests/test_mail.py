@@ -74,6 +74,13 @@ def test_directory_reads_patch_files_in_name_order():
         ("0002-x86-allow-int3_emulate_push-on-32-bit.patch", 1)]
 
 
+def _damaged_gzip() -> bytes:
+    packed = bytearray(gzip.compress(b"From: a@example.org\nSubject: x\n\nhello\n"))
+    packed[12] ^= 0xFF      # early in the deflate stream, past the 10-byte gzip header
+    packed[13] ^= 0x55
+    return bytes(packed)
+
+
 @pytest.mark.parametrize("name, content, message", [
     # a path that does not exist
     ("absent.mbox", None, "cannot read"),
@@ -85,6 +92,8 @@ def test_directory_reads_patch_files_in_name_order():
     ("", None, "no mail files in this directory"),
     # a gzip cut short
     ("cut.mbox.gz", gzip.compress(b"From x Mon Sep 17 00:00:00 2001\n" * 50)[:20], "cannot read"),
+    # a gzip whose compressed data is damaged (zlib, not gzip, notices)
+    ("damaged.mbox.gz", _damaged_gzip(), "cannot read"),
 ])
 def test_unreadable_input_is_an_input_error_naming_the_path(tmp_path, name, content, message):
     path = tmp_path / name

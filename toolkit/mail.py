@@ -23,6 +23,7 @@ import re
 import shutil
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.errors import MessageError
@@ -103,7 +104,7 @@ def _read_file(path: str) -> Iterator[Message]:
             mboxrd = _is_mboxrd(stream)
             stream.seek(0)
             yield from _split(stream, path, mboxrd)
-        except (EOFError, OSError) as error:  # a gzip cut short or not gzip after all
+        except (EOFError, OSError, zlib.error) as error:  # a gzip cut short, damaged or no gzip
             raise InputError("cannot read", path=path, why=str(error)) from None
 
 
