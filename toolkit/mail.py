@@ -479,11 +479,10 @@ def _charset_decode(headers: _Headers, pieces: list[tuple[bytes, int]],
             declared = None
     charset = None
     if declared:
-        try:
-            data.decode(declared)
+        # Line by line, as the lines are decoded below: in a charset of 16-bit units (utf-16)
+        # the whole text can decode where its lines, cut at each 0x0a byte, do not.
+        if all(_decodes(piece, declared) for piece, _ in pieces):
             charset = declared
-        except UnicodeDecodeError:
-            pass
     elif data.isascii():
         charset = "ascii"
     if charset is None:
