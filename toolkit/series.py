@@ -448,8 +448,11 @@ def _trailer_block(lines: list[Line]
     begin = len(text)
     while begin and _trailer_like(text[begin - 1].text):
         begin -= 1
-    while begin < len(text) and text[begin].text[:1] in (" ", "\t"):
-        begin += 1  # a continuation needs the trailer it continues
+    # A continuation needs the trailer it continues: up to the last indented line before the
+    # first trailer (after a maintainer's note, say), the paragraph stays message text.
+    first = next((k for k in range(begin, len(text)) if _TRAILER.fullmatch(text[k].text.rstrip())),
+                 len(text))
+    begin = max([begin] + [k + 1 for k in range(begin, first) if text[k].text[:1] in (" ", "\t")])
     trailers: list[Trailer] = []
     notes: list[Line] = []
     for line in text[begin:]:
