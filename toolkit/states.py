@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from toolkit import gapblock
+from toolkit import cpre, gapblock
 from toolkit.series import FileDiff, Patch, Series
 
 #: Where the blocks live in a kernel tree (codegen installs into the same paths).
@@ -151,8 +151,8 @@ def _tree_state(tree: str, index: int, treeish: str, failed: str | None,
 
     header = repository.show(tree, treeish, TEXT_PATCHING_H) or ""
     entry = repository.show(tree, treeish, ENTRY_64) or ""
-    helpers, macros = header_blocks(_numbered(header), TEXT_PATCHING_H, index)
-    gap = gap_block(list(_numbered(entry)), ENTRY_64, index)
+    helpers, macros = header_blocks(cpre.numbered(header), TEXT_PATCHING_H, index)
+    gap = gap_block(cpre.numbered(entry), ENTRY_64, index)
     if before is not None:
         # a block keeps the patch that last changed it
         old = {b.name: b for b in (*before.helpers, *before.macros,
@@ -253,8 +253,8 @@ def reference_blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
     from toolkit import reference
 
     texts = reference.texts()
-    helpers, macros = header_blocks(_numbered(texts["header"]), TEXT_PATCHING_H, 0)
-    gap = gap_block(list(_numbered(texts["gap"])), ENTRY_64, 0)
+    helpers, macros = header_blocks(cpre.numbered(texts["header"]), TEXT_PATCHING_H, 0)
+    gap = gap_block(cpre.numbered(texts["gap"]), ENTRY_64, 0)
     return tuple(helpers), tuple(macros), gap
 
 
@@ -404,7 +404,7 @@ def added_uses(diff: FileDiff, patch: int) -> list[Use]:
 def uses_in(text: str, path: str) -> list[Use]:
     """Calls of helpers in a whole file (for a state backed by a tree)."""
     return [Use(match.group(1), path, n, 0, None)
-            for n, line in _numbered(_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text))
+            for n, line in cpre.numbered(_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text))
             for match in _HELPER_CALL.finditer(line)]
 
 
@@ -415,7 +415,3 @@ def _code_words(text: str) -> frozenset[str]:
 def code_has(text: str, name: str) -> bool:
     """Whether `name` occurs as a whole word in the code (not the comments) of `text`."""
     return name in _code_words(text)
-
-
-def _numbered(text: str, first: int = 1) -> Iterator[tuple[int, str]]:
-    return ((n, line) for n, line in enumerate(text.splitlines(), first))
