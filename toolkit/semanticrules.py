@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 # entry code leaves, FIXUP_FRAME on x86_32, FRED's red zone, or space reserved for the purpose.
 _ROOM_EXPLAINED = re.compile(r"\b(?:gap|create_gap|room|reserv\w*|red\s*zone|redzone|FIXUP_FRAME"
                              r"|entry\s+code|entry_(?:64|32)\.S|idtentry)\b", re.IGNORECASE)
-# A name a comment can refer to: `create_gap`, `\vector`, `CONFIG_X86_64`, `int3_emulate_push()`.
-# Single words without an underscore are prose; `entry_64.S` and `a/b_c` are file names.
 # `#include "/etc/passwd"`, `.incbin "../../secret"`: an include of a file outside the tree.
 _INCLUDE_OUTSIDE = re.compile(r'\s*(#\s*include|\.include|\.incbin)\s*[<"]((?:/|[^>"]*\.\./)[^>"]*)[>"]')
 # `x86_64`, `x86_32`: architectures, which prose names without meaning an identifier.
 _ARCH_NAME = re.compile(r"[A-Za-z]+\d+_\d+")
+# A name a comment can refer to: `create_gap`, `\vector`, `CONFIG_X86_64`, `int3_emulate_push()`.
+# Single words without an underscore are prose; `entry_64.S` and `a/b_c` are file names.
 _NAMED = re.compile(r"(?<![\w/.-])(\\?[A-Za-z_]\w*)(?:\(\))?(?![\w/]|\.\w)")
 
 
@@ -236,6 +236,7 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """A helper this patch leaves behind disagrees with the real instruction (in a known-good
     entry, so that the helper alone is judged)."""
     from toolkit import trial
+    from toolkit.scenarios import HELPER_OF
 
     state = ctx.states.of(patch)
     changed = [b for b in state.helpers if b.patch == patch.index]
@@ -244,8 +245,6 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     verdict = trial.helpers_alone(state)
     if verdict.error:
         yield _not_run(ctx, patch, changed[0], verdict.error)
-    if verdict.failed:
-        from toolkit.scenarios import HELPER_OF
     # A helper that was already wrong before this patch is the earlier patch's finding: a patch
     # that only rewords a comment next to it must not inherit the blame.
     before = ctx.states.before(patch)
