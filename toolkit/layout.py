@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
-from toolkit.cpre import evaluate
+from toolkit.cexpr import evaluate
 from toolkit.errors import ParseError
 
 if TYPE_CHECKING:
