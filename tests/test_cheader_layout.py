@@ -9,7 +9,7 @@ import pytest
 from headercase import HEADERS
 from toolkit import cheader, layout, ptregs
 from toolkit.cli import main
-from toolkit.errors import InputError
+from toolkit.errors import InputError, ParseError
 
 LAYOUTS = tomllib.loads((HEADERS / "layouts.toml").read_text())["case"]
 REFERENCE = tomllib.loads((Path(__file__).parent / "data/ptregs/reference.toml").read_text())
@@ -37,6 +37,14 @@ def test_pt_regs_from_tree_matches_reference(tree, arch):
 def test_tree_without_pt_regs_is_an_input_error():
     with pytest.raises(InputError, match="no struct pt_regs for x86_64"):
         ptregs.from_tree(str(TREES / "empty"), "x86_64")
+
+
+def test_member_of_unknown_size_names_the_struct_in_the_tree():
+    with pytest.raises(ParseError) as caught:
+        ptregs.from_tree(str(TREES / "unknown-type"), "x86_64")
+    path = TREES / "unknown-type" / ptregs.PTRACE_H
+    assert (caught.value.path, caught.value.line) == (str(path), 4)
+    assert "'frob_t'" in caught.value.what
 
 
 def test_cli_pt_regs_from_tree(capsys):

@@ -101,7 +101,7 @@ def from_tree(tree: str, arch: str) -> PtRegs:
     from pathlib import Path
 
     from toolkit import cheader, layout
-    from toolkit.errors import InputError
+    from toolkit.errors import InputError, ParseError
 
     reference(arch)  # rejects an unknown architecture before any file is read
     path = Path(tree) / PTRACE_H
@@ -113,7 +113,11 @@ def from_tree(tree: str, arch: str) -> PtRegs:
     other = next(c for a, c in _TREE_CONDITION.items() if a != arch)
     structs = {s.name: s for s in model.structs if s.name and other not in s.conditions}
     macros = {m.name: m.body for m in model.macros if m.params is None}
-    placed, _ = layout.members(struct, layout.ABIS[arch], structs, macros)
+    try:
+        placed, _ = layout.members(struct, layout.ABIS[arch], structs, macros)
+    except ParseError as error:
+        # layout works on the model and knows no file: the struct's place is the one to show
+        raise ParseError(error.what, path=str(path), line=struct.line, why=error.why) from None
     slots: list[Slot] = []
     for member in placed:
         name = member.name or _first_name(member.field)
