@@ -99,6 +99,16 @@ def test_validate_command_fails_on_a_failed_scenario(capsys, tmp_path):
     assert list(tmp_path.iterdir()) == []      # nothing was caught, so there is no diagram
 
 
+def test_validate_command_with_an_evidence_path_that_is_a_file_says_so(capsys, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    code = cli.main(["validate", "--arch", "x86_32", "--table", str(TABLES / "small.toml"),
+                     "--evidence", str(taken)])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert captured.err.startswith(f"toolkit: {taken}: cannot make the evidence folder")
+
+
 def test_validate_command_reports_a_bad_table_with_its_line(capsys):
     code = cli.main(["validate", "--table", str(TABLES / "bad_insn.toml")])
     assert code == 2

@@ -377,6 +377,10 @@ def _run_validate(args) -> int:
 
     from toolkit import codeundertest, scenarios, validation
 
+    evidence = Path(args.evidence) if args.evidence else None
+    if evidence:
+        # Made before the runs, so that a folder that cannot be made costs no emulation time.
+        _make_folder(evidence)
     tables = [Path(t) for t in args.table] if args.table else scenarios.builtin_tables()
     rows = [s for table in tables for s in scenarios.load_table(table)]
     arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
@@ -390,8 +394,8 @@ def _run_validate(args) -> int:
         progress = _progress(code.label) if sys.stderr.isatty() else None
         results.append((code, tuple(validation.validate(code, rows, progress=progress))))
     report = validation.Report(tuple(results), time.perf_counter() - started)
-    if args.evidence:
-        _write_evidence(Path(args.evidence), report)
+    if evidence:
+        _write_evidence(evidence, report)
     print(report.json() if args.format == "json" else report.text(), end="")
     return report.exit_code
 
@@ -403,12 +407,22 @@ def _progress(label: str):
     return show
 
 
+def _make_folder(folder) -> None:
+    from toolkit.errors import InputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError("cannot make the evidence folder", path=str(folder),
+                         why=error.strerror) from None
+
+
 def _write_evidence(folder, report) -> None:
     import re
 
     from toolkit import evidence
+    from toolkit.errors import InputError
 
-    folder.mkdir(parents=True, exist_ok=True)
     for code, outcomes in report.results:
         for outcome in outcomes:
             if not outcome.evidence:
@@ -416,6 +430,10 @@ def _write_evidence(folder, report) -> None:
             stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{code.label}-{outcome.scenario.name}")
             rows = outcome.evidence["stack"]
             title = f"{code.label}: {outcome.scenario.name} ({outcome.status})"
-            (folder / f"{stem}.svg").write_text(evidence.stack_svg(rows, title))
-            (folder / f"{stem}.txt").write_text(f"{title}\n{outcome.reason}\n\n"
-                                                + evidence.text(outcome.evidence))
+            try:
+                (folder / f"{stem}.svg").write_text(evidence.stack_svg(rows, title))
+                (folder / f"{stem}.txt").write_text(f"{title}\n{outcome.reason}\n\n"
+                                                    + evidence.text(outcome.evidence))
+            except OSError as error:
+                raise InputError("cannot write the evidence", path=error.filename or str(folder),
+                                 why=error.strerror) from None
