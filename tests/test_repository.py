@@ -3,6 +3,7 @@
 import hashlib
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,17 @@ def test_a_tree_missing_a_file_fails_cleanly(tmp_path, capsys):
     assert capsys.readouterr().err.startswith(
         f"toolkit: {repo}: no file {codegen.TEXT_PATCHING_H} in commit ")
     assert snapshot(repo) == before
+
+
+def test_a_failed_export_leaves_no_temporary_patch_folder(tmp_path, monkeypatch):
+    repo = kernel_repo(tmp_path / "linux")
+    git(repo, "rm", "--quiet", codegen.TEXT_PATCHING_H)
+    git(repo, "commit", "--quiet", "-m", "Drop the header")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert cli.main(["gen", "patch", "--tree", str(repo)]) == 2     # no -o: a temporary folder
+    assert list(scratch.iterdir()) == []
 
 
 def test_not_a_repository_is_a_clear_error(tmp_path, capsys):

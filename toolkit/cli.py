@@ -317,6 +317,7 @@ def _run_gen(args) -> int:
 
 def _run_gen_patch(args) -> int:
     import os
+    import shutil
     import tempfile
 
     from toolkit import codegen, repository
@@ -336,7 +337,12 @@ def _run_gen_patch(args) -> int:
                         codegen.commit_message("helpers", target)),
     ]
     outdir = args.output or tempfile.mkdtemp(prefix="toolkit-patches-")
-    export = repository.export_patches(args.tree, edits, outdir)
+    try:
+        export = repository.export_patches(args.tree, edits, outdir)
+    except BaseException:
+        if not args.output:
+            shutil.rmtree(outdir, ignore_errors=True)
+        raise
     if not (export.patches or args.output):
         os.rmdir(outdir)
     for path in export.unchanged:
