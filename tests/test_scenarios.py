@@ -38,6 +38,13 @@ def test_bad_rows_name_file_and_line(table, line, message):
     assert message in caught.value.what
 
 
+def test_a_variant_whose_edits_are_not_tables_names_its_file():
+    with pytest.raises(InputError) as caught:
+        scenarios.load_table(TABLES / "bad_variant.toml")
+    assert caught.value.path == str(TABLES / "variants/edit_not_a_table.toml")
+    assert "an [[edit]] needs part" in caught.value.what
+
+
 def test_unreadable_table_is_an_input_error(tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text("[[row]\n")

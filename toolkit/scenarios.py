@@ -154,8 +154,8 @@ def load_variant(path: Path) -> Variant:
         raise InputError("a variant needs `about` and at least one [[edit]]", path=str(path))
     parsed = []
     for edit in edits:
-        if edit.get("part") not in ("header", "entry") or not isinstance(edit.get("old"), str) \
-                or not isinstance(edit.get("new"), str):
+        if not isinstance(edit, dict) or edit.get("part") not in ("header", "entry") \
+                or not isinstance(edit.get("old"), str) or not isinstance(edit.get("new"), str):
             raise InputError("an [[edit]] needs part (header or entry), old and new",
                              path=str(path))
         parsed.append(Edit(edit["part"], edit["old"], edit["new"]))
