@@ -81,6 +81,14 @@ def test_tree_spelling_list(capsys):
     assert (code, found) == (1, [("TYPO_SPELLING", 7, "exemple")])
 
 
+def test_a_tree_that_does_not_exist_is_exit_2_naming_it(capsys, tmp_path):
+    missing = tmp_path / "linux"
+    code, out, err = _run(capsys, "check", str(CHECK / "missing-sign-off.mbox"),
+                          "--tree", str(missing))
+    assert (code, out) == (2, "")
+    assert err == f"toolkit: {missing}: no such directory (given with --tree)\n"
+
+
 def test_revision_chooses_among_revisions(capsys, tmp_path):
     both = tmp_path / "both.mbox"
     both.write_bytes(Path(DEMO_V1).read_bytes() + b"\n" + Path(DEMO_V2).read_bytes())

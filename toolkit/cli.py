@@ -88,8 +88,10 @@ def _add_check(sub):
 
 
 def _run_check(args) -> int:
+    import os
+
     from toolkit import rules
-    from toolkit.errors import UsageError
+    from toolkit.errors import InputError, UsageError
     from toolkit.findings import Level
     from toolkit.mail import read_messages
     from toolkit.report import Report
@@ -99,6 +101,9 @@ def _run_check(args) -> int:
     if args.output and args.format != "email":
         raise UsageError("-o/--output is for --format email",
                          why="the other formats are written to standard output")
+    if args.tree and not os.path.isdir(args.tree):
+        # A mistyped path would otherwise leave the series judged on the reference model.
+        raise InputError("no such directory", path=args.tree, why="given with --tree")
     chosen = rules.select(types=args.types, ignore=args.ignore)
     if args.format == "b4":
         from toolkit.b4check import SERIES_ONLY
