@@ -53,6 +53,14 @@ def test_second_build_of_the_same_sources_runs_no_tool(tmp_path):
     assert log.read_text().count("\n") == 2
 
 
+def test_a_cache_that_cannot_be_written_still_builds(tmp_path):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder would be")
+    image = build.build(_sources("answer.c"), "x86_64", cache=blocked)
+    assert image.symbol("toolkit_answer") >> 24 == build.LINK_ADDRESS["x86_64"] >> 24
+    assert blocked.read_text() == "a file where the cache folder would be"
+
+
 def test_cross_compile_prefix_names_the_tools():
     tools = build.Toolchain.from_environ({"CROSS_COMPILE": "x86_64-linux-gnu-", "LD": "ld.bfd"})
     assert (tools.cc, tools.as_, tools.ld) == ("x86_64-linux-gnu-gcc", "x86_64-linux-gnu-as",

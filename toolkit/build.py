@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -134,9 +135,9 @@ def build(sources: Sequence[Source], arch: str, *, toolchain: Toolchain | None =
     script = _LINKER_SCRIPT.format(address=LINK_ADDRESS[arch])
     key = _cache_key(sources, arch, tools, script)
     cached = (cache or cache_root()) / f"{key}.elf"
-    if not cached.exists():
-        _link_into(cached, sources, tools, flags, script)
-    return load(cached, arch)
+    if cached.exists():
+        return load(cached, arch)
+    return _link(cached, sources, arch, tools, flags, script)
 
 
 def _cache_key(sources: Sequence[Source], arch: str, tools: tuple[str, ...], script: str) -> str:
@@ -154,8 +155,9 @@ def _cache_key(sources: Sequence[Source], arch: str, tools: tuple[str, ...], scr
     return digest.hexdigest()[:32]
 
 
-def _link_into(target: Path, sources: Sequence[Source], tools: tuple[str, str, str],
-               flags: Mapping[str, tuple[str, ...]], script: str) -> None:
+def _link(target: Path, sources: Sequence[Source], arch: str, tools: tuple[str, str, str],
+          flags: Mapping[str, tuple[str, ...]], script: str) -> Image:
+    """Build the image, and keep it at `target` when the cache can be written."""
     cc, as_, ld = tools
     with tempfile.TemporaryDirectory(prefix="toolkit-build-") as scratch:
         work = Path(scratch)
@@ -179,11 +181,18 @@ def _link_into(target: Path, sources: Sequence[Source], tools: tuple[str, str, s
             objects.append(obj)
         _run([ld, *flags["ld"], "-static", "-nostdlib", "--build-id=none", "-e", "0", "-T", "link.lds",
               "-o", "image.elf", *objects], work, "link.lds")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Rename into place so that a build killed half-way never leaves a truncated cache entry.
         partial = target.with_suffix(f".{os.getpid()}.tmp")
-        shutil.copyfile(work / "image.elf", partial)
-        os.replace(partial, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Rename into place so that a build killed half-way never leaves a truncated entry.
+            shutil.copyfile(work / "image.elf", partial)
+            os.replace(partial, target)
+        except OSError:
+            # A cache that cannot be written costs time, not correctness.
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            return load(work / "image.elf", arch)
+    return load(target, arch)
 
 
 def _run(command: list[str], cwd: Path, name: str) -> None:
