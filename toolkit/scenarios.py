@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import re
 import struct
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,8 @@ JMP8_DISP = 0x40
 SENTINEL = 0x5E47                   # top bits of the words above the stack pointer, numbered upwards
 SENTINELS = 8
 
+# "[[row]]", "[[ row ]]  # a comment": the header of one row, whose line a row error names.
+_ROW_HEADER = re.compile(r"\s*\[\[\s*row\s*\]\]")
 _ROW_KEYS = {"insn", "stack", "ring", "cc", "flags", "form", "value", "count", "roundtrip",
              "variant", "expect", "check", "arch", "delivery", "group", "skip", "name"}
 
@@ -126,7 +129,7 @@ def load_table(path: Path, variants: Callable[[str, Path, int | None], Variant] 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError("not a valid scenario table", path=str(path), why=str(error)) from None
-    lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith("[[row]]")]
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if _ROW_HEADER.match(line)]
     rows = data.get("row")
     if not isinstance(rows, list) or not rows:
         raise InputError("a scenario table needs [[row]] entries", path=str(path))
