@@ -91,6 +91,7 @@ def _run(state: TreeState) -> Verdict:
         return Verdict()
     from toolkit import validation
     from toolkit.codeundertest import Code
+    from toolkit.scenarios import Status
 
     try:
         code = Code(f"state after patch {state.index}", "x86_64", "idt",
@@ -98,8 +99,8 @@ def _run(state: TreeState) -> Verdict:
         outcomes = validation.validate(code, table())
     except ToolkitError as error:
         return Verdict(error=str(error))
-    bad = tuple(o for o in outcomes if str(o.status) == "failed")
-    errors = [o.reason for o in outcomes if str(o.status) == "error"]
+    bad = tuple(o for o in outcomes if o.status is Status.FAILED)
+    errors = [o.reason for o in outcomes if o.status is Status.ERROR]
     if errors:
         return Verdict(failed=bad, error=errors[0])
     if not bad:
