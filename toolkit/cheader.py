@@ -388,7 +388,16 @@ class _Reader:
         except c_parser.ParseError as error:
             self._unparsed(start, end, str(error))
             return
-        for node in ast.ext[len(known):]:
+        nodes = ast.ext[len(known):]
+        for node in nodes:
+            if isinstance(node, c_ast.FuncDef) and not isinstance(node.decl.type, c_ast.FuncDecl):
+                # pycparser reads `void name { ... }` as a definition without parameters; the
+                # chunk did not end at that body either, so nothing in it can be placed.
+                self._unparsed(start, end, f"{self.source.path}:{node.coord.line}:"
+                                           f"{node.coord.column}: {node.decl.name} has a body "
+                                           "but no parameter list")
+                return
+        for node in nodes:
             self._read_node(node, start, end)
 
     def _unparsed(self, start: int, end: int, message: str) -> None:
