@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import build
+from toolkit import build, cache
 from toolkit.errors import ToolchainError
 
 DATA = Path(__file__).parent / "data/emulate/toolchain"
@@ -81,8 +81,8 @@ def test_compile_error_names_the_file_and_the_message(tmp_path):
 
 
 def test_cache_lives_under_xdg_cache_home():
-    assert build.cache_root({"XDG_CACHE_HOME": "/x"}) == Path("/x/toolkit/build")
-    assert build.cache_root({}) == Path.home() / ".cache/toolkit/build"
+    assert cache.folder("build", {"XDG_CACHE_HOME": "/x"}) == Path("/x/toolkit/build")
+    assert cache.folder("build", {}) == Path.home() / ".cache/toolkit/build"
 
 
 def test_a_system_header_is_not_found(tmp_path):

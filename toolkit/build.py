@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from toolkit.cache import folder
 from toolkit.errors import InputError, ToolchainError
 
 # Where each architecture's image is linked: x86_64 code lives in the top 2 GiB, which is what
@@ -119,12 +120,6 @@ class Image:
                                  ) from None
 
 
-def cache_root(environ: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "toolkit" / "build"
-
-
 def build(sources: Sequence[Source], arch: str, *, toolchain: Toolchain | None = None,
           cache: Path | None = None) -> Image:
     """Compile, assemble and link `sources` for `arch`; reuse the linked file of an earlier build of
@@ -134,7 +129,7 @@ def build(sources: Sequence[Source], arch: str, *, toolchain: Toolchain | None =
     flags = _ARCH_FLAGS[arch]
     script = _LINKER_SCRIPT.format(address=LINK_ADDRESS[arch])
     key = _cache_key(sources, arch, tools, script)
-    cached = (cache or cache_root()) / f"{key}.elf"
+    cached = (cache or folder("build")) / f"{key}.elf"
     if cached.exists():
         return load(cached, arch)
     return _link(cached, sources, arch, tools, flags, script)

@@ -13,6 +13,9 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any, Callable
+
+from toolkit.cache import folder
 
 _TOOLKIT = Path(__file__).resolve().parent
 # What the rendered texts depend on: the templates and the code that fills them in.
@@ -22,22 +25,26 @@ _SOURCES = ("codegen.py", "target.py", "ptregs.py")
 @functools.cache
 def texts() -> dict[str, str]:
     """header, gap (the kernel gap block), prelude, and entry/harness per macro style."""
-    from toolkit.build import cache_root
+    return kept("texts", (), _render)
 
-    cached = cache_root().parent / "reference" / f"{_version()}.json"
+
+def kept(name: str, readers: tuple[str, ...], make: Callable[[], Any]) -> Any:
+    """What `make()` derives from the reference texts (JSON-able), computed once per version of
+    the texts and of the toolkit modules `readers` that derive it, then read back."""
+    cached = folder("reference") / f"{name}-{_version(readers)}.json"
     try:
         return json.loads(cached.read_text())
     except (OSError, ValueError):
         pass
-    rendered = _render()
+    made = make()
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(rendered))
+        partial.write_text(json.dumps(made))
         os.replace(partial, cached)
     except OSError:
         pass            # a read-only cache costs time, not correctness
-    return rendered
+    return made
 
 
 def _render() -> dict[str, str]:
@@ -54,9 +61,9 @@ def _render() -> dict[str, str]:
     return out
 
 
-def _version() -> str:
+def _version(readers: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
     templates = sorted((_TOOLKIT.parent / "templates").glob("*.j2"))
-    for path in (*templates, *(_TOOLKIT / name for name in _SOURCES)):
+    for path in (*templates, *(_TOOLKIT / name for name in (*_SOURCES, *readers))):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]

@@ -249,13 +249,34 @@ def reference_states(series: Series) -> States:
 
 @functools.cache
 def reference_blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
-    """The helpers, macros and x86_64 gap block of the toolkit's generated reference code."""
+    """The helpers, macros and x86_64 gap block of the toolkit's generated reference code.
+
+    Parsing the reference header is a third of a whole check's work, and its result changes only
+    with the reference and the parser, so it is kept with the reference texts.
+    """
     from toolkit import reference
 
-    texts = reference.texts()
-    helpers, macros = header_blocks(cpre.numbered(texts["header"]), TEXT_PATCHING_H, 0)
-    gap = gap_block(cpre.numbered(texts["gap"]), ENTRY_64, 0)
-    return tuple(helpers), tuple(macros), gap
+    def blocks() -> list:
+        texts = reference.texts()
+        helpers, macros = header_blocks(cpre.numbered(texts["header"]), TEXT_PATCHING_H, 0)
+        gap = gap_block(cpre.numbered(texts["gap"]), ENTRY_64, 0)
+        return [[_plain(b) for b in helpers], [_plain(b) for b in macros], _plain(gap)]
+
+    helpers, macros, gap = reference.kept("blocks", _PARSER_MODULES, blocks)
+    return (tuple(_block(b) for b in helpers), tuple(_block(b) for b in macros), _block(gap))
+
+
+# The modules that turn the reference texts into blocks.
+_PARSER_MODULES = ("states.py", "cheader.py", "cpre.py", "cexpr.py", "gapblock.py")
+
+
+def _plain(block: Block) -> dict:
+    return {"name": block.name, "path": block.path, "lines": block.lines, "patch": block.patch,
+            "style": block.style}
+
+
+def _block(plain: dict) -> Block:
+    return Block(**{**plain, "lines": tuple((n, text) for n, text in plain["lines"])})
 
 
 # Names of the kernel's int3 path that the reference model stands in for without generating

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from toolkit import cache
 from toolkit.errors import ToolkitError
 from toolkit.states import Block, TreeState
 
@@ -118,7 +119,6 @@ def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
     that a change to any of them runs the trial again. Failures are not remembered; their
     evidence is wanted each time."""
     from toolkit import reference
-    from toolkit.build import cache_root
 
     digest = hashlib.sha256()
     data = resources.files("toolkit") / "data"
@@ -129,7 +129,7 @@ def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
                  (data / "trial.toml").read_text(), (data / "handlers" / "scenario.c").read_text(),
                  *(path.read_text() for path in modules)):
         digest.update(text.encode() + b"\0")
-    return cache_root().parent / "trials" / f"{digest.hexdigest()[:32]}.passed"
+    return cache.folder("trials") / f"{digest.hexdigest()[:32]}.passed"
 
 
 def refusals(state: TreeState) -> list[tuple[Block, int]]:
