@@ -236,7 +236,6 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """A helper this patch leaves behind disagrees with the real instruction (in a known-good
     entry, so that the helper alone is judged)."""
     from toolkit import trial
-    from toolkit.scenarios import HELPER_OF
 
     state = ctx.states.of(patch)
     changed = [b for b in state.helpers if b.patch == patch.index]
@@ -245,6 +244,10 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     verdict = trial.helpers_alone(state)
     if verdict.error:
         yield _not_run(ctx, patch, changed[0], verdict.error)
+    if not verdict.failed:
+        return
+    from toolkit.scenarios import HELPER_OF     # the tables are loaded only to explain a failure
+
     # A helper that was already wrong before this patch is the earlier patch's finding: a patch
     # that only rewords a comment next to it must not inherit the blame.
     before = ctx.states.before(patch)
