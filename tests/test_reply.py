@@ -18,6 +18,7 @@ from toolkit.series import read_series
 DATA = Path(__file__).parent / "data" / "outputs"
 REVIEW = DATA / "review.mbox"
 DEMO_V1 = Path(__file__).parent.parent / "patches" / "int3-call-emulation-v1.mbox"
+CHECK = Path(__file__).parent / "data" / "check"
 # The expected files show the layout of the output, not which rules exist: pin the rules they use.
 PINNED = ("--types", "SERIES_NUMBERING,TYPO_SPELLING,TRAILING_WHITESPACE")
 # "... (TYPO_SPELLING)": the rule name that ends a remark
@@ -132,12 +133,16 @@ def test_clean_series_has_no_replies(capsys):
 
 def test_what_was_not_checked():
     known = ("A_RULE", "B_RULE", "C_RULE", "D_RULE")
-    assert reply.limits(None, known, known) \
+    with_fixes = read_series(str(DEMO_V1))
+    assert reply.limits(None, with_fixes, known, known) \
         == ("no kernel tree given: Fixes: tags and commit references are unverified",)
+    # a series that names no commit has nothing a tree would verify
+    without = read_series(str(CHECK / "comment-removed.mbox"))
+    assert reply.limits(None, without, known, known) == ()
     # the shorter list is the one named
-    assert reply.limits("/src/linux", ("D_RULE", "A_RULE", "B_RULE"), known) \
+    assert reply.limits("/src/linux", with_fixes, ("D_RULE", "A_RULE", "B_RULE"), known) \
         == ("rules not applied in this run: C_RULE",)
-    assert reply.limits("/src/linux", ("B_RULE",), known) \
+    assert reply.limits("/src/linux", with_fixes, ("B_RULE",), known) \
         == ("only these rules were applied: B_RULE",)
 
 

@@ -133,7 +133,7 @@ def _print_report(args, report, chosen, messages) -> None:
     if args.format == "email":
         from toolkit import reply, rules
 
-        limits = reply.limits(args.tree, (rule.name for rule in chosen),
+        limits = reply.limits(args.tree, report.series, (rule.name for rule in chosen),
                               (rule.name for rule in rules.RULES))
         mails = reply.replies(report, messages, limits)
         if args.output:

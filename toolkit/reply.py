@@ -22,7 +22,7 @@ from toolkit.errors import InputError
 from toolkit.findings import Finding
 from toolkit.mail import Message
 from toolkit.report import Report
-from toolkit.series import Patch, Person
+from toolkit.series import Patch, Person, Series
 
 # "\n" line ends as in an mbox file on disk; git send-email converts them for SMTP. Headers are
 # folded only at the hard limit of 998: the email package folds a long Subject: right after the
@@ -42,11 +42,15 @@ CUT = "[...]"
 _REPLY = re.compile(r"re(\[\d+\])?:\s*", re.IGNORECASE)
 
 
-def limits(tree: str | None, applied: Iterable[str], known: Iterable[str]) -> tuple[str, ...]:
-    """What a reply should say was not checked, from how the check was run: with a tree or not,
-    and which of the `known` rules were `applied` (the shorter of the two lists is named)."""
+def limits(tree: str | None, series: Series, applied: Iterable[str],
+           known: Iterable[str]) -> tuple[str, ...]:
+    """What a reply should say was not checked, from how the check was run: with a tree or not
+    (which matters only when the series refers to commits), and which of the `known` rules were
+    `applied` (the shorter of the two lists is named)."""
+    from toolkit.semanticrules import commit_references
+
     notes = []
-    if tree is None:
+    if tree is None and any(commit_references(patch) for patch in series.patches):
         notes.append("no kernel tree given: Fixes: tags and commit references are unverified")
     applied = sorted(set(applied))
     left_out = sorted(set(known) - set(applied))
