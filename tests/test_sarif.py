@@ -16,6 +16,7 @@ REVIEW = DATA / "review.mbox"
 ROOT = Path(__file__).parent.parent
 DEMO_V1 = ROOT / "patches" / "int3-call-emulation-v1.mbox"
 DECODING = Path(__file__).parent / "data" / "check" / "decoding.mbox"
+WRONG_RETURN = Path(__file__).parent / "data" / "check" / "wrong-return-address.mbox"
 # The expected files show the layout of the output, not which rules exist: pin the rules they use.
 PINNED = ("--types", "SERIES_NUMBERING,TYPO_SPELLING,TRAILING_WHITESPACE")
 
@@ -63,11 +64,20 @@ def _expected(path: Path) -> list[tuple]:
 
 def test_valid_by_the_schema(capsys):
     validator = Draft4Validator(_schema())
-    for mbox in (REVIEW, DEMO_V1, DECODING, DATA / "twice.mbox"):
+    for mbox in (REVIEW, DEMO_V1, DECODING, DATA / "twice.mbox", WRONG_RETURN):
         _, log = _log(capsys, mbox)
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(log)]
         assert (mbox.name, errors) == (mbox.name, [])
         assert log["runs"][0]["results"], mbox
+
+
+def test_an_emulation_finding_carries_its_evidence(capsys):
+    # the run behind EMULATION_MISMATCH travels in the result's property bag
+    _, log = _log(capsys, WRONG_RETURN)
+    [result] = log["runs"][0]["results"]
+    evidence = result["properties"]["evidence"]
+    assert (result["ruleId"], evidence["scenario"]) == ("EMULATION_MISMATCH", "call/aligned")
+    assert "<svg" in evidence["stack_svg"]
 
 
 def test_the_schema_rejects_what_it_should():

@@ -84,6 +84,10 @@ def _result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
             result["relatedLocations"] = [mail]
     elif finding.mbox_at is not None:
         result["locations"] = [_location(finding.mbox_at)]
+    if finding.evidence:
+        # What backs the remark (an emulator run's scenario, trace, registers and stack diagram),
+        # in SARIF's property bag, as the JSON report carries it.
+        result["properties"] = {"evidence": finding.evidence}
     return result
 
 
