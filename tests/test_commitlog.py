@@ -16,7 +16,10 @@ FIRST_POSTING = Path(__file__).parent / "data" / "check" / "first-posting.mbox"
 @pytest.mark.parametrize("row", ROWS, ids=[row["about"] for row in ROWS])
 def test_claims_of_a_paragraph(row):
     message = tuple(Line(text, n) for n, text in enumerate(row["text"].splitlines(), 1))
-    assert [claim.change for claim in commitlog.claims(message)] == row["claims"]
+    found = list(commitlog.claims(message))
+    assert [claim.change for claim in found] == row["claims"]
+    if "also" in row:
+        assert [claim.also for claim in found] == row["also"]
 
 
 def test_what_each_patch_of_the_first_posting_makes_and_claims_of_others():

@@ -45,6 +45,7 @@ _PRECONDITION = re.compile(
     r"^\s*(?:now\s+that|since|because|as|once|given\s+that|with|after|when|to)\b[^,;:]*[,;:]",
     re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_ALSO = re.compile(r"\balso\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class Claim:
     change: str
     words: str
     at: int | None
+    also: bool = False      # worded as an addition to something else ("were also added")
 
 
 def claims(message: tuple[Line, ...]) -> Iterator[Claim]:
@@ -69,7 +71,8 @@ def claims(message: tuple[Line, ...]) -> Iterator[Claim]:
                 match = pattern.search(own)
                 if match and change not in seen:
                     seen.add(change)
-                    yield Claim(change, match.group(0), _line_of(paragraph, match.group(0)))
+                    yield Claim(change, match.group(0), _line_of(paragraph, match.group(0)),
+                                bool(_ALSO.search(own)))
 
 
 def changes(patch: Patch) -> set[str]:
@@ -102,6 +105,16 @@ def other_patch_claims(patch: Patch, series: Series) -> Iterator[tuple[Claim, Pa
         maker = next((other for other, made in makers if claim.change in made), None)
         if maker is not None:
             yield claim, maker
+
+
+def stale_also(patch: Patch, elsewhere: list[tuple[Claim, Patch]]) -> Iterator[Claim]:
+    """Claims of a change `patch` does make, worded as an addition ("the helpers were also
+    added") while the other change its message claims is made by another patch (`elsewhere`, from
+    other_patch_claims): an "also" left over from a version of the patch that did both."""
+    if not elsewhere:
+        return
+    own = changes(patch)
+    yield from (claim for claim in claims(patch.message) if claim.also and claim.change in own)
 
 
 def _paragraphs(message: tuple[Line, ...]) -> Iterator[list[Line]]:

@@ -217,11 +217,12 @@ RULES: tuple[Rule, ...] = (
          "a paragraph that says, in its own voice, that the entry gap, the helpers or a handler "
          "using them is made, where this patch's diff does not make it and another patch's "
          "does (context attributed elsewhere, e.g. 'the previous patch ...' or 'now that ...', "
-         "is not judged).",
+         "is not judged); and then an 'also' on this patch's own change ('the helpers were "
+         "also added'), left from when the patch did both.",
          "The message is committed with this patch alone; a later reader of this commit is "
          "told about work that is not in it.",
-         "Describe what this patch changes; refer to the other patch as context ('patch 1 "
-         "made the entry leave a gap; use it').",
+         "Describe what this patch changes, without 'also'; refer to the other patch as "
+         "context ('patch 1 made the entry leave a gap; use it').",
          semanticrules.commit_log_other_patch),
     Rule("STALE_REFERENCE", Level.WARNING, "patch",
          "An added or touched comment names something that does not exist.",

@@ -63,10 +63,17 @@ def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
 def commit_log_other_patch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     from toolkit import commitlog
 
-    for claim, maker in commitlog.other_patch_claims(patch, ctx.series):
+    elsewhere = list(commitlog.other_patch_claims(patch, ctx.series))
+    for claim, maker in elsewhere:
         yield ctx.finding(
             patch, f"the message claims {claim.change} ('{claim.words}'), which this patch does "
                    f"not change: patch {maker.index}/{maker.total} ('{maker.subject}') does",
+            claim.at, change=claim.change, words=claim.words, made_by=maker.index)
+    for claim in commitlog.stale_also(patch, elsewhere):
+        maker = elsewhere[0][1]
+        yield ctx.finding(
+            patch, f"'{claim.words}': the 'also' is left over, the change it adds to is patch "
+                   f"{maker.index}/{maker.total}'s, not this patch's",
             claim.at, change=claim.change, words=claim.words, made_by=maker.index)
 
 
