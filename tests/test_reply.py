@@ -183,9 +183,10 @@ def test_git_send_email_takes_the_threading_headers(capsys, tmp_path):
         ["git", "send-email", "--dry-run", "--confirm=never", "--no-validate",
          "--from=Rita Reviewer <rita@example.org>", "--smtp-server=/bin/false", str(outdir)],
         cwd=repo, capture_output=True, text=True, timeout=60,
-        # send-email wants a committer identity even for a dry run; a fresh machine has none
+        # send-email wants an identity even for a dry run; a fresh machine has none configured
         env={**os.environ, "GIT_COMMITTER_NAME": "Rita Reviewer",
-             "GIT_COMMITTER_EMAIL": "rita@example.org"})
+             "GIT_COMMITTER_EMAIL": "rita@example.org", "GIT_AUTHOR_NAME": "Rita Reviewer",
+             "GIT_AUTHOR_EMAIL": "rita@example.org"})
     assert done.returncode == 0, done.stderr
     sent = [line for line in done.stdout.splitlines()
             if line.startswith(("In-Reply-To:", "Subject:"))]
