@@ -169,3 +169,33 @@ def test_a_rewrite_that_refuses_the_file_leaves_no_worktree(tmp_path):
     with pytest.raises(InputError, match="no entry-gap block"):
         repository.export_patches(repo, [edit], tmp_path / "out")
     assert snapshot(repo) == before
+
+
+def test_generated_patches_are_signed_off_and_pass_the_toolkits_own_check(tmp_path, capsys):
+    repo = kernel_repo(tmp_path / "linux")
+    out = tmp_path / "out"
+    assert cli.main(["gen", "patch", "--tree", str(repo), "-o", str(out)]) == 0
+    capsys.readouterr()
+    for patch in sorted(out.iterdir()):
+        assert "\nSigned-off-by: Test Author <author@example.org>\n" in patch.read_text()
+    # what the toolkit sends out, it does not remark on itself
+    assert cli.main(["check", str(out)]) == 0, capsys.readouterr().out
+
+
+def test_without_an_identity_the_patches_are_not_signed_off(tmp_path, monkeypatch, capsys):
+    repo = kernel_repo(tmp_path / "linux")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                 "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(name)
+    # and no guessing an address from $EMAIL or the host name, as git would on some machines
+    monkeypatch.delenv("EMAIL", raising=False)
+    for name, value in (("GIT_CONFIG_COUNT", "1"), ("GIT_CONFIG_KEY_0", "user.useConfigOnly"),
+                        ("GIT_CONFIG_VALUE_0", "true")):
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "out"
+    assert cli.main(["gen", "patch", "--tree", str(repo), "-o", str(out)]) == 0
+    for patch in sorted(out.iterdir()):
+        text = patch.read_text()
+        # a stand-in author, and no sign-off that would certify nothing
+        assert "\nFrom: toolkit <toolkit@localhost>\n" in text
+        assert "Signed-off-by:" not in text

@@ -179,10 +179,14 @@ def commit_message(kind: str, t: Target) -> str:
     """The commit message for installing the `entry` gap block or the `helpers` block."""
     names = {"bp_gap": "the x86_64 #BP entry gap", "fixup_frame": "FIXUP_FRAME on x86_32",
              "fred": "FRED's red zone"}
-    return _render(f"commit_{kind}.txt.j2", t, helpers=t.helpers,
+    text = _render(f"commit_{kind}.txt.j2", t, helpers=t.helpers,
                    helper_names=", ".join(t.helpers),
                    mechanism_names=", ".join(names[m] for m in t.mechanisms),
                    **_entry_values(t))
+    # The values make lines of any length; a commit message body is wrapped at 72 columns.
+    subject, _, body = text.partition("\n\n")
+    paragraphs = (textwrap.fill(" ".join(p.split()), 72) for p in body.split("\n\n") if p.strip())
+    return subject + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
 def _gap_block(lines: list[str], path: str) -> tuple[int, int, str]:

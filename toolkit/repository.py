@@ -53,6 +53,9 @@ def export_patches(tree: str | Path, edits: Sequence[Edit], outdir: str | Path) 
         raise RepositoryError("the repository has no commit to start from", path=str(tree)) from None
     outdir = Path(outdir).resolve()
     unchanged = []
+    # Sign off as the user would with `git commit -s`, but only as the user: a patch signed off
+    # by the stand-in identity would certify nothing.
+    sign_off = ["--signoff"] if _has_identity(repo) else []
     with temporary_worktree(repo, base) as work:
         runner = _runner(repo, work)
         for edit in edits:
@@ -65,7 +68,7 @@ def export_patches(tree: str | Path, edits: Sequence[Edit], outdir: str | Path) 
                 continue
             target.write_text(new)
             runner.add("--", edit.path)
-            runner.commit("--no-verify", "--quiet", "-m", edit.message)
+            runner.commit("--no-verify", "--quiet", *sign_off, "-m", edit.message)
         patches = ()
         if len(unchanged) < len(edits):
             outdir.mkdir(parents=True, exist_ok=True)
@@ -214,14 +217,21 @@ def _runner(repo: git.Repo, work: Path) -> git.Git:
     """git in the worktree, with the user's hooks and commit signing kept out of it."""
     runner = git.Git(str(work))
     runner.set_persistent_git_options(c=["commit.gpgsign=false", "core.hooksPath=/dev/null"])
-    config = repo.config_reader()
-    name = config.get_value("user", "name", default="")
-    email = config.get_value("user", "email", default="")
-    if not (name and email):
+    if not _has_identity(repo):
         for role in ("AUTHOR", "COMMITTER"):
-            runner.update_environment(**{f"GIT_{role}_NAME": name or _FALLBACK_IDENTITY[0],
-                                         f"GIT_{role}_EMAIL": email or _FALLBACK_IDENTITY[1]})
+            runner.update_environment(**{f"GIT_{role}_NAME": _FALLBACK_IDENTITY[0],
+                                         f"GIT_{role}_EMAIL": _FALLBACK_IDENTITY[1]})
     return runner
+
+
+def _has_identity(repo: git.Repo) -> bool:
+    """Whether git knows who the user is here (configuration or GIT_COMMITTER_* variables), as
+    `git commit` itself would decide."""
+    try:
+        repo.git.var("GIT_COMMITTER_IDENT")
+    except git.GitCommandError:
+        return False
+    return True
 
 
 def _materialise(runner: git.Git, commit: str, path: str, tree: str | Path) -> None:
