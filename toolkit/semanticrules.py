@@ -63,18 +63,21 @@ def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
 def commit_log_other_patch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     from toolkit import commitlog
 
+    text = {line.at: line.text for line in patch.message}
     elsewhere = list(commitlog.other_patch_claims(patch, ctx.series))
     for claim, maker in elsewhere:
         yield ctx.finding(
             patch, f"the message claims {claim.change} ('{claim.words}'), which this patch does "
                    f"not change: patch {maker.index}/{maker.total} ('{maker.subject}') does",
-            claim.at, change=claim.change, words=claim.words, made_by=maker.index)
+            claim.at, line=text.get(claim.at), change=claim.change, words=claim.words,
+            made_by=maker.index)
     for claim in commitlog.stale_also(patch, elsewhere):
         maker = elsewhere[0][1]
         yield ctx.finding(
             patch, f"'{claim.words}': the 'also' is left over, the change it adds to is patch "
                    f"{maker.index}/{maker.total}'s, not this patch's",
-            claim.at, change=claim.change, words=claim.words, made_by=maker.index)
+            claim.at, line=text.get(claim.at), change=claim.change, words=claim.words,
+            made_by=maker.index)
 
 
 def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -309,13 +312,26 @@ def _not_run(ctx: Context, patch: Patch, block, error: str) -> Finding:
 
 
 def _emulation_finding(ctx: Context, patch: Patch, block, outcome, message: str) -> Finding:
-    return ctx.finding(patch, message, _mail_line(patch, block.path, block.line),
-                       Location(block.path, block.line), **_evidence(outcome))
+    """A finding at the first line of `block` this patch adds (the likeliest culprit), else at
+    the block's first line."""
+    shown = [ln for ln in (_diff_line(patch, block.path, n) for n, _ in block.lines) if ln]
+    line = next((ln for ln in shown if ln.kind == "+"), shown[0] if shown else None)
+    if line is None:
+        return ctx.finding(patch, message, None, Location(block.path, block.line),
+                           **_evidence(outcome))
+    return ctx.finding(patch, message, line.at, Location(block.path, line.new_line),
+                       line=line.kind + line.text, **_evidence(outcome))
 
 
 def _mail_line(patch: Patch, path: str, line: int) -> int | None:
     """The mail line of post-image line `line` of `path` in the patch, if the diff shows it."""
-    return next((ln.at for diff in patch.files if diff.path == path for h in diff.hunks
+    shown = _diff_line(patch, path, line)
+    return None if shown is None else shown.at
+
+
+def _diff_line(patch: Patch, path: str, line: int):
+    """The diff line that shows post-image line `line` of `path` in the patch, if any."""
+    return next((ln for diff in patch.files if diff.path == path for h in diff.hunks
                  for ln in h.lines if ln.kind != "-" and ln.new_line == line), None)
 
 
