@@ -55,3 +55,11 @@ def test_wrong_return_address_names_both_values():
     series = read_series(str(CHECK / "wrong-return-address.mbox"))
     finding, = (f for f in rules.check(series) if f.rule == "EMULATION_MISMATCH")
     assert "rip 0xffffffff82000804 (real instruction: 0xffffffff82000805)" in finding.message
+
+
+def test_return_address_without_int3_size_is_emulated():
+    # the changed helper no longer names INT3_INSN_SIZE; the scenario handler must still build
+    series = read_series(str(CHECK / "return-address-without-int3-size.mbox"))
+    finding, = (f for f in rules.check(series) if f.rule == "EMULATION_MISMATCH")
+    assert (finding.level.name, finding.file_at.line) == ("ERROR", 93)
+    assert "rip 0xffffffff82000806 (real instruction: 0xffffffff82000805)" in finding.message
