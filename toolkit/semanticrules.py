@@ -230,6 +230,9 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """The gap block this patch leaves, run with known-good helpers, damages the saved frame."""
     from toolkit import trial
 
+    from toolkit.states import GAP
+
+    yield from _glimpsed(ctx, patch, lambda name: name == GAP)
     state = ctx.states.of(patch)
     if state.gap is None or state.gap.patch != patch.index:
         return
@@ -247,6 +250,9 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     entry, so that the helper alone is judged)."""
     from toolkit import trial
 
+    from toolkit.states import GAP
+
+    yield from _glimpsed(ctx, patch, lambda name: name != GAP)
     state = ctx.states.of(patch)
     changed = [b for b in state.helpers if b.patch == patch.index]
     if not changed:
@@ -301,6 +307,20 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
         patch, f"{use.helper}() runs here on an int3 entry that {room} for its push "
                f"({outcome.scenario.name}: {outcome.reason}){fixed}",
         use.at, Location(use.path, use.line), **_evidence(outcome))
+
+
+def _glimpsed(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
+    """Notes on the blocks (`wanted` by name) this patch changes in hunks too short to show them
+    whole: without a tree they are not emulated, and silence would read as a pass."""
+    for glimpse in ctx.states.glimpses:
+        if glimpse.patch == patch.index and wanted(glimpse.name):
+            what = "the entry gap block" if not glimpse.name.startswith("int3_") \
+                else f"{glimpse.name}()"
+            finding = ctx.finding(
+                patch, f"{what} was not emulated: the hunk shows only part of it; "
+                       "check with --tree to run it", glimpse.at,
+                Location(glimpse.path, glimpse.line))
+            yield replace(finding, level=Level.NOTE)
 
 
 def _not_run(ctx: Context, patch: Patch, block, error: str) -> Finding:

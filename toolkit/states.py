@@ -74,6 +74,18 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True)
+class Glimpse:
+    """A helper or the gap block (`name`) that a patch changes in a hunk showing only part of it,
+    at the first changed line: without a tree there is no whole block to build from it."""
+
+    patch: int
+    name: str
+    path: str
+    line: int | None
+    at: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class TreeState:
     """The int3 path after patches 1..`index` (0: before the series).
 
@@ -110,6 +122,7 @@ class States:
     after: tuple[TreeState, ...]
     refusals: tuple[Refusal, ...] = ()
     tree: str | None = None
+    glimpses: tuple[Glimpse, ...] = ()
 
     def of(self, patch: Patch) -> TreeState:
         """The state after `patch`."""
@@ -225,6 +238,7 @@ def reference_states(series: Series) -> States:
     added = {name for patch in series.patches for name in added_blocks(patch)}
     blocks = {b.name: b for b in (*helpers, *macros, gap) if b.name not in added}
     refusals: list[Refusal] = []
+    glimpses: list[Glimpse] = []
     users: list[Use] = []
     states = [_state(0, blocks, users, known)]
     for patch in series.patches:
@@ -236,6 +250,7 @@ def reference_states(series: Series) -> States:
             post = _post_image(diff)
             removed = _removed_names(diff)
             found = _blocks_in(post, diff.path, patch.index)
+            glimpses += _glimpses(diff, patch.index, {b.name for b in found})
             for name in removed - {b.name for b in found}:
                 blocks.pop(name, None)
             blocks.update((b.name, b) for b in found)
@@ -244,7 +259,7 @@ def reference_states(series: Series) -> States:
             if diff.path != TEXT_PATCHING_H:
                 users += added_uses(diff, patch.index)
         states.append(_state(patch.index, blocks, users, known))
-    return States(tuple(states), tuple(refusals))
+    return States(tuple(states), tuple(refusals), glimpses=tuple(glimpses))
 
 
 @functools.cache
@@ -376,6 +391,47 @@ def _blocks_in(post: list[tuple[int, str, str]], path: str, patch: int) -> list[
 
 def _whole(block: Block) -> bool:
     return block.lines[-1][1].strip() == "}"
+
+
+# A blank line or one of a comment (`/*`, ` * words`, `*/`, `//`), which changes no code; a
+# dereference (`*(long *)p = v`) is code.
+_REMARK = re.compile(r"\s*(?:/\*|\*(?:/|\s|$)|//|$)")
+# Lines only the entry-gap block has: the kernel-mode test and the pushes that copy the frame.
+_GAP_LINE = re.compile(r"CS-ORIG_RAX|^\s*pushq\s+\d+\s*\*\s*8\s*\(%rsp\)")
+
+
+def _glimpses(diff: FileDiff, patch: int, whole: set[str]) -> list[Glimpse]:
+    """Helpers and gap blocks a diff changes in hunks that do not show them whole (`whole`): a
+    helper a changed line sits in (by the hunk header, or the definition above it in the hunk),
+    the gap when the hunk holds one of its own lines. A helper the diff deletes is not one."""
+    seen: dict[str, Glimpse] = {}
+    for hunk in diff.hunks:
+        inside = []
+        if diff.path == TEXT_PATCHING_H:
+            current = _defined(hunk.section)
+            for ln in hunk.lines:
+                current = _defined(ln.text) or (None if ln.text.startswith("}") else current)
+                if ln.kind in "+-" and current and not _REMARK.match(ln.text):
+                    inside.append((current, ln))
+            opened = [(ln.kind, _defined(ln.text)) for ln in hunk.lines]
+            gone = {name for kind, name in opened if kind == "-"} - {
+                name for kind, name in opened if kind == "+"}
+            inside = [(name, ln) for name, ln in inside if name not in gone]
+        elif diff.path == ENTRY_64 and any(_GAP_LINE.search(ln.text) for ln in hunk.lines):
+            inside = [(GAP, ln) for ln in hunk.lines
+                      if ln.kind in "+-" and not _REMARK.match(ln.text)]
+        for name, ln in inside:
+            if name not in whole and name not in seen:
+                seen[name] = Glimpse(patch, name, diff.path, ln.new_line or ln.old_line, ln.at)
+    return list(seen.values())
+
+
+def _defined(text: str) -> str | None:
+    """The helper whose definition `text` opens (`void int3_emulate_jmp(struct pt_regs *r…`)."""
+    match = _HELPER_CALL.search(text)
+    if match and not text.rstrip().endswith(";") and "=" not in text and not text[:1].isspace():
+        return match.group(1)
+    return None
 
 
 def added_blocks(patch: Patch) -> set[str]:
