@@ -292,21 +292,36 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
     state = ctx.states.of(patch)
     before = ctx.states.before(patch)
-    if not state.users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
+    users = _pushing_uses(state)
+    if not users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
         return
     verdict = trial.run(state)
-    if not verdict.failed or (before is not None and before.users and trial.run(before).failed):
+    if not verdict.failed or (before is not None and _pushing_uses(before)
+                              and trial.run(before).failed):
         return
-    use = next((u for u in state.users if u.patch == patch.index), state.users[0])
+    use = next((u for u in users if u.patch == patch.index), users[0])
     room = "makes no gap" if state.gap is None else "leaves no room"
     later = [s.index for s in ctx.states.after if s.index > patch.index
-             and s.users and not trial.run(s).failed]
+             and _pushing_uses(s) and not trial.run(s).failed]
     fixed = f"; patch {later[0]} fixes it, but bisection can stop here" if later else ""
     outcome = verdict.failed[0]
     yield ctx.finding(
         patch, f"{use.helper}() runs here on an int3 entry that {room} for its push "
                f"({outcome.scenario.name}: {outcome.reason}){fixed}",
         use.at, Location(use.path, use.line), **_evidence(outcome))
+
+
+def _pushing_uses(state) -> list:
+    """The state's calls of helpers that store below regs->sp (push, and the helpers that call
+    it, such as call): only they need the entry's room; a jmp, pop or ret handler does not."""
+    pushers = {"int3_emulate_push"}
+    grown = True
+    while grown:
+        found = {b.name for b in state.helpers if b.name not in pushers and any(
+            re.search(rf"\b{name}\s*\(", str(b)) for name in pushers)}
+        pushers |= found
+        grown = bool(found)
+    return [u for u in state.users if u.helper in pushers]
 
 
 def _glimpsed(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
