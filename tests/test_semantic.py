@@ -63,3 +63,12 @@ def test_return_address_without_int3_size_is_emulated():
     finding, = (f for f in rules.check(series) if f.rule == "EMULATION_MISMATCH")
     assert (finding.level.name, finding.file_at.line) == ("ERROR", 93)
     assert "rip 0xffffffff82000806 (real instruction: 0xffffffff82000805)" in finding.message
+
+
+@pytest.mark.parametrize("case, rule, line", [
+    ("jump-user-first", "BISECT_BREAKS", "+\tint3_emulate_call(regs, ftrace_update_func_call);"),
+    ("partial-hunks", "ENTRY_FRAME_CORRUPTED", "+\t\tpushq\t4*8(%rsp)")])
+def test_finding_shows_the_diff_line_it_is_about(case, rule, line):
+    series = read_series(str(CHECK / f"{case}.mbox"))
+    finding, = (f for f in rules.check(series) if f.rule == rule)
+    assert finding.evidence["line"] == line

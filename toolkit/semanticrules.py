@@ -308,7 +308,7 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
     yield ctx.finding(
         patch, f"{use.helper}() runs here on an int3 entry that {room} for its push "
                f"({outcome.scenario.name}: {outcome.reason}){fixed}",
-        use.at, Location(use.path, use.line), **_evidence(outcome))
+        use.at, Location(use.path, use.line), **_shown(patch, use.at), **_evidence(outcome))
 
 
 def _pushing_uses(state) -> list:
@@ -334,7 +334,7 @@ def _glimpsed(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
             finding = ctx.finding(
                 patch, f"{what} was not emulated: the hunk shows only part of it; "
                        "check with --tree to run it", glimpse.at,
-                Location(glimpse.path, glimpse.line))
+                Location(glimpse.path, glimpse.line), **_shown(patch, glimpse.at))
             yield replace(finding, level=Level.NOTE)
 
 
@@ -356,6 +356,13 @@ def _emulation_finding(ctx: Context, patch: Patch, block, outcome, message: str)
                            **_evidence(outcome))
     return ctx.finding(patch, message, line.at, Location(block.path, line.new_line),
                        line=line.kind + line.text, **_evidence(outcome))
+
+
+def _shown(patch: Patch, at: int | None) -> dict:
+    """The diff line at mail line `at` as evidence, so the finding shows the code it is about."""
+    line = next((ln for diff in patch.files for h in diff.hunks for ln in h.lines
+                 if at is not None and ln.at == at), None)
+    return {} if line is None else {"line": line.kind + line.text}
 
 
 def _mail_line(patch: Patch, path: str, line: int) -> int | None:

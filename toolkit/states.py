@@ -420,7 +420,8 @@ def _glimpses(diff: FileDiff, patch: int, whole: set[str]) -> list[Glimpse]:
         elif diff.path == ENTRY_64 and any(_GAP_LINE.search(ln.text) for ln in hunk.lines):
             inside = [(GAP, ln) for ln in hunk.lines
                       if ln.kind in "+-" and not _REMARK.match(ln.text)]
-        for name, ln in inside:
+        # an added line is where the patched file has the change; a removed one only if none is
+        for name, ln in sorted(inside, key=lambda pair: pair[1].kind != "+"):
             if name not in whole and name not in seen:
                 seen[name] = Glimpse(patch, name, diff.path, ln.new_line or ln.old_line, ln.at)
     return list(seen.values())
