@@ -129,3 +129,24 @@ def test_check_loads_the_emulator_only_when_its_caches_are_cold(tmp_path):
     # A series that touches nothing of the int3 path runs no emulation, even with cold caches.
     unrelated = ROOT / "tests" / "data" / "mail" / "binary-rename.mbox"
     assert "unicorn" not in _heavy_modules_loaded(str(unrelated), tmp_path / "cold")
+
+
+@pytest.mark.parametrize("argv", [["parse", "header", str(ROOT / "tests/data/headers/trees/includes"
+                                                          "/arch/x86/include/asm/text-patching.h")],
+                                  ["parse", "pt-regs"], ["validate"]])
+def test_a_tree_option_below_the_kernel_tree_is_exit_2_naming_it(capsys, argv):
+    # `--tree linux/arch` (one level too deep) finds no arch/x86 to read or follow headers in
+    below = ROOT / "tests/data/headers/trees/includes/arch"
+    code, out, err = _run(capsys, *argv, "--tree", str(below))
+    assert (code, out) == (2, "")
+    assert err == (f"toolkit: {below}: not a kernel source tree, it has no arch/x86 "
+                   "(given with --tree)\n")
+
+
+@pytest.mark.parametrize("command", ["check", "validate", "parse"])
+def test_a_tree_that_is_a_file_is_exit_2_naming_it(capsys, command):
+    mbox = str(CHECK / "missing-sign-off.mbox")
+    argv = {"check": ["check", mbox], "validate": ["validate"], "parse": ["parse", "pt-regs"]}
+    code, out, err = _run(capsys, *argv[command], "--tree", mbox)
+    assert (code, out) == (2, "")
+    assert err == f"toolkit: {mbox}: not a directory (given with --tree)\n"

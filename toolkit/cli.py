@@ -101,9 +101,9 @@ def _run_check(args) -> int:
     if args.output and args.format != "email":
         raise UsageError("-o/--output is for --format email",
                          why="the other formats are written to standard output")
-    if args.tree and not os.path.isdir(args.tree):
+    if args.tree:
         # A mistyped path would otherwise leave the series judged on the reference model.
-        raise InputError("no such directory", path=args.tree, why="given with --tree")
+        _folder(args.tree)
     chosen = rules.select(types=args.types, ignore=args.ignore)
     if args.format == "b4":
         from toolkit.b4check import SERIES_ONLY
@@ -207,7 +207,7 @@ def _run_parse_header(args) -> int:
 
     from toolkit import cheader
 
-    model = cheader.read_header(args.path, tree=args.tree)
+    model = cheader.read_header(args.path, tree=args.tree and _kernel_tree(args.tree))
     if args.format == "json":
         print(json.dumps(model.to_dict(), indent=2))
     else:
@@ -220,7 +220,8 @@ def _run_parse_pt_regs(args) -> int:
 
     from toolkit import ptregs
 
-    layout = ptregs.from_tree(args.tree, args.arch) if args.tree else ptregs.reference(args.arch)
+    layout = ptregs.from_tree(_kernel_tree(args.tree), args.arch) if args.tree \
+        else ptregs.reference(args.arch)
     if args.format == "json":
         print(json.dumps({"arch": layout.arch, "size": layout.size,
                           "slots": [{"name": s.name, "offset": s.offset, "size": s.size}
@@ -395,7 +396,7 @@ def _run_validate(args) -> int:
     tables = [Path(t) for t in args.table] if args.table else scenarios.builtin_tables()
     rows = [s for table in tables for s in scenarios.load_table(table)]
     arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
-    tree = Path(args.tree) if args.tree else None
+    tree = Path(_kernel_tree(args.tree)) if args.tree else None
     codes = [codeundertest.tree_code(tree, arch, delivery) if tree else
              codeundertest.generated_code(arch, delivery)
              for arch in arches for delivery in codeundertest.deliveries(arch, tree)]
@@ -416,6 +417,31 @@ def _progress(label: str):
         end = "\n" if done == total else ""
         print(f"\rvalidate: {label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
     return show
+
+
+def _folder(path: str) -> str:
+    """`path` as the directory --tree names, or an input error saying what it is instead."""
+    import os
+
+    from toolkit.errors import InputError
+
+    if not os.path.isdir(path):
+        raise InputError("not a directory" if os.path.exists(path) else "no such directory",
+                         path=path, why="given with --tree")
+    return path
+
+
+def _kernel_tree(path: str) -> str:
+    """`path` as the kernel source tree --tree names. One level too deep (`linux/arch`) would
+    otherwise show up as a header missing inside it, or as includes quietly left unresolved."""
+    import os
+
+    from toolkit.errors import InputError
+
+    if not os.path.isdir(os.path.join(_folder(path), "arch", "x86")):
+        raise InputError("not a kernel source tree, it has no arch/x86", path=path,
+                         why="given with --tree")
+    return path
 
 
 def _make_folder(folder) -> None:
