@@ -265,8 +265,10 @@ RULES: tuple[Rule, ...] = (
          semanticrules.entry_frame_corrupted),
     Rule("BISECT_BREAKS", Level.ERROR, "patch",
          "After this patch a handler uses the helpers on an entry without room.",
-         "the tree after this patch has a caller of the int3 helpers and, although its helpers "
-         "and its gap (if any) each work, the round trip fails: e.g. the caller and helpers "
+         "the tree after this patch has a caller of a helper that pushes (int3_emulate_push, "
+         "or one that calls it such as int3_emulate_call; a jmp, pop or ret needs no room) "
+         "and, although its helpers and its gap (if any) each work, the round trip fails: "
+         "e.g. the caller and helpers "
          "come before the patch that makes the gap (reported even if a later patch fixes it).",
          "Every patch must leave a working kernel; git bisect stops on each of them.",
          "Order the series so that the entry gap comes before anything that pushes into it.",
