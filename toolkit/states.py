@@ -402,7 +402,7 @@ _GAP_LINE = re.compile(r"CS-ORIG_RAX|^\s*pushq\s+\d+\s*\*\s*8\s*\(%rsp\)")
 
 def _glimpses(diff: FileDiff, patch: int, whole: set[str]) -> list[Glimpse]:
     """Helpers and gap blocks a diff changes in hunks that do not show them whole (`whole`): a
-    helper a changed line sits in (by the hunk header, or the definition above it in the hunk),
+    helper a changed line sits in (the definition above it in the hunk, or the hunk header's),
     the gap when the hunk holds one of its own lines. A helper the diff deletes is not one."""
     seen: dict[str, Glimpse] = {}
     for hunk in diff.hunks:
@@ -410,7 +410,10 @@ def _glimpses(diff: FileDiff, patch: int, whole: set[str]) -> list[Glimpse]:
         if diff.path == TEXT_PATCHING_H:
             current = _defined(hunk.section)
             for ln in hunk.lines:
-                current = _defined(ln.text) or (None if ln.text.startswith("}") else current)
+                # a body is indented: text at the left margin (a `}`, an #endif, a declaration)
+                # is at file scope, after the helper the hunk header names
+                outside = ln.text[:1] not in ("", " ", "\t", "{")
+                current = _defined(ln.text) or (None if outside else current)
                 if ln.kind in "+-" and current and not _REMARK.match(ln.text):
                     inside.append((current, ln))
             opened = [(ln.kind, _defined(ln.text)) for ln in hunk.lines]
