@@ -396,8 +396,11 @@ def _whole(block: Block) -> bool:
 # A blank line or one of a comment (`/*`, ` * words`, `*/`, `//`), which changes no code; a
 # dereference (`*(long *)p = v`) is code.
 _REMARK = re.compile(r"\s*(?:/\*|\*(?:/|\s|$)|//|$)")
-# Lines only the entry-gap block has: the kernel-mode test and the pushes that copy the frame.
-_GAP_LINE = re.compile(r"CS-ORIG_RAX|^\s*pushq\s+\d+\s*\*\s*8\s*\(%rsp\)")
+# Lines only the entry-gap block has: the label its kernel-mode test jumps to when there is to
+# be no gap (`.Lfrom_usermode_no_gap_\@`), and the v5.2 macro parameter. Every code line of the
+# block is within a hunk's three lines of context of the jump or the label; the same test and
+# frame copies elsewhere in entry_64.S (paranoid entries, NMI) are not the gap.
+_GAP_LINE = re.compile(r"\.L\w*gap\w*|\\create_gap\b")
 
 
 def _glimpses(diff: FileDiff, patch: int, whole: set[str]) -> list[Glimpse]:
