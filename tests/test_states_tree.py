@@ -125,3 +125,14 @@ def test_the_series_is_applied_at_its_base_commit_when_the_repository_has_it(ker
     at_base = states.tree_states(read_series(str(with_base)), str(kernel))
     assert [s.failed is None for s in at_head.after] == [True, True, True, False]
     assert [s.failed for s in at_base.after] == [None] * 4
+
+
+def test_a_base_commit_the_repository_lacks_is_said_on_stderr(kernel, capsys):
+    mbox = str(DATA / "semantic/unknown-base.mbox")
+    built = states.tree_states(read_series(mbox), str(kernel))
+    assert (built.missing_base, built.after[1].failed) == (
+        "0badc0ffee0badc0ffee0badc0ffee0badc0ffee", None)
+    assert cli.main(["check", "--tree", str(kernel), mbox]) == 0
+    assert capsys.readouterr().err == (
+        f"toolkit: {kernel} has no commit 0badc0ffee0badc0ffee0badc0ffee0badc0ffee (the series' "
+        "base-commit): the patches are applied at HEAD\n")

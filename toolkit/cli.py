@@ -120,6 +120,9 @@ def _run_check(args) -> int:
 
         if repository.is_repository(args.tree):
             states = tree_states(series, args.tree)
+            if states.missing_base:
+                print(f"toolkit: {args.tree} has no commit {states.missing_base} (the series' "
+                      "base-commit): the patches are applied at HEAD", file=sys.stderr)
         else:
             print(f"toolkit: {args.tree} is not a git repository: the patches are judged on the "
                   "toolkit's reference model, and commit ids are not looked up", file=sys.stderr)

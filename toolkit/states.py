@@ -123,6 +123,8 @@ class States:
     refusals: tuple[Refusal, ...] = ()
     tree: str | None = None
     glimpses: tuple[Glimpse, ...] = ()
+    #: the series' base-commit when the repository does not have it (applied at HEAD instead)
+    missing_base: str | None = None
 
     def of(self, patch: Patch) -> TreeState:
         """The state after `patch`."""
@@ -155,7 +157,8 @@ def tree_states(series: Series, tree: str) -> States:
                       for u in added_uses(d, patch.index)]
         after.append(_tree_state(tree, patch.index, treeish, failed and f"git apply: {failed}",
                                  after[-1], users))
-    return States(tuple(after), tuple(refusals), tree)
+    missing = base if base and not applied.base.startswith(base.lower()) else None
+    return States(tuple(after), tuple(refusals), tree, missing_base=missing)
 
 
 def _tree_state(tree: str, index: int, treeish: str, failed: str | None,
