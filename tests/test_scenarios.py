@@ -31,6 +31,7 @@ def test_rules_expand_rows():
     ("bad_stack.toml", 2, "stack must be one or a list of"),
     ("bad_check.toml", 2, "check must be a check's name"),
     ("spaced_row_header.toml", 6, "insn must be one of"),
+    ("broken_toml.toml", 6, "not a valid scenario table"),
 ])
 def test_bad_rows_name_file_and_line(table, line, message):
     with pytest.raises(InputError) as caught:

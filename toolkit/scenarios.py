@@ -42,6 +42,8 @@ SENTINELS = 8
 
 # "[[row]]", "[[ row ]]  # a comment": the header of one row, whose line a row error names.
 _ROW_HEADER = re.compile(r"\s*\[\[\s*row\s*\]\]")
+# Where tomllib's message says it stopped: "... (at line 6, column 6)".
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)")
 _ROW_KEYS = {"insn", "stack", "ring", "cc", "flags", "form", "value", "count", "roundtrip",
              "variant", "expect", "check", "arch", "delivery", "group", "skip", "name"}
 
@@ -128,7 +130,7 @@ def load_table(path: Path, variants: Callable[[str, Path, int | None], Variant] 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InputError("not a valid scenario table", path=str(path), why=str(error)) from None
+        raise _toml_error("not a valid scenario table", path, error) from None
     lines = [n for n, line in enumerate(text.splitlines(), 1) if _ROW_HEADER.match(line)]
     rows = data.get("row")
     if not isinstance(rows, list) or not rows:
@@ -176,7 +178,17 @@ def _toml(path: Path) -> dict:
     try:
         return tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as error:
-        raise InputError("not valid TOML", path=str(path), why=str(error)) from None
+        raise _toml_error("not valid TOML", path, error) from None
+
+
+def _toml_error(what: str, path: Path, error: Exception) -> InputError:
+    """The error of a TOML file that does not parse, at the line tomllib names in its message
+    (Python 3.11 keeps the position only there)."""
+    found = _TOML_AT.search(str(error))
+    if found is None:
+        return InputError(what, path=str(path), why=str(error))
+    return InputError(what, path=str(path), line=int(found.group(1)),
+                      why=str(error)[:found.start()].rstrip())
 
 
 def _expand(row: dict, group: str, path: Path, line: int | None,
