@@ -282,6 +282,8 @@ def _describe_followed(model: HeaderModel) -> list[str]:
     used = set().union(*(_identifiers(f.node) for f in model.functions),
                        *(re.findall(r"[A-Za-z_]\w*", m.body) for m in model.macros))
     own = {m.name for m in model.macros}
+    # a heading of their own, or they read as more of the unresolved list above them
+    out.append("included macros the header uses:")
     for name in sorted(used - own):
         macro = model.macro(name)
         if macro is not None:
