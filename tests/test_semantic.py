@@ -72,3 +72,12 @@ def test_finding_shows_the_diff_line_it_is_about(case, rule, line):
     series = read_series(str(CHECK / f"{case}.mbox"))
     finding, = (f for f in rules.check(series) if f.rule == rule)
     assert finding.evidence["line"] == line
+
+
+def test_a_frame_copied_from_the_wrong_word_is_named_as_such():
+    # the copy shifted by a word leaves the saved flags where pt_regs.sp belongs; say so, not
+    # only where the emulated push then went
+    series = read_series(str(CHECK / "wrong-copy-offset.mbox"))
+    finding, = (f for f in rules.check(series) if f.rule == "ENTRY_FRAME_CORRUPTED")
+    assert "the entry copied 0x202 into pt_regs.sp, not the interrupted stack pointer " \
+           "0xffffc90000013f00: the frame copy starts at the wrong word" in finding.message

@@ -68,6 +68,20 @@ def bad_writes(run, ptregs) -> list[dict[str, Any]]:
     return found
 
 
+def bad_copy(run, ptregs) -> str | None:
+    """What the entry code (not the handler) last stored into pt_regs.sp, when that is not the
+    stack pointer the event interrupted: a frame copied from the wrong words, which otherwise
+    shows only later, as a push through the wrong pointer."""
+    if run.pt_regs is None or run.frame is None:
+        return None
+    where = run.pt_regs + ptregs.offset("sp")
+    stored = [w.value for w in run.writes if not w.in_handler and w.address == where]
+    if not stored or stored[-1] == run.frame.interrupted_sp:
+        return None
+    return (f"the entry copied {stored[-1]:#x} into pt_regs.sp, not the interrupted stack "
+            f"pointer {run.frame.interrupted_sp:#x}: the frame copy starts at the wrong word")
+
+
 def collect(name: str, probe, reference, run, layout, ptregs) -> dict[str, Any]:
     """The whole evidence of one scenario as plain data."""
     from toolkit.emulate import disassemble

@@ -175,6 +175,9 @@ class Runner:
             bad = evidence.bad_writes(watched, self.ptregs)
             if bad:
                 problem = "; ".join(filter(None, (bad[0]["text"], problem)))
+            elif problem is not None:
+                problem = "; ".join(filter(None, (evidence.bad_copy(watched, self.ptregs),
+                                                  problem)))
             if problem is not None:
                 report = evidence.collect(s.name, probe, reference, watched, self.layout,
                                           self.ptregs)
