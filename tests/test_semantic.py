@@ -81,3 +81,9 @@ def test_a_frame_copied_from_the_wrong_word_is_named_as_such():
     finding, = (f for f in rules.check(series) if f.rule == "ENTRY_FRAME_CORRUPTED")
     assert "the entry copied 0x202 into pt_regs.sp, not the interrupted stack pointer " \
            "0xffffc90000013f00: the frame copy starts at the wrong word" in finding.message
+
+
+def test_a_wrong_helper_is_named_by_its_own_instruction():
+    series = read_series(str(CHECK / "push-stores-first.mbox"))
+    finding, = (f for f in rules.check(series) if f.rule == "EMULATION_MISMATCH")
+    assert finding.message.startswith("int3_emulate_push() is not push (push/aligned): ")

@@ -270,7 +270,10 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     inherited = {(o.scenario.name, o.reason) for o in trial.helpers_alone(before).failed} \
         if before is not None and before.helpers else set()
     reported = set()
-    for outcome in verdict.failed:
+    # a changed helper's own scenario first: a wrong push is "not push", not "not call"
+    own = sorted(verdict.failed, key=lambda o: state.helper(
+        f"int3_emulate_{HELPER_OF[o.scenario.insn]}") not in changed)
+    for outcome in own:
         if (outcome.scenario.name, outcome.reason) in inherited:
             continue
         helper = state.helper(f"int3_emulate_{HELPER_OF[outcome.scenario.insn]}")
