@@ -247,7 +247,8 @@ RULES: tuple[Rule, ...] = (
          "a helper this patch adds or changes, built from the tree state after the patch and "
          "run in the emulator with the toolkit's own entry gap, leaves registers, flags or "
          "stack unlike the real call, push, jmp or Jcc at the same site (a few scenarios: "
-         "toolkit/data/trial.toml).",
+         "toolkit/data/trial.toml). Without --tree, a helper a hunk shows only in part gets a "
+         "note instead, as it cannot be built.",
          "The int3 handler must make the CPU behave as if the patched instruction had run; a "
          "wrong return address or condition sends the kernel elsewhere.",
          "Compare the helper with the instruction's definition; `toolkit validate --tree` "
@@ -257,11 +258,13 @@ RULES: tuple[Rule, ...] = (
          "The int3 entry code damages the saved frame or leaves too little room.",
          "the entry-gap block this patch leaves, run with the toolkit's own helpers, lets an "
          "emulated push or call overwrite the saved frame or pt_regs, or returns elsewhere "
-         "(e.g. a wrong copy displacement, a gap smaller than a push).",
+         "(e.g. a wrong copy displacement, a gap smaller than a push). Without --tree, a gap "
+         "block a hunk shows only in part gets a note instead, as it cannot be built.",
          "The frame is what iret returns through; a damaged one crashes or resumes at the "
          "wrong place.",
-         "Copy the whole frame (orig_ax up to ss) at least one push lower; see DOMAIN facts "
-         "on the entry gap.",
+         "Copy the whole frame (orig_ax up to ss), from kernel mode only, at least six words "
+         "lower, so that the copying pushes never overwrite words not yet copied; `toolkit gen "
+         "entry` writes a block that does.",
          semanticrules.entry_frame_corrupted),
     Rule("BISECT_BREAKS", Level.ERROR, "patch",
          "After this patch a handler uses the helpers on an entry without room.",
