@@ -262,9 +262,9 @@ RULES: tuple[Rule, ...] = (
          "block a hunk shows only in part gets a note instead, as it cannot be built.",
          "The frame is what iret returns through; a damaged one crashes or resumes at the "
          "wrong place.",
-         "Copy the whole frame (orig_ax up to ss), from kernel mode only, at least six words "
-         "lower, so that the copying pushes never overwrite words not yet copied; `toolkit gen "
-         "entry` writes a block that does.",
+         "Copy the whole frame (orig_ax up to ss), from kernel mode only, by pushes that "
+         "start right below it, so that it lands six words lower; `toolkit gen entry` writes "
+         "a block that does.",
          semanticrules.entry_frame_corrupted),
     Rule("BISECT_BREAKS", Level.ERROR, "patch",
          "After this patch a handler uses the helpers on an entry without room.",
