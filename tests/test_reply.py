@@ -238,3 +238,15 @@ def test_emulator_evidence_comes_with_its_remark():
         "    0x1008  0x0000000000000001  interrupted sp+0",
         "    0x1000  0xffffffff82000805  gap (old ss)",
         ""]
+
+
+def test_what_could_not_be_run_is_listed_not_remarked(capsys, tmp_path):
+    # patch 1 has a typo and a helper shown only in part; patch 2 only a gap block shown in part
+    code, mails = _replies(capsys, tmp_path, DATA / "not-run.mbox")
+    assert (code, [mail["In-Reply-To"] for mail in mails]) == (1, ["<not-run-1@example.org>"])
+    body = mails[0].get_content()
+    remarks, _, limits = body.partition("\nNot checked:\n")
+    assert "(TYPO_SPELLING)" in remarks and "EMULATION_MISMATCH" not in remarks
+    assert " ".join(limits.split()).startswith(
+        "- int3_emulate_jcc() was not emulated: the hunk shows only part of it; check with "
+        "--tree to run it (arch/x86/include/asm/text-patching.h:123)")

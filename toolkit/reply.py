@@ -63,8 +63,9 @@ def limits(tree: str | None, series: Series, applied: Iterable[str],
 
 def replies(report: Report, messages: Iterable[Message],
             unchecked: Sequence[str] = ()) -> list[EmailMessage]:
-    """One reply per mail of the series that has findings, in mail order. Remarks about the
-    series as a whole go to the cover letter, or to the first patch when there is none."""
+    """One reply per mail of the series that has remarks, in mail order. Remarks about the
+    series as a whole go to the cover letter, or to the first patch when there is none; what
+    could not be run is listed under "Not checked" instead of standing as a remark."""
     messages = sorted(messages, key=lambda m: (m.source, m.at))
     series = report.series
     mails = {(p.source, p.at): p
@@ -80,8 +81,11 @@ def replies(report: Report, messages: Iterable[Message],
             place = (home.source, home.at)
         found.setdefault(place, []).append(finding)
     by_place = {(m.source, m.at): m for m in messages}
+    # A mail whose only findings are what could not be run gets no reply: the author has
+    # nothing to answer.
     return [_reply(mails[place], by_place[place], found[place], unchecked)
-            for place in sorted(found)]
+            for place in sorted(found)
+            if not all(f.evidence.get("unchecked") for f in found[place])]
 
 
 def mbox(mails: Iterable[EmailMessage]) -> str:
@@ -142,7 +146,12 @@ def _reply(patch: Patch, message: Message, findings: list[Finding],
         chain = list(message.references) or ([message.in_reply_to] if message.in_reply_to else [])
         mail["References"] = " ".join(f"<{msgid}>" for msgid in dict.fromkeys([*chain,
                                                                                message.msgid]))
-    body = _body(patch, message, findings, unchecked)
+    # What the toolkit could not run is a limit of this review, not a remark on the author's
+    # lines: it joins the "Not checked" list instead of standing under a quoted line.
+    limits = [f"{f.message} ({f.file_at})" if f.file_at else f.message
+              for f in findings if f.evidence.get("unchecked")]
+    remarks = [f for f in findings if not f.evidence.get("unchecked")]
+    body = _body(patch, message, remarks, (*limits, *unchecked))
     long_lines = any(len(line) > 990 for line in body.splitlines())
     mail.set_content(body, cte="quoted-printable" if long_lines else "8bit")
     return mail

@@ -337,7 +337,7 @@ def _glimpsed(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
             finding = ctx.finding(
                 patch, f"{what} was not emulated: the hunk shows only part of it; "
                        "check with --tree to run it", glimpse.at,
-                Location(glimpse.path, glimpse.line), **_shown(patch, glimpse.at))
+                Location(glimpse.path, glimpse.line), unchecked=True, **_shown(patch, glimpse.at))
             yield replace(finding, level=Level.NOTE)
 
 
@@ -345,7 +345,7 @@ def _not_run(ctx: Context, patch: Patch, block, error: str) -> Finding:
     """A note that a block could not be built or run, so the rule could not judge it."""
     finding = ctx.finding(patch, f"{block.name} was not emulated: {error}",
                           _mail_line(patch, block.path, block.line),
-                          Location(block.path, block.line), reason=error)
+                          Location(block.path, block.line), reason=error, unchecked=True)
     return replace(finding, level=Level.NOTE)
 
 
