@@ -119,7 +119,14 @@ def _with_tree_gap(harness: str, path: Path) -> str:
     if found is None:
         raise InputError("no entry-gap block", path=str(path), why=gapblock.EXPECTED)
     start, end, _ = found
-    block = "".join(lines[start:end + 1])
+    return with_gap(harness, "".join(lines[start:end + 1]),
+                    f"{path} (lines {start + 1}-{end + 1})")
+
+
+def with_gap(harness: str, block: str, label: str) -> str:
+    """The generated trap_bp `harness` with its gap macro replaced by one that expands `block`,
+    an entry-gap block as a kernel has it (either macro style; empty for an entry with no gap);
+    `label` says in the output where the block came from."""
     # Annotations (UNWIND_HINT_*, ENDBR, ...) are the upper-case words that start a line; GNU as
     # needs each keyword argument they are given (offset=8) declared as a parameter.
     annotations: dict[str, set[str]] = {}
@@ -130,7 +137,7 @@ def _with_tree_gap(harness: str, path: Path) -> str:
     # The generated gap macro is replaced by one of the same name and call that expands the
     # tree's block, so that the controls' edits of the call or of the copy loop apply to it too.
     # Both macro styles are served: `vector` since v5.8, `create_gap` (1 only for #BP) before.
-    wrapper = (f"/* The entry gap of {path} (lines {start + 1}-{end + 1}) */\n{noops}"
+    wrapper = (f"/* The entry gap of {label} */\n{noops}"
                f".macro toolkit_tree_gap vector create_gap\n{block}.endm\n"
                ".macro toolkit_idtentry_gap vector\n"
                "\t.if \\vector == X86_TRAP_BP\n\t\ttoolkit_tree_gap \\vector, 1\n"

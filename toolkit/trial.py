@@ -21,8 +21,6 @@ from toolkit.states import Block, TreeState
 
 # `.include "x"`, `.incbin "x"`, `#include <x>`: text of a file the build would read in.
 _INCLUDES = re.compile(r"^\s*(?:\.include|\.incbin|#\s*include)\b", re.MULTILINE)
-# Annotations for objtool (`UNWIND_HINT_IRET_REGS offset=8`): they emit no code.
-_OBJTOOL_HINT = re.compile(r"^\s*UNWIND_HINT\w*\b.*$\n?", re.MULTILINE)
 _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 
 
@@ -151,12 +149,7 @@ def _header(state: TreeState, helpers: tuple[str, ...]) -> str:
 def _entry(state: TreeState) -> str:
     """The harness with the state's gap block in place of the generated one (none: no gap)."""
     from toolkit import reference
-    from toolkit.states import gap_block
+    from toolkit.codeundertest import with_gap
 
-    style = state.gap.style if state.gap else "trap_bp"
-    lines = reference.texts()[f"harness {style}"].splitlines()
-    generated = gap_block(list(enumerate(lines)), "harness", 0)
-    start, end = generated.lines[0][0], generated.lines[-1][0]
-    block = _OBJTOOL_HINT.sub("", str(state.gap)) if state.gap else ""
-    return "".join(f"{line}\n" for line in lines[:start]) + block + "".join(
-        f"{line}\n" for line in lines[end + 1:])
+    return with_gap(reference.texts()["harness trap_bp"], str(state.gap) if state.gap else "",
+                    f"the state after patch {state.index}")
