@@ -26,50 +26,47 @@
 
 #define DISP32_SIZE		4
 
-/* size of the instruction an opcode starts, 0 when it is not one we write */
-static __always_inline int text_opcode_size(u8 opcode)
+/* bytes taken by the instruction an opcode byte begins; 0 for one this header does not write */
+static __always_inline int fixture_insn_bytes(u8 first)
 {
-	int size = 0;
+	/* token pasting: LEN_OF(CALL) reads CALL_INSN_OPCODE and CALL_INSN_SIZE */
+#define LEN_OF(kind)	\
+	if (first == kind##_INSN_OPCODE) return kind##_INSN_SIZE
 
-#define __CASE(insn)	\
-	case insn##_INSN_OPCODE: size = insn##_INSN_SIZE; break
-
-	switch (opcode) {
-	__CASE(INT3);
-	__CASE(RET);
-	__CASE(CALL);
-	__CASE(JMP32);
-	__CASE(JMP8);
-	}
-
-#undef __CASE
-
-	return size;
+	LEN_OF(CALL);
+	LEN_OF(JMP32);
+	LEN_OF(JMP8);
+	LEN_OF(RET);
+	LEN_OF(INT3);
+#undef LEN_OF
+	return 0;
 }
 
-union text_poke_insn {
-	u8 text[POKE_MAX_OPCODE_SIZE];
+/* an instruction as bytes, or as its opcode and a 32-bit displacement, without padding */
+union fixture_insn_image {
+	u8 bytes[POKE_MAX_OPCODE_SIZE];
 	struct {
-		u8 opcode;
-		s32 disp;
+		u8 op;
+		s32 rel;
 	} __attribute__((packed));
 };
 
+/* the bytes of `first` at `at` going to `to`; the caller copies them before the next call */
 static __always_inline
-void *text_gen_insn(u8 opcode, const void *addr, const void *dest)
+void *fixture_encode(u8 first, const void *at, const void *to)
 {
-	static union text_poke_insn insn;
-	int size = text_opcode_size(opcode);
+	static union fixture_insn_image image;
+	int bytes = fixture_insn_bytes(first);
 
-	insn.opcode = opcode;
-	if (size > 1) {
-		insn.disp = (long)dest - (long)(addr + size);
-		/* a JMP8 displacement must fit in one signed byte */
-		if (size == 2)
-			BUG_ON((insn.disp >> 31) != (insn.disp >> 7));
+	image.op = first;
+	if (bytes > 1) {
+		image.rel = (long)to - (long)(at + bytes);
+		/* a two-byte jump only reaches what a signed byte can say */
+		if (bytes == 2)
+			BUG_ON(image.rel < -128 || image.rel > 127);
 	}
-	OPTIMIZER_HIDE_VAR(insn);
-	return &insn.text;
+	OPTIMIZER_HIDE_VAR(image);
+	return &image.bytes;
 }
 
 #ifndef CONFIG_UML_X86

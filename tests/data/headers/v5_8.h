@@ -6,8 +6,8 @@
 #define INT3_INSN_SIZE		1
 #define CALL_INSN_SIZE		5
 
-extern __ro_after_init struct mm_struct *poking_mm;
-extern __ro_after_init unsigned long poking_addr;
+extern __ro_after_init struct mm_struct *fixture_text_mm;
+extern __ro_after_init unsigned long fixture_text_addr;
 
 #ifndef CONFIG_UML_X86
 static __always_inline
