@@ -8,6 +8,7 @@ the same in every part that runs are tried once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -116,6 +117,15 @@ def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
     reference code, the table and the sources of the modules that emit, build and run it, so
     that a change to any of them runs the trial again. Failures are not remembered; their
     evidence is wanted each time."""
+    digest = hashlib.sha256(_toolkit_digest().encode())
+    for text in (repr(state.key), ",".join(helpers)):
+        digest.update(text.encode() + b"\0")
+    return cache.folder("trials") / f"{digest.hexdigest()[:32]}.passed"
+
+
+@functools.cache
+def _toolkit_digest() -> str:
+    """The part of every trial's name that is the same for all states of one run."""
     from toolkit import reference
 
     digest = hashlib.sha256()
@@ -123,11 +133,11 @@ def _passed_marker(state: TreeState, helpers: tuple[str, ...]) -> Path:
     modules = [Path(__file__).parent / f"{name}.py" for name in
                ("trial", "cheader", "cpre", "cexpr", "gapblock", "scenarios", "codeundertest",
                 "validation", "emulate", "machinelayout", "build", "evidence")]
-    for text in (repr(state.key), ",".join(helpers), *reference.texts().values(),
-                 (data / "trial.toml").read_text(), (data / "handlers" / "scenario.c").read_text(),
+    for text in (*reference.texts().values(), (data / "trial.toml").read_text(),
+                 (data / "handlers" / "scenario.c").read_text(),
                  *(path.read_text() for path in modules)):
         digest.update(text.encode() + b"\0")
-    return cache.folder("trials") / f"{digest.hexdigest()[:32]}.passed"
+    return digest.hexdigest()
 
 
 def refusals(state: TreeState) -> list[tuple[Block, int]]:
