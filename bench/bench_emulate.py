@@ -25,7 +25,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from toolkit import build, codeundertest, emulate, scenarios, validation
+from toolkit.emulate import build
+from toolkit.validate import code as codeundertest
+from toolkit.validate import scenarios
+from toolkit.validate import runner as validation
+from toolkit import x86
 
 
 def main() -> None:
@@ -52,7 +56,7 @@ def main() -> None:
         return len(rows) / elapsed
 
     def new_runner() -> validation.Runner:
-        return validation.Runner(emulate.Machine(image), code)
+        return validation.Runner(machine.Machine(image), code)
 
     runner = new_runner()
     machine = runner.machine
@@ -65,12 +69,12 @@ def main() -> None:
     started = time.perf_counter()
     for s in sample:
         validation.forget_references()
-        validation.Runner(emulate.Machine(image), code).judge_all([s])
+        validation.Runner(machine.Machine(image), code).judge_all([s])
     fresh = len(sample) / (time.perf_counter() - started)
 
     call = next(s for s in rows if s.name == "call/aligned")
     probe = runner.probe(call)
-    machine.place(machine.layout.site, emulate.INT3)
+    machine.place(machine.layout.site, x86.INT3)
     count = 5000
     started = time.perf_counter()
     for _ in range(count):

@@ -20,8 +20,8 @@ REPEAT = 20
 
 def main(argv: list[str]) -> int:
     started = time.perf_counter()
-    from toolkit import cheader
-    print(f"import toolkit.cheader (pycparser): {1000 * (time.perf_counter() - started):.1f} ms")
+    from toolkit.cmodel import header as cheader
+    print(f"import toolkit.cmodel.header (pycparser): {1000 * (time.perf_counter() - started):.1f} ms")
     trees = [Path(a) for a in argv] or sorted((ROOT / ".kernels").glob("linux-source-*"))
     if not trees:
         print("no kernel tree (make kernel-trees, or name one)", file=sys.stderr)

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from toolkit import cheader
+from toolkit.cmodel import header as cheader
 
 HEADERS = Path(__file__).parent / "data" / "headers"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import annotations
+from toolkit.report import github
 from toolkit.cli import main
-from toolkit.findings import Finding, Level, Location
+from toolkit.checks.findings import Finding, Level, Location
 
 DATA = Path(__file__).parent / "data" / "outputs"
 # The expected files show the layout of the output, not which rules exist: pin the rules they use.
@@ -18,7 +18,7 @@ CASES = tomllib.loads((DATA / "escaping.toml").read_text())["case"]
 
 @pytest.mark.parametrize("case", CASES, ids=[case["text"] for case in CASES])
 def test_escaping(case):
-    assert (annotations.escape_data(case["text"]), annotations.escape_property(case["text"])) \
+    assert (github.escape_data(case["text"]), github.escape_property(case["text"])) \
         == (case["data"], case["property"])
 
 
@@ -36,6 +36,6 @@ def test_levels_and_hostile_text():
     # a message or a path that tries to break out of the command stays inside it
     finding = Finding("X_RULE", Level.NOTE, "done.\n::error::forged", None,
                       Location("dir,with:odd/name.mbox", 3))
-    assert annotations.command(finding) \
+    assert github.command(finding) \
         == "::notice file=dir%2Cwith%3Aodd/name.mbox,line=3,title=X_RULE::done.%0A::error::forged"
-    assert annotations.command(Finding("R", Level.CHECK, "m")) == "::notice title=R::m"
+    assert github.command(Finding("R", Level.CHECK, "m")) == "::notice title=R::m"

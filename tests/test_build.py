@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import build, cache
+from toolkit.emulate import build
+from toolkit import cache
 from toolkit.errors import ToolchainError
 
 DATA = Path(__file__).parent / "data/emulate/toolchain"

@@ -8,10 +8,11 @@ import subprocess
 import pytest
 
 from headercase import HEADERS, model_of, post_image, projection
-from toolkit import cheader, codegen
+from toolkit.cmodel import header as cheader
+from toolkit.codegen import render
 from toolkit.cli import main
 from toolkit.errors import InputError, ParseError, UsageError
-from toolkit.target import Target
+from toolkit.codegen.target import Target
 
 CASES = sorted(p for p in HEADERS.iterdir()
                if p.suffix in (".h", ".diff"))
@@ -103,7 +104,7 @@ def test_emitted_unit_compiles(name, tmp_path):
     helpers = [f.name for f in model.functions if f.name.startswith("int3_emulate_")]
     source = tmp_path / "helpers.c"
     source.write_text(cheader.translation_unit(model, helpers))
-    (tmp_path / "toolkit_prelude.h").write_text(codegen.render_prelude(Target()))
+    (tmp_path / "toolkit_prelude.h").write_text(render.render_prelude(Target()))
     result = subprocess.run([gcc, "-fsyntax-only", "-Wall", "-Werror", str(source)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

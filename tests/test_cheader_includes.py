@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from headercase import HEADERS
-from toolkit import cheader, cpre
+from toolkit.cmodel import header as cheader
+from toolkit.cmodel import preprocessor as cpre
 from toolkit.cli import main
 from toolkit.errors import InputError
 

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 from headercase import HEADERS
-from toolkit import cheader, layout, ptregs
+from toolkit import x86
+from toolkit.cmodel import header as cheader
+from toolkit.cmodel import abi as layout
+from toolkit.cmodel import ptregs
 from toolkit.cli import main
 from toolkit.errors import InputError, ParseError
 
@@ -26,12 +29,12 @@ def test_struct_layout(case):
 
 
 @pytest.mark.parametrize("tree", ["fred", "classic"])
-@pytest.mark.parametrize("arch", ptregs.ARCHES)
+@pytest.mark.parametrize("arch", x86.ARCHES)
 def test_pt_regs_from_tree_matches_reference(tree, arch):
     regs = ptregs.from_tree(str(TREES / tree), arch)
     assert {s.name: s.offset for s in regs.slots} == REFERENCE[arch]["offsets"]
     assert regs.size == REFERENCE[arch]["size"]
-    assert regs == ptregs.reference(arch)
+    assert regs == x86.reference(arch)
 
 
 def test_tree_without_pt_regs_is_an_input_error():
@@ -42,7 +45,7 @@ def test_tree_without_pt_regs_is_an_input_error():
 def test_member_of_unknown_size_names_the_struct_in_the_tree():
     with pytest.raises(ParseError) as caught:
         ptregs.from_tree(str(TREES / "unknown-type"), "x86_64")
-    path = TREES / "unknown-type" / ptregs.PTRACE_H
+    path = TREES / "unknown-type" / x86.PTRACE_H
     assert (caught.value.path, caught.value.line) == (str(path), 4)
     assert "'frob_t'" in caught.value.what
 

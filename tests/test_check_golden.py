@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import rules
+from toolkit.checks import catalogue
 from toolkit.series import read_series
 
 DATA = Path(__file__).parent / "data" / "check"
@@ -30,7 +30,7 @@ def _found(case: str) -> list[tuple]:
     series = read_series(str(DATA / f"{case}.mbox"))
     return sorted(((f.rule, f.patch.index if f.patch else None, f.mbox_at.line if f.mbox_at else None,
                     f.file_at.path if f.file_at else None, f.file_at.line if f.file_at else None)
-                   for f in rules.check(series)), key=repr)
+                   for f in catalogue.run(series)), key=repr)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -50,7 +50,7 @@ TREE_ONLY = {"COMMIT_REFERENCE", "PATCH_DOES_NOT_APPLY"}
 
 
 def test_every_rule_fires_somewhere_and_stays_quiet_somewhere():
-    fired = {rule: set() for rule in rules.BY_NAME}
+    fired = {rule: set() for rule in catalogue.BY_NAME}
     for case in CASES:
         for row in _expected(case):
             fired[row[0]].add(case)

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import codegen
+from toolkit.codegen import render
 from toolkit.errors import InputError, UsageError
-from toolkit.target import Target
+from toolkit.codegen.target import Target
+from toolkit.codegen import install
 
 DATA = Path(__file__).parent / "data/codegen"
 KERNEL = DATA / "kernel"
@@ -18,13 +19,13 @@ def target_of(case: dict) -> Target:
     return Target(**{k: tuple(v) if isinstance(v, list) else v for k, v in case["target"].items()})
 
 
-def render(case: dict) -> str:
-    return getattr(codegen, f"render_{case['render']}")(target_of(case))
+def rendered(case: dict) -> str:
+    return getattr(render, f"render_{case['render']}")(target_of(case))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["golden"] for c in CASES])
 def test_rendering_matches_golden_file(case):
-    assert render(case) == (DATA / case["golden"]).read_text()
+    assert rendered(case) == (DATA / case["golden"]).read_text()
 
 
 def test_every_golden_file_has_a_case():
@@ -35,13 +36,13 @@ def test_every_golden_file_has_a_case():
 
 @pytest.mark.parametrize("case", CASES, ids=[c["golden"] for c in CASES])
 def test_rendering_is_reproducible(case):
-    assert render(case) == render(case)
+    assert rendered(case) == rendered(case)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["render"] not in ("gap_block", "helpers")],
                          ids=lambda c: c["golden"])
 def test_whole_files_carry_the_banner(case):
-    head = render(case).splitlines()[:3]
+    head = rendered(case).splitlines()[:3]
     assert head[1] == f" * Generated from templates/{_template(case)} by toolkit gen — do not edit."
     assert head[2].startswith(" * Parameters: arch=")
 
@@ -55,20 +56,20 @@ def _template(case: dict) -> str:
 
 
 def test_header_holds_only_the_chosen_helpers():
-    text = codegen.render_header(Target(helpers=("jmp", "push", "call")))
+    text = render.render_header(Target(helpers=("jmp", "push", "call")))
     defined = [name for name in ("jmp", "push", "pop", "call", "ret", "jcc")
                if f"int3_emulate_{name}(struct pt_regs *regs" in text]
     assert defined == ["jmp", "push", "call"]
 
 
 def test_push_comment_names_the_mechanisms_asked_for():
-    text = codegen.render_header(Target(mechanisms=("fixup_frame", "fred")))
+    text = render.render_header(Target(mechanisms=("fixup_frame", "fred")))
     assert ("FIXUP_FRAME" in text, "red zone" in text, "entry_64.S" in text) == (True, True, False)
 
 
 def test_gap_block_for_another_arch_is_refused():
     with pytest.raises(UsageError, match="x86_64 code, not x86_32"):
-        codegen.render_gap_block(Target(arch="x86_32"))
+        render.render_gap_block(Target(arch="x86_32"))
 
 
 # --- installing into kernel-shaped files ---------------------------------------------------------
@@ -76,12 +77,12 @@ def test_gap_block_for_another_arch_is_refused():
 def test_install_helpers_replaces_only_the_helper_block():
     old = (KERNEL / "text-patching.h").read_text()
     t = Target()
-    new = codegen.install_helpers(old, t, "text-patching.h")
+    new = install.install_helpers(old, t, "text-patching.h")
     closing = "#endif /* !CONFIG_UML_X86 */\n"
     before, _, after = old.partition("#ifndef CONFIG_UML_X86\n")
     assert new.startswith(before)
     assert new.endswith(after[after.index(closing) + len(closing):])
-    assert codegen.render_helpers(t) in new
+    assert render.render_helpers(t) in new
     assert "#ifdef CONFIG_X86_64" not in new       # the nested block went with the old helpers
 
 
@@ -89,10 +90,10 @@ def test_install_helpers_replaces_only_the_helper_block():
                                          ("entry_64-create_gap.S", "create_gap")])
 def test_install_gap_keeps_the_tree_style(name, style):
     old = (KERNEL / name).read_text()
-    assert codegen.entry_style(old, name) == style
+    assert install.entry_style(old, name) == style
     t = Target(style=style, gap_words=8)
-    new = codegen.install_gap(old, t, name)
-    assert codegen.render_gap_block(t) in new
+    new = install.install_gap(old, t, name)
+    assert render.render_gap_block(t) in new
     assert ".Lold_label_" not in new
     assert new.count("\t.if ") == old.count("\t.if ")
     assert new.splitlines()[-3:] == old.splitlines()[-3:]
@@ -101,23 +102,23 @@ def test_install_gap_keeps_the_tree_style(name, style):
 def test_install_gap_refuses_a_style_the_tree_does_not_use():
     old = (KERNEL / "entry_64-create_gap.S").read_text()
     with pytest.raises(UsageError, match="create_gap style, not trap_bp"):
-        codegen.install_gap(old, Target(), "entry_64.S")
+        install.install_gap(old, Target(), "entry_64.S")
 
 
 def test_a_tree_without_gap_block_is_a_clear_error():
     with pytest.raises(InputError, match="entry_64.S: no entry-gap block to replace"):
-        codegen.entry_style((KERNEL / "entry_64-no-gap.S").read_text(), "entry_64.S")
+        install.entry_style((KERNEL / "entry_64-no-gap.S").read_text(), "entry_64.S")
 
 
 def test_a_header_without_helpers_is_a_clear_error():
     with pytest.raises(InputError, match="h: no int3 helper block"):
-        codegen.install_helpers("#ifndef X\n#endif\n", Target(), "h")
+        install.install_helpers("#ifndef X\n#endif\n", Target(), "h")
 
 
 def test_an_unclosed_block_names_its_line():
     text = "int a;\n#ifndef CONFIG_UML_X86\nint b;\n"
     with pytest.raises(InputError, match=r"^t.h:2: conditional block is never closed"):
-        codegen.install_helpers(text, Target(), "t.h")
+        install.install_helpers(text, Target(), "t.h")
 
 
 # --- the command line --------------------------------------------------------------------------

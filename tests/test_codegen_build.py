@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import build, codegen
+from toolkit.cmodel import header as cheader
+from toolkit.emulate import build
+from toolkit.codegen import render
 from toolkit.errors import ToolchainError
-from toolkit.target import INSNS, Target
+from toolkit.x86 import INSNS
+from toolkit.codegen.target import Target
+from toolkit.validate.code import check_builds
 
 DATA = Path(__file__).parent / "data/codegen"
 
@@ -39,8 +43,8 @@ def run(command, cwd):
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_header_compiles_warning_free_under_the_prelude(tools, tmp_path, arch):
     t = Target(arch=arch)
-    (tmp_path / "toolkit_prelude.h").write_text(codegen.render_prelude(t))
-    (tmp_path / "text-patching.h").write_text(codegen.render_header(t))
+    (tmp_path / "toolkit_prelude.h").write_text(render.render_prelude(t))
+    (tmp_path / "text-patching.h").write_text(render.render_header(t))
     shutil.copy(DATA / "build/use_helpers.c", tmp_path)
     run([tools["cc"], "-Wall", "-Werror", "-ffreestanding", *CFLAGS[arch], "-O2", "-c",
          "use_helpers.c", "-o", "use_helpers.o"], tmp_path)
@@ -51,7 +55,7 @@ def test_header_compiles_warning_free_under_the_prelude(tools, tmp_path, arch):
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_prelude_static_asserts_catch_a_wrong_offset(tools, tmp_path, arch):
     # The prelude's assertions are what ties struct pt_regs to the entry code: prove they bite.
-    text = codegen.render_prelude(Target(arch=arch)).replace("== 0, \"pt_regs", "== 4, \"pt_regs")
+    text = render.render_prelude(Target(arch=arch)).replace("== 0, \"pt_regs", "== 4, \"pt_regs")
     (tmp_path / "p.c").write_text(text)
     done = subprocess.run([tools["cc"], *CFLAGS[arch], "-ffreestanding", "-c", "p.c"],
                           cwd=tmp_path, capture_output=True, text=True)
@@ -74,14 +78,14 @@ def test_x86_64_entry_assembles_to_the_frame_copy(tools, tmp_path, style, gap_wo
     t = Target(style=style, gap_words=gap_words)
     use = "X86_TRAP_BP" if style == "trap_bp" else "create_gap=1"
     insns = disassemble(tools, tmp_path, "x86_64",
-                        codegen.render_entry(t) + f"\ttoolkit_idtentry_gap {use}\n")
+                        render.render_entry(t) + f"\ttoolkit_idtentry_gap {use}\n")
     assert insns[0] == "testb  $0x3,0x10(%rsp)"          # CS-ORIG_RAX = 136 - 120
     assert insns[2:] == ([lower] if lower else []) + pushes
 
 
 def test_x86_64_entry_expands_to_nothing_for_other_vectors(tools, tmp_path):
     insns = disassemble(tools, tmp_path, "x86_64",
-                        codegen.render_entry(Target()) + "\ttoolkit_idtentry_gap 14\n\tnop\n")
+                        render.render_entry(Target()) + "\ttoolkit_idtentry_gap 14\n\tnop\n")
     assert insns == ["nop"]
 
 
@@ -89,7 +93,7 @@ def test_x86_64_entry_expands_to_nothing_for_other_vectors(tools, tmp_path):
                                                     (5, "sub    $0x4,%esp", "push   0x18(%esp)")])
 def test_x86_32_fixup_assembles_to_the_frame_build(tools, tmp_path, gap_words, lower, copy):
     insns = disassemble(tools, tmp_path, "x86_32",
-                        codegen.render_entry(Target(arch="x86_32", gap_words=gap_words))
+                        render.render_entry(Target(arch="x86_32", gap_words=gap_words))
                         + "\ttoolkit_fixup_frame\n")
     assert insns[:4] == ["andl   $0xffff,0x8(%esp)", "testl  $0x3,0x8(%esp)", insns[2], lower]
     adjust = f"addl   ${(gap_words + 1) * 4:#x},(%esp)"
@@ -104,7 +108,7 @@ def test_x86_32_fixup_assembles_to_the_frame_build(tools, tmp_path, gap_words, l
                                      (Target(delivery="fred"), "f2 0f 01 ca")],
                          ids=["x86_64", "x86_64-create_gap-8", "x86_32", "x86_64-no-gap", "fred"])
 def test_harness_assembles_and_exports_the_entry(tools, tmp_path, t, last):
-    insns = disassemble(tools, tmp_path, t.arch, codegen.render_harness(t))
+    insns = disassemble(tools, tmp_path, t.arch, render.render_harness(t))
     assert insns[0] == "cld"
     listing = run(["objdump", "-d", "code.o"], tmp_path)
     assert [line.split("\t")[1].strip() for line in listing.splitlines() if "\t" in line][-1] == last
@@ -119,7 +123,7 @@ def test_harness_assembles_and_exports_the_entry(tools, tmp_path, t, last):
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_check_builds_links_header_harness_and_handler(arch, tmp_path, monkeypatch, tools):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    codegen.check_builds(Target(arch=arch))
+    check_builds(Target(arch=arch))
     assert list(tmp_path.glob("toolkit/build/*.elf"))
 
 
@@ -131,14 +135,13 @@ def test_missing_toolchain_is_a_toolchain_error(monkeypatch, variable, value, mi
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(variable, value)
     with pytest.raises(ToolchainError, match=f"'{missing}' not found"):
-        codegen.check_builds(Target())
+        check_builds(Target())
 
 
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_header_parses_back_with_the_header_model(arch):
-    cheader = pytest.importorskip("toolkit.cheader", reason="the header model is not available")
     t = Target(arch=arch)
-    model = cheader.parse_header(codegen.render_header(t), "text-patching.h")
+    model = cheader.parse_header(render.render_header(t), "text-patching.h")
     assert [f.name for f in model.functions] == [f"int3_emulate_{h}" for h in t.helpers]
     assert not model.unparsed
     values = {m.name: m.value for m in model.macros if "_INSN_" in m.name}

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import build, codegen
+from toolkit.emulate import build
+from toolkit.emulate.machine import Machine, Probe
+from toolkit.codegen import render
 from toolkit.errors import ToolchainError
-from toolkit.target import Target
+from toolkit.codegen.target import Target
+from toolkit import x86
 
-emulate = pytest.importorskip("toolkit.emulate", reason="the emulator module is not available")
 
 RUNS = tomllib.loads((Path(__file__).parent / "data/codegen/harness/runs.toml").read_text())["run"]
 
@@ -34,17 +36,17 @@ def cache(tmp_path_factory):
 
 
 def machine(t: Target, body: str, cache: Path):
-    sources = [build.Source("toolkit_prelude.h", codegen.render_prelude(t)),
-               build.Source("text-patching.h", codegen.render_header(t)),
+    sources = [build.Source("toolkit_prelude.h", render.render_prelude(t)),
+               build.Source("text-patching.h", render.render_header(t)),
                build.Source("handler.c", HANDLER.format(body=body)),
-               build.Source("harness.s", codegen.render_harness(t))]
+               build.Source("harness.s", render.render_harness(t))]
     try:
         image = build.build(sources, t.arch, cache=cache)
     except ToolchainError as error:
         if "not found" in error.what:
             pytest.skip(f"no toolchain: {error}")
         raise
-    return emulate.Machine(image, delivery=t.delivery), image
+    return Machine(image, delivery=t.delivery), image
 
 
 @pytest.mark.parametrize("row", RUNS, ids=lambda r: f"{r['target']}-{r['handler'][:18]}-{r['below']:#x}")
@@ -58,14 +60,14 @@ def test_round_trip_through_the_harness(row, cache):
     sites = layout.user_sites if ring3 else layout.sites
     sp = (layout.user_stack_top if ring3 else layout.stack_top) - row["below"]
     if ring3:
-        m.uc.mem_write(site, emulate.INT3 + b"\x90" * 4)
+        m.uc.mem_write(site, x86.INT3 + b"\x90" * 4)
     else:
-        m.place(site, emulate.INT3 + b"\x90" * 4)
+        m.place(site, x86.INT3 + b"\x90" * 4)
     addresses = {"target": sites + 0x100, "pushed": sites + 0x200, "site+5": site + 5}
     # Every general register gets a value of its own, so a register the round trip loses shows.
     gprs = [r for r in layout.registers[:-4] if r != layout.sp]
     values = {r: 0x1000 + 0x11 * i for i, r in enumerate(gprs)}
-    probe = emulate.Probe(
+    probe = Probe(
         site, ((layout.sp, sp), (layout.flags, 0x246), *values.items()),
         memory=((image.symbol("toolkit_target"), struct.pack(pack, addresses["target"])),
                 (sp, struct.pack(pack, addresses["pushed"]))),

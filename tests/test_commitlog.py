@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import commitlog
-from toolkit.series import Line, read_series
+from toolkit.checks import claims
+from toolkit.mail.message import Line
+from toolkit.series import read_series
 
 DATA = Path(__file__).parent / "data" / "semantic"
 ROWS = tomllib.loads((DATA / "claims.toml").read_text())["row"]
@@ -16,7 +17,7 @@ FIRST_POSTING = Path(__file__).parent / "data" / "check" / "first-posting.mbox"
 @pytest.mark.parametrize("row", ROWS, ids=[row["about"] for row in ROWS])
 def test_claims_of_a_paragraph(row):
     message = tuple(Line(text, n) for n, text in enumerate(row["text"].splitlines(), 1))
-    found = list(commitlog.claims(message))
+    found = list(claims.claims(message))
     assert [claim.change for claim in found] == row["claims"]
     if "also" in row:
         assert [claim.also for claim in found] == row["also"]
@@ -24,9 +25,9 @@ def test_claims_of_a_paragraph(row):
 
 def test_what_each_patch_of_the_first_posting_makes_and_claims_of_others():
     series = read_series(str(FIRST_POSTING))
-    made = [sorted(commitlog.changes(patch)) for patch in series.patches]
+    made = [sorted(claims.changes(patch)) for patch in series.patches]
     others = [[(claim.change, claim.at, maker.index)
-               for claim, maker in commitlog.other_patch_claims(patch, series)]
+               for claim, maker in claims.other_patch_claims(patch, series)]
               for patch in series.patches]
     assert made == [["the entry gap"], ["the int3 emulation helpers"],
                     ["a handler that uses the helpers"]]

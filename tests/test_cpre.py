@@ -6,7 +6,8 @@ import tomllib
 import pytest
 
 from headercase import HEADERS
-from toolkit import cexpr, cpre
+from toolkit.cmodel import constexpr as cexpr
+from toolkit.cmodel import preprocessor as cpre
 
 EXPRESSIONS = tomllib.loads((HEADERS / "expressions.toml").read_text())["case"]
 

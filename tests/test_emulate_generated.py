@@ -3,8 +3,10 @@ under the FRED model; rows that cannot apply are skipped with a reason."""
 
 import pytest
 
-from toolkit import codeundertest, scenarios, validation
-from toolkit.scenarios import Status
+from toolkit.validate import code as codeundertest
+from toolkit.validate import scenarios
+from toolkit.validate import runner as validation
+from toolkit.validate.scenarios import Status
 
 
 @pytest.fixture(scope="module")

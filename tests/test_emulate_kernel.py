@@ -3,8 +3,11 @@
 
 import pytest
 
-from toolkit import cli, codeundertest, scenarios, validation
-from toolkit.scenarios import Status
+from toolkit import cli
+from toolkit.validate import code as codeundertest
+from toolkit.validate import scenarios
+from toolkit.validate import runner as validation
+from toolkit.validate.scenarios import Status
 
 from kernel.kerneltrees import TREES, tree_id
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import build, emulate
+from toolkit.emulate import build
+from toolkit.emulate import machine as emulator
 from toolkit.errors import EmulationError
+from toolkit import x86
 
 DATA = Path(__file__).parent / "data/emulate/machine"
 CASES = tomllib.loads((DATA / "delivery.toml").read_text())["case"]
@@ -16,7 +18,7 @@ CASES = tomllib.loads((DATA / "delivery.toml").read_text())["case"]
 def _machine(arch, delivery="idt", source=None, tmp_cache=None):
     source = source or f"halt_entry_{arch[4:]}.s"
     image = build.build([build.Source(source, (DATA / source).read_text())], arch, cache=tmp_cache)
-    return emulate.Machine(image, delivery=delivery)
+    return emulator.Machine(image, delivery=delivery)
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +35,10 @@ def test_breakpoint_frame(case, cache):
     site = layout.user_site if ring3 else layout.site
     stack_top = layout.user_stack_top if ring3 else layout.stack_top
     sp = stack_top - case["sp_below_top"]
-    (machine.place(site, emulate.INT3) if not ring3 else
-     machine.uc.mem_write(site, emulate.INT3))
+    (machine.place(site, x86.INT3) if not ring3 else
+     machine.uc.mem_write(site, x86.INT3))
     flags = 0x246
-    run = machine.run(emulate.Probe(site, ((layout.sp, sp), (layout.flags, flags)), ring=case["ring"]))
+    run = machine.run(emulator.Probe(site, ((layout.sp, sp), (layout.flags, flags)), ring=case["ring"]))
     base = {"sp": sp, "task_top": layout.task_top}[case["frame"]["base"]]
     frame_at = base + case["frame"]["offset"]
     words = len(case["slots"])
@@ -57,9 +59,9 @@ def test_breakpoint_frame(case, cache):
 def test_fred_return_comes_back_to_the_site(cache):
     machine = _machine("x86_64", "fred", "fred_return_64.s", cache)
     layout = machine.layout
-    machine.place(layout.site, emulate.INT3)
+    machine.place(layout.site, x86.INT3)
     sp = layout.stack_top - 0x100
-    run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp), ("rflags", 0x246))))
+    run = machine.run(emulator.Probe(layout.site, ((layout.sp, sp), ("rflags", 0x246))))
     assert (run.stop, run.stopped_at, run.registers["rsp"], run.registers["rflags"] & 0x200) == (
         "halt", layout.site + 1, sp, 0x200)
 
@@ -67,21 +69,21 @@ def test_fred_return_comes_back_to_the_site(cache):
 def test_a_runaway_loop_stops_at_the_limit(cache):
     machine = _machine("x86_64", tmp_cache=cache)
     machine.place(machine.layout.site, b"\xeb\xfe")  # jmp . (a loop that never ends)
-    run = machine.run(emulate.Probe(machine.layout.site, ()))
+    run = machine.run(emulator.Probe(machine.layout.site, ()))
     assert (run.stop, run.stopped_at) == ("limit", machine.layout.site)
 
 
 def test_a_fault_is_an_outcome_with_its_vector(cache):
     machine = _machine("x86_64", tmp_cache=cache)
     machine.place(machine.layout.site, b"\x0f\x0b")  # ud2
-    run = machine.run(emulate.Probe(machine.layout.site, ()))
+    run = machine.run(emulator.Probe(machine.layout.site, ()))
     assert (run.stop, run.detail, run.stopped_at) == ("fault", "#UD", machine.layout.site)
 
 
 def test_an_unmapped_access_is_an_outcome(cache):
     machine = _machine("x86_64", tmp_cache=cache)
     machine.place(machine.layout.site, b"\x48\x8b\x04\x25\x00\x00\x00\x00")  # mov 0x0, %rax
-    run = machine.run(emulate.Probe(machine.layout.site, ()))
+    run = machine.run(emulator.Probe(machine.layout.site, ()))
     assert (run.stop, run.detail, run.stopped_at) == ("unmapped", "read of 8 bytes at 0x0",
                                                       machine.layout.site)
 
@@ -89,13 +91,13 @@ def test_an_unmapped_access_is_an_outcome(cache):
 def _pushing(cache):
     """An x86_64 machine with `push $7; hlt` at the site, and a stack pointer for it."""
     machine = _machine("x86_64", tmp_cache=cache)
-    machine.place(machine.layout.site, b"\x6a\x07" + emulate.HLT)
+    machine.place(machine.layout.site, b"\x6a\x07" + x86.HLT)
     return machine, machine.layout, machine.layout.stack_top - 0x40
 
 
 def test_watched_run_traces_and_sees_writes(cache):
     machine, layout, sp = _pushing(cache)
-    run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp),), window=(sp - 8, sp)), watch=True)
+    run = machine.run(emulator.Probe(layout.site, ((layout.sp, sp),), window=(sp - 8, sp)), watch=True)
     assert [(s.address - layout.site, s.text) for s in run.trace] == [(0, "pushq $7"), (2, "hlt")]
     assert (run.stop, run.stopped_at) == ("halt", layout.site + 2)
     assert [(w.address, w.size, w.value) for w in run.writes] == [(sp - 8, 8, 7)]
@@ -104,26 +106,26 @@ def test_watched_run_traces_and_sees_writes(cache):
 
 def test_state_does_not_leak_between_runs(cache):
     machine, layout, sp = _pushing(cache)
-    machine.run(emulate.Probe(layout.site, ((layout.sp, sp), ("rax", 1))))
-    run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp + 8),), window=(sp - 8, sp)))
+    machine.run(emulator.Probe(layout.site, ((layout.sp, sp), ("rax", 1))))
+    run = machine.run(emulator.Probe(layout.site, ((layout.sp, sp + 8),), window=(sp - 8, sp)))
     assert (run.registers["rax"], run.memory(sp - 8, 8)) == (0, b"\x5a" * 8)
 
 
 def test_probe_memory_is_written_wherever_it_falls_and_the_stack_top_reset_after(cache):
     machine, layout, sp = _pushing(cache)
     deep = layout.stack + 0x10            # far below the top of the stack a run is expected to use
-    run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp),),
+    run = machine.run(emulator.Probe(layout.site, ((layout.sp, sp),),
                                     memory=((sp, b"\x11" * 8), (deep, b"\x22" * 8), (sp, b"\x33")),
                                     window=(layout.stack, layout.stack_top)))
     assert (run.memory(sp, 2), run.memory(deep, 8)) == (b"\x33\x11", b"\x22" * 8)
-    run = machine.run(emulate.Probe(layout.site, ((layout.sp, sp),), window=(sp, sp + 8)))
+    run = machine.run(emulator.Probe(layout.site, ((layout.sp, sp),), window=(sp, sp + 8)))
     assert run.memory(sp, 8) == b"\x5a" * 8
 
 
 def test_runs_past_the_states_a_machine_keeps_start_from_their_own_registers(cache):
     machine, layout, sp = _pushing(cache)
-    values = range(1, emulate.KEPT + 40)
-    runs = [machine.run(emulate.Probe(layout.site, ((layout.sp, sp), ("rax", v), ("rbx", v)),
+    values = range(1, emulator.MAX_SAVED_STATES + 40)
+    runs = [machine.run(emulator.Probe(layout.site, ((layout.sp, sp), ("rax", v), ("rbx", v)),
                                       memory=((sp, v.to_bytes(8, "little")),), window=(sp, sp + 8)))
             for v in values]
     assert [(r.registers["rax"], r.registers["rbx"], r.memory(sp, 8)) for r in runs] == [

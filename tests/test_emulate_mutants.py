@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import codeundertest, scenarios, validation
-from toolkit.scenarios import Status
+from toolkit.validate import code as codeundertest
+from toolkit.validate import scenarios
+from toolkit.validate import runner as validation
+from toolkit.validate.scenarios import Status
 
 MUTANTS = sorted((Path(__file__).parent / "data/mutants").glob("*.toml"))
 

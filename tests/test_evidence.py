@@ -3,14 +3,16 @@ and SVG; where the bug hides (RSP = 8 mod 16) nothing outside the gap is written
 
 import json
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import pytest
 
-from toolkit import codeundertest, evidence, scenarios, validation
-from toolkit.scenarios import Status
+from toolkit.validate import code as codeundertest
+from toolkit.validate import scenarios
+from toolkit.validate import runner as validation
+from toolkit.validate.scenarios import Status
+from toolkit.validate import pictures
 
-CONTROLS = Path(scenarios.__file__).parent / "data/scenarios/controls.toml"
+CONTROLS = scenarios.builtin_tables()[0].parent / "controls.toml"
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +46,13 @@ def test_stack_diagram_marks_the_faulty_write(no_gap):
     assert labels[:5] == ["interrupted sp+24", "interrupted sp+16", "interrupted sp+8",
                           "interrupted sp+0", "pt_regs.ss"]
     assert labels[-1] == "pt_regs.r15"
-    text = evidence.stack_text(rows)
+    text = pictures.stack_text(rows)
     assert "pt_regs.ss   <-- the handler wrote 0xffffffff82000805" in text
 
 
 def test_svg_is_well_formed_and_highlights_the_write(no_gap):
     rows = no_gap["aligned"].evidence["stack"]
-    svg = ElementTree.fromstring(evidence.stack_svg(rows, "no gap, aligned"))
+    svg = ElementTree.fromstring(pictures.stack_svg(rows, "no gap, aligned"))
     boxes = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if float(r.get("y")) >= 64]
     red = [r for r in boxes if r.get("stroke") == "#c00000"]
     assert (len(red), len(boxes)) == (1, len(rows))
@@ -76,11 +78,11 @@ def test_gap_words_are_labelled_gap_when_the_entry_is_right(tmp_path):
 
 
 def test_text_evidence_has_registers_trace_and_diagram(no_gap):
-    text = evidence.text(no_gap["aligned"].evidence)
+    text = pictures.text(no_gap["aligned"].evidence)
     lines = text.splitlines()
     assert lines[0] == "scenario call/aligned/no_gap: stopped by fault at " \
                        f"{no_gap['aligned'].evidence['stop']['at']} (#GP)"
     assert [line.split()[0] for line in lines if line.endswith("<--")][:1] == ["rsp"]
     trace = lines[lines.index(next(l for l in lines if l.startswith("last "))) + 1:]
     assert (trace[0].split()[1], "pushq $-1" in text) == ("int3", True)
-    assert text.endswith(evidence.stack_text(no_gap["aligned"].evidence["stack"]))
+    assert text.endswith(pictures.stack_text(no_gap["aligned"].evidence["stack"]))

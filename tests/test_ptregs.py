@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import ptregs
+from toolkit import x86
 from toolkit.errors import UsageError
 
 EXPECTED = tomllib.loads((Path(__file__).parent / "data/ptregs/reference.toml").read_text())
@@ -13,17 +13,17 @@ EXPECTED = tomllib.loads((Path(__file__).parent / "data/ptregs/reference.toml").
 
 @pytest.mark.parametrize("arch", sorted(EXPECTED))
 def test_reference_offsets(arch):
-    layout = ptregs.reference(arch)
+    layout = x86.reference(arch)
     assert {s.name: s.offset for s in layout.slots} == EXPECTED[arch]["offsets"]
     assert layout.size == EXPECTED[arch]["size"]
 
 
 def test_slot_at_names_the_covering_field():
-    layout = ptregs.reference("x86_64")
+    layout = x86.reference("x86_64")
     assert layout.slot_at(155).name == "sp"
     assert layout.slot_at(168) is None
 
 
 def test_unknown_arch_is_a_usage_error():
     with pytest.raises(UsageError, match="unknown architecture 'arm64'"):
-        ptregs.reference("arm64")
+        x86.reference("arm64")

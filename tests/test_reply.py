@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import reply, rules
+from toolkit.report import replies
+from toolkit.checks import catalogue
 from toolkit.cli import main
 from toolkit.series import read_series
 
@@ -51,7 +52,7 @@ def _paragraphs_under(lines: list[str], k: int) -> list[str]:
     """The unquoted paragraphs directly under body line k, each joined into one line."""
     found, current = [], []
     for line in lines[k + 1:]:
-        if line.startswith(">") or line == reply.CUT:
+        if line.startswith(">") or line == replies.CUT:
             break
         if line:
             current.append(line)
@@ -81,7 +82,7 @@ def test_every_remark_sits_under_its_quoted_line(capsys, tmp_path):
     for mbox in (REVIEW, DEMO_V1):
         raw = mbox.read_text().splitlines()
         series = read_series(str(mbox))
-        findings = [f for f in rules.check(series) if f.mbox_at and f.mbox_at.line]
+        findings = [f for f in catalogue.run(series) if f.mbox_at and f.mbox_at.line]
         _, mails = _replies(capsys, tmp_path, mbox)
         bodies = {mail["In-Reply-To"]: mail.get_content().splitlines() for mail in mails}
         assert findings
@@ -110,10 +111,10 @@ def test_quotes_are_lines_of_the_patch_in_order_and_cuts_are_marked(capsys, tmp_
             found = raw.index(text, position + 1)
             if found != position + 1 and position != start:
                 # something was left out between two quoted lines: a cut must say so
-                assert reply.CUT in lines[lines.index(previous) + 1:k], (previous, line)
+                assert replies.CUT in lines[lines.index(previous) + 1:k], (previous, line)
             position, previous = found, line
         # quoting stops before the mail does
-        assert reply.CUT in lines
+        assert replies.CUT in lines
 
 
 def test_a_mail_without_findings_gets_no_reply(capsys, tmp_path):
@@ -135,15 +136,15 @@ def test_clean_series_has_no_replies(capsys):
 def test_what_was_not_checked():
     known = ("A_RULE", "B_RULE", "C_RULE", "D_RULE")
     with_fixes = read_series(str(DEMO_V1))
-    assert reply.limits(None, with_fixes, known, known) \
+    assert replies.not_checked(None, with_fixes, known, known) \
         == ("no kernel tree given: Fixes: tags and commit references are unverified",)
     # a series that names no commit has nothing a tree would verify
     without = read_series(str(CHECK / "comment-removed.mbox"))
-    assert reply.limits(None, without, known, known) == ()
+    assert replies.not_checked(None, without, known, known) == ()
     # the shorter list is the one named
-    assert reply.limits("/src/linux", with_fixes, ("D_RULE", "A_RULE", "B_RULE"), known) \
+    assert replies.not_checked("/src/linux", with_fixes, ("D_RULE", "A_RULE", "B_RULE"), known) \
         == ("rules not applied in this run: C_RULE",)
-    assert reply.limits("/src/linux", with_fixes, ("B_RULE",), known) \
+    assert replies.not_checked("/src/linux", with_fixes, ("B_RULE",), known) \
         == ("only these rules were applied: B_RULE",)
 
 
@@ -211,10 +212,10 @@ def test_a_mail_without_message_id_gets_an_unthreaded_reply(capsys, tmp_path):
 
 
 def test_emulator_evidence_comes_with_its_remark():
-    from toolkit.findings import Finding, Level, Location, PatchRef
+    from toolkit.checks.findings import Finding, Level, Location, PatchRef
     from toolkit.mail import read_messages
-    from toolkit.report import Report
-    from toolkit.series import assemble
+    from toolkit.report.report import CheckReport
+    from toolkit.series.assemble import assemble
 
     messages = tuple(read_messages(str(REVIEW)))
     series = assemble(messages, str(REVIEW))
@@ -226,7 +227,7 @@ def test_emulator_evidence_comes_with_its_remark():
                       {"scenario": "call/aligned",
                        "stack_text": "0x1008  0x0000000000000001  interrupted sp+0\n"
                                      "0x1000  0xffffffff82000805  gap (old ss)\n"})
-    (mail,) = reply.replies(Report(series, (finding,)), messages)
+    (mail,) = replies.replies(CheckReport(series, (finding,)), messages)
     lines = mail.get_content().splitlines()
     at = lines.index("the push lands on the frame (EMULATION_MISMATCH)")
     assert lines[at - 2:at + 6] == [

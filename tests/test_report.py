@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from toolkit import rules
-from toolkit.findings import Level
-from toolkit.report import Report
+from toolkit.checks import catalogue
+from toolkit.checks.findings import Level
+from toolkit.report.report import CheckReport
 from toolkit.series import read_series
 
 CHECK = Path(__file__).parent / "data" / "check"
@@ -14,19 +14,19 @@ CHECK = Path(__file__).parent / "data" / "check"
 DEMO = Path(__file__).parent.parent / "patches" / "int3-call-emulation-v1.mbox"
 
 
-def _report(case: str, fail_on: Level = Level.WARNING) -> Report:
+def _report(case: str, fail_on: Level = Level.WARNING) -> CheckReport:
     return _report_of(CHECK / f"{case}.mbox", fail_on)
 
 
 # These tests are about the layout of the report, not about which rules exist: they run the
 # rules whose findings they show, so that a new rule does not change what they see.
-LAYOUT_RULES = rules.select(types=("TRAILING_WHITESPACE", "DOS_LINE_ENDINGS", "SERIES_NUMBERING",
+LAYOUT_RULES = catalogue.select(types=("TRAILING_WHITESPACE", "DOS_LINE_ENDINGS", "SERIES_NUMBERING",
                                    "MAIL_DECODING", "TYPO_SPELLING"))
 
 
-def _report_of(path: Path, fail_on: Level = Level.WARNING) -> Report:
+def _report_of(path: Path, fail_on: Level = Level.WARNING) -> CheckReport:
     series = read_series(str(path))
-    return Report(series, tuple(rules.check(series, LAYOUT_RULES)), fail_on)
+    return CheckReport(series, tuple(catalogue.run(series, LAYOUT_RULES)), fail_on)
 
 
 def test_text_block_names_both_coordinates_and_shows_the_line():

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cli, codegen, repository
+from toolkit import cli
+from toolkit import gitrepo
 from toolkit.errors import InputError
-from toolkit.target import Target
+from toolkit.codegen.target import Target
+from toolkit.codegen import install
+from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
 
 KERNEL = Path(__file__).parent / "data/codegen/kernel"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.org",
@@ -38,8 +41,8 @@ def kernel_repo(path: Path, entry: str = "entry_64-trap_bp.S") -> Path:
     """A repository laid out like a kernel tree, with a dirty file and an untracked one."""
     (path / "arch/x86/include/asm").mkdir(parents=True)
     (path / "arch/x86/entry").mkdir(parents=True)
-    shutil.copy(KERNEL / "text-patching.h", path / codegen.TEXT_PATCHING_H)
-    shutil.copy(KERNEL / entry, path / codegen.ENTRY_64)
+    shutil.copy(KERNEL / "text-patching.h", path / TEXT_PATCHING_H)
+    shutil.copy(KERNEL / entry, path / ENTRY_64)
     (path / "Makefile").write_text("# top-level makefile of the test tree\n")
     git(path, "init", "--quiet", "--initial-branch=master")
     git(path, "add", ".")
@@ -86,10 +89,10 @@ def test_gen_patch_writes_one_patch_per_file_and_leaves_the_checkout_alone(tmp_p
     git(tmp_path, "clone", "--quiet", str(repo), str(clone))
     git(clone, "am", "--quiet", *map(str, patches))
     t = Target(mechanisms=("bp_gap", "fixup_frame"))
-    assert (clone / codegen.ENTRY_64).read_text() == codegen.install_gap(
-        (KERNEL / "entry_64-trap_bp.S").read_text(), t, codegen.ENTRY_64)
-    assert (clone / codegen.TEXT_PATCHING_H).read_text() == codegen.install_helpers(
-        (KERNEL / "text-patching.h").read_text(), t, codegen.TEXT_PATCHING_H)
+    assert (clone / ENTRY_64).read_text() == install.install_gap(
+        (KERNEL / "entry_64-trap_bp.S").read_text(), t, ENTRY_64)
+    assert (clone / TEXT_PATCHING_H).read_text() == install.install_helpers(
+        (KERNEL / "text-patching.h").read_text(), t, TEXT_PATCHING_H)
     assert git(clone, "log", "--format=%s", "-2").splitlines() == [
         "x86/text-patching: Regenerate the int3 emulation helpers",
         "x86/entry/64: Regenerate the int3 entry gap"]
@@ -115,25 +118,25 @@ def test_an_up_to_date_tree_gets_no_patches(tmp_path, capsys):
     second = tmp_path / "second"
     assert cli.main(["gen", "patch", "--tree", str(repo), "-o", str(second)]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{codegen.ENTRY_64}: already as generated, no commit",
-        f"{codegen.TEXT_PATCHING_H}: already as generated, no commit"]
+        f"{ENTRY_64}: already as generated, no commit",
+        f"{TEXT_PATCHING_H}: already as generated, no commit"]
     assert not second.exists()
 
 
 def test_a_tree_missing_a_file_fails_cleanly(tmp_path, capsys):
     repo = kernel_repo(tmp_path / "linux")
-    git(repo, "rm", "--quiet", codegen.TEXT_PATCHING_H)
+    git(repo, "rm", "--quiet", TEXT_PATCHING_H)
     git(repo, "commit", "--quiet", "-m", "Drop the header")
     before = snapshot(repo)
     assert cli.main(["gen", "patch", "--tree", str(repo), "-o", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith(
-        f"toolkit: {repo}: no file {codegen.TEXT_PATCHING_H} in commit ")
+        f"toolkit: {repo}: no file {TEXT_PATCHING_H} in commit ")
     assert snapshot(repo) == before
 
 
 def test_a_failed_export_leaves_no_temporary_patch_folder(tmp_path, monkeypatch):
     repo = kernel_repo(tmp_path / "linux")
-    git(repo, "rm", "--quiet", codegen.TEXT_PATCHING_H)
+    git(repo, "rm", "--quiet", TEXT_PATCHING_H)
     git(repo, "commit", "--quiet", "-m", "Drop the header")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -156,7 +159,7 @@ def test_interrupt_while_editing_still_removes_the_worktree(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        repository.export_patches(repo, [repository.Edit(codegen.ENTRY_64, interrupted, "x")],
+        gitrepo.export_patches(repo, [gitrepo.FileRewrite(ENTRY_64, interrupted, "x")],
                                   tmp_path / "out")
     assert snapshot(repo) == before
 
@@ -164,10 +167,10 @@ def test_interrupt_while_editing_still_removes_the_worktree(tmp_path):
 def test_a_rewrite_that_refuses_the_file_leaves_no_worktree(tmp_path):
     repo = kernel_repo(tmp_path / "linux", entry="entry_64-no-gap.S")
     before = snapshot(repo)
-    edit = repository.Edit(codegen.ENTRY_64,
-                           lambda text, path: codegen.install_gap(text, Target(), path), "x")
+    edit = gitrepo.FileRewrite(ENTRY_64,
+                           lambda text, path: install.install_gap(text, Target(), path), "x")
     with pytest.raises(InputError, match="no entry-gap block"):
-        repository.export_patches(repo, [edit], tmp_path / "out")
+        gitrepo.export_patches(repo, [edit], tmp_path / "out")
     assert snapshot(repo) == before
 
 

@@ -4,47 +4,47 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import rules
+from toolkit.checks import catalogue
 from toolkit.errors import ParseError, UsageError
-from toolkit.spelling import Spelling
+from toolkit.checks.spelling import Spelling
 
 DATA = Path(__file__).parent / "data" / "rules"
 
 
 def test_every_rule_is_documented_and_named_like_checkpatch():
-    for rule in rules.RULES:
+    for rule in catalogue.RULES:
         assert rule.name == rule.name.upper() and " " not in rule.name
         assert rule.scope in ("patch", "mail", "series"), rule.name
         for text in (rule.summary, rule.trigger, rule.why, rule.fix):
             assert text.strip() and "\n" not in text, rule.name
         assert callable(rule.check)
-    assert len(rules.BY_NAME) == len(rules.RULES)
+    assert len(catalogue.BY_NAME) == len(catalogue.RULES)
 
 
 def test_full_text_of_a_rule_names_its_parts():
-    text = str(rules.lookup("bad_fixes_tag"))
+    text = str(catalogue.lookup("bad_fixes_tag"))
     assert text.startswith("BAD_FIXES_TAG (warning): ")
     assert [part in text for part in ("Triggered by:", "Why:", "How to fix:")] == [True] * 3
 
 
 def test_unknown_rule_is_a_usage_error_listing_close_names():
     with pytest.raises(UsageError) as caught:
-        rules.lookup("TYPO_SPELING")
+        catalogue.lookup("TYPO_SPELING")
     assert caught.value.why == "did you mean TYPO_SPELLING?"
     with pytest.raises(UsageError) as caught:
-        rules.lookup("whitespace")
+        catalogue.lookup("whitespace")
     assert caught.value.why == "did you mean TRAILING_WHITESPACE?"
     with pytest.raises(UsageError) as caught:
-        rules.lookup("QQQ")
+        catalogue.lookup("QQQ")
     assert caught.value.why == "`toolkit rules` lists them"
 
 
 def test_select_keeps_types_and_drops_ignored():
-    assert [r.name for r in rules.select(types=["dos_line_endings", "TRAILING_WHITESPACE"])] \
+    assert [r.name for r in catalogue.select(types=["dos_line_endings", "TRAILING_WHITESPACE"])] \
         == ["TRAILING_WHITESPACE", "DOS_LINE_ENDINGS"]
-    remaining = {r.name for r in rules.select(ignore=["TYPO_SPELLING"])}
-    assert remaining == set(rules.BY_NAME) - {"TYPO_SPELLING"}
-    assert rules.select(types=["TYPO_SPELLING"], ignore=["typo_spelling"]) == ()
+    remaining = {r.name for r in catalogue.select(ignore=["TYPO_SPELLING"])}
+    assert remaining == set(catalogue.BY_NAME) - {"TYPO_SPELLING"}
+    assert catalogue.select(types=["TYPO_SPELLING"], ignore=["typo_spelling"]) == ()
 
 
 def test_our_list_has_no_word_mapped_to_itself():

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator
 
-from toolkit import rules, sarif
+from toolkit.checks import catalogue
+from toolkit.report import sarif
 from toolkit.cli import main
 
 DATA = Path(__file__).parent / "data" / "outputs"
@@ -105,10 +106,10 @@ def test_absolute_mail_path_is_a_file_uri(capsys):
 def test_driver_lists_the_rules_that_ran(capsys):
     _, log = _log(capsys, REVIEW, "--ignore", "TYPO_SPELLING")
     driver = log["runs"][0]["tool"]["driver"]
-    ran = [rule.name for rule in rules.RULES if rule.name != "TYPO_SPELLING"]
+    ran = [rule.name for rule in catalogue.RULES if rule.name != "TYPO_SPELLING"]
     assert (driver["name"], [d["id"] for d in driver["rules"]]) == ("toolkit", ran)
     described = {d["id"]: d for d in driver["rules"]}
-    numbering = rules.BY_NAME["SERIES_NUMBERING"]
+    numbering = catalogue.BY_NAME["SERIES_NUMBERING"]
     assert described["SERIES_NUMBERING"]["shortDescription"] == {"text": numbering.summary}
     assert described["SERIES_NUMBERING"]["defaultConfiguration"] == {"level": "error"}
     assert numbering.fix in described["SERIES_NUMBERING"]["help"]["text"]

@@ -5,10 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cli, codeundertest, scenarios, validation
+from toolkit import cli
+from toolkit.validate import code as codeundertest
+from toolkit.validate import scenarios
+from toolkit.validate import runner as validation
 from toolkit.errors import InputError
-from toolkit.scenarios import Outcome, Scenario, Status
-from toolkit.validation import Report
+from toolkit.validate.scenarios import Outcome, Scenario, Status
+from toolkit.report import validation as validation_report
+from toolkit.report.validation import ValidationReport
 
 TABLES = Path(__file__).parent / "data/emulate/tables"
 
@@ -66,7 +70,7 @@ def test_skipped_and_inapplicable_rows_carry_reasons(tmp_path):
 
 def test_missing_helper_is_skipped_not_failed(tmp_path):
     code = codeundertest.generated_code("x86_64")
-    older = codeundertest.Code("older", code.arch, code.delivery, code.prelude, code.header,
+    older = codeundertest.CodeUnderTest("older", code.arch, code.delivery, code.prelude, code.header,
                            code.entry, tuple(h for h in code.helpers if h != "jcc"))
     rows = [s for s in scenarios.load_table(TABLES / "small.toml") if s.insn == "jcc"]
     outcomes = validation.validate(older, rows, cache=tmp_path)
@@ -85,7 +89,7 @@ def _outcome(status):
 ])
 def test_report_exit_code(statuses, code):
     generated = codeundertest.generated_code("x86_32")
-    report = Report(((generated, tuple(_outcome(s) for s in statuses)),))
+    report = ValidationReport(((generated, tuple(_outcome(s) for s in statuses)),))
     assert report.exit_code == code
 
 
@@ -136,7 +140,7 @@ def test_validate_command_without_a_compiler_says_so_once(capsys, monkeypatch):
 def test_text_report_lists_a_few_failures_per_group():
     generated = codeundertest.generated_code("x86_32")
     failed = tuple(Outcome(Scenario(group="jcc", name=f"j{i}", insn="jcc"), Status.FAILED, "wrong")
-                   for i in range(validation.SHOWN + 3))
-    lines = Report(((generated, failed),)).text().splitlines()
-    assert lines[1].split() == ["FAIL", "jcc", str(validation.SHOWN + 3), "failed"]
-    assert lines[2 + validation.SHOWN].strip() == "... and 3 more (all of them: --format json)"
+                   for i in range(validation_report.SHOWN + 3))
+    lines = ValidationReport(((generated, failed),)).text().splitlines()
+    assert lines[1].split() == ["FAIL", "jcc", str(validation_report.SHOWN + 3), "failed"]
+    assert lines[2 + validation_report.SHOWN].strip() == "... and 3 more (all of them: --format json)"

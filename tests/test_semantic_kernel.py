@@ -10,12 +10,14 @@ import pytest
 from kernel.kerneltrees import TREES, tree_id
 from test_repository import git, isolated_git  # noqa: F401  (autouse: git without the user's config)
 
-from toolkit import rules, states
+from toolkit.checks import catalogue
 from toolkit.series import read_series
+from toolkit.states import int3path
+from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
 
 pytestmark = pytest.mark.kernel
 
-FILES = (states.TEXT_PATCHING_H, states.ENTRY_64, "arch/x86/entry/entry_32.S",
+FILES = (TEXT_PATCHING_H, ENTRY_64, "arch/x86/entry/entry_32.S",
          "arch/x86/kernel/alternative.c", "arch/x86/kernel/static_call.c")
 
 
@@ -45,23 +47,23 @@ def _patch(repo, tmp_path, path: str, edit) -> str:
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_the_push_comment_names_create_gap_which_the_tree_no_longer_has(tree, int3_path, tmp_path):
-    if "create_gap" not in (int3_path / states.TEXT_PATCHING_H).read_text():
+    if "create_gap" not in (int3_path / TEXT_PATCHING_H).read_text():
         pytest.skip(f"{tree.name}: the push comment no longer names create_gap")
     # touch the comment line that names it, as a patch rewording that comment would
-    series = read_series(_patch(int3_path, tmp_path, states.TEXT_PATCHING_H,
+    series = read_series(_patch(int3_path, tmp_path, TEXT_PATCHING_H,
                                 lambda text: text.replace("this gap. See the", "this gap; see the")))
-    found = rules.check(series, states=states.tree_states(series, str(int3_path)))
+    found = catalogue.run(series, paths=int3path.from_repository(series, str(int3_path)))
     assert [(f.rule, str(f.level), f.evidence["name"]) for f in found] == [
         ("STALE_REFERENCE", "warning", "create_gap")]
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_the_trees_own_helpers_and_gap_pass_the_trials(tree, int3_path, tmp_path):
-    from toolkit import trial
+    from toolkit.checks import trial
 
     series = read_series(_patch(int3_path, tmp_path, "arch/x86/kernel/static_call.c",
                                 lambda text: text + "/* a note at the end */\n"))
-    after = states.tree_states(series, str(int3_path)).after[1]
+    after = int3path.from_repository(series, str(int3_path)).paths[1]
     assert after.gap is not None and after.gap.style == "trap_bp"
     assert after.users and {"push", "call"} <= set(trial.runnable(after))
     assert (trial.gap_alone(after).failed, trial.helpers_alone(after).failed,

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from test_repository import git, isolated_git  # noqa: F401  (autouse: git without the user's config)
 
-from toolkit import cli, rules, states
+from toolkit import cli
+from toolkit.checks import catalogue
 from toolkit.series import read_series
+from toolkit.states import int3path
+from toolkit.x86 import ENTRY_64
 
 DATA = Path(__file__).parent / "data"
 TREE = DATA / "semantic" / "tree"
@@ -46,15 +49,15 @@ def _rows(findings):
 
 def test_states_after_each_patch_come_from_the_applied_tree(kernel):
     before = snapshot(kernel)
-    built = states.tree_states(read_series(str(DATA / "check/reordered.mbox")), str(kernel))
+    built = int3path.from_repository(read_series(str(DATA / "check/reordered.mbox")), str(kernel))
     assert [(s.index, s.failed, [b.name for b in s.helpers], s.gap and s.gap.patch,
-             [u.patch for u in s.users]) for s in built.after] == [
+             [u.patch for u in s.users]) for s in built.paths] == [
         (0, None, [], None, []),
         (1, None, ["int3_emulate_call", "int3_emulate_jmp", "int3_emulate_push"], None, []),
         (2, None, ["int3_emulate_call", "int3_emulate_jmp", "int3_emulate_push"], None, [2, 2]),
         (3, None, ["int3_emulate_call", "int3_emulate_jmp", "int3_emulate_push"], 3, [2, 2])]
     # the macro parameter, its test in the gap block, and the int3 line that sets it
-    assert built.after[3].file(states.ENTRY_64).count("create_gap") == 3
+    assert built.paths[3].file(ENTRY_64).count("create_gap") == 3
     assert snapshot(kernel) == before
 
 
@@ -64,9 +67,9 @@ def test_check_with_a_tree_judges_each_patch_and_leaves_the_repository_alone(ker
                      "--ignore", "COMMIT_REFERENCE", str(DATA / "check/reordered.mbox")])
     out = capsys.readouterr().out
     assert code == 1 and '"BISECT_BREAKS"' in out
-    found = _rows(rules.check(read_series(str(DATA / "check/reordered.mbox")),
-                              rules.select(ignore=["COMMIT_REFERENCE"]),
-                              states=states.tree_states(
+    found = _rows(catalogue.run(read_series(str(DATA / "check/reordered.mbox")),
+                              catalogue.select(ignore=["COMMIT_REFERENCE"]),
+                              paths=int3path.from_repository(
                                   read_series(str(DATA / "check/reordered.mbox")), str(kernel))))
     # with a tree a stale name is a warning: create_gap comes only with patch 3
     assert found == [("BISECT_BREAKS", 2, "arch/x86/kernel/ftrace.c", 59),
@@ -76,7 +79,7 @@ def test_check_with_a_tree_judges_each_patch_and_leaves_the_repository_alone(ker
 
 def test_a_patch_that_does_not_apply_is_a_finding_and_the_rest_is_checked(kernel):
     series = read_series(str(DATA / "check/stale-reference.mbox"))
-    found = rules.check(series, states=states.tree_states(series, str(kernel)))
+    found = catalogue.run(series, paths=int3path.from_repository(series, str(kernel)))
     assert [(f.rule, f.message) for f in found] == [
         ("PATCH_DOES_NOT_APPLY",
          "git apply: error: arch/x86/include/asm/text-patching.h: patch does not apply")]
@@ -87,26 +90,26 @@ def test_fixes_and_commit_references_are_looked_up(kernel, tmp_path):
     mbox = tmp_path / "fixes.mbox"
     mbox.write_text((DATA / "semantic/fixes.mbox.in").read_text().replace("@SHA@", sha))
     series = read_series(str(mbox))
-    found = rules.check(series, [rules.lookup("COMMIT_REFERENCE")],
-                        states=states.tree_states(series, str(kernel)))
+    found = catalogue.run(series, [catalogue.lookup("COMMIT_REFERENCE")],
+                        paths=int3path.from_repository(series, str(kernel)))
     assert [(f.mbox_at.line, f.message) for f in found] == [
         (11, f'commit {sha} is titled ("x86: the base tree"), not ("x86: a subject that was '
              f'never committed")'),
         (12, f"commit 0123456789ab is not in {kernel}")]
     # without a tree nothing is called unknown: the references stay unverified
-    assert rules.check(series, [rules.lookup("COMMIT_REFERENCE")]) == []
+    assert catalogue.run(series, [catalogue.lookup("COMMIT_REFERENCE")]) == []
 
 
 def test_the_worktree_goes_away_on_ctrl_c(kernel, monkeypatch):
-    from toolkit import repository
+    from toolkit import gitrepo
 
     before = snapshot(kernel)
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(repository.tempfile, "NamedTemporaryFile", interrupted)
+    monkeypatch.setattr(gitrepo.tempfile, "NamedTemporaryFile", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        states.tree_states(read_series(str(DATA / "check/reordered.mbox")), str(kernel))
+        int3path.from_repository(read_series(str(DATA / "check/reordered.mbox")), str(kernel))
     assert snapshot(kernel) == before
 
 
@@ -121,16 +124,16 @@ def test_the_series_is_applied_at_its_base_commit_when_the_repository_has_it(ker
     with_base = tmp_path / "with-base.mbox"
     # git format-patch --base puts the line at the end of the cover letter, before the signature
     with_base.write_text(v2.replace("\n-- \n", f"\nbase-commit: {base}\n-- \n", 1))
-    at_head = states.tree_states(read_series(str(DATA / "check/corrected.mbox")), str(kernel))
-    at_base = states.tree_states(read_series(str(with_base)), str(kernel))
-    assert [s.failed is None for s in at_head.after] == [True, True, True, False]
-    assert [s.failed for s in at_base.after] == [None] * 4
+    at_head = int3path.from_repository(read_series(str(DATA / "check/corrected.mbox")), str(kernel))
+    at_base = int3path.from_repository(read_series(str(with_base)), str(kernel))
+    assert [s.failed is None for s in at_head.paths] == [True, True, True, False]
+    assert [s.failed for s in at_base.paths] == [None] * 4
 
 
 def test_a_base_commit_the_repository_lacks_is_said_on_stderr(kernel, capsys):
     mbox = str(DATA / "semantic/unknown-base.mbox")
-    built = states.tree_states(read_series(mbox), str(kernel))
-    assert (built.missing_base, built.after[1].failed) == (
+    built = int3path.from_repository(read_series(mbox), str(kernel))
+    assert (built.missing_base, built.paths[1].failed) == (
         "0badc0ffee0badc0ffee0badc0ffee0badc0ffee", None)
     assert cli.main(["check", "--tree", str(kernel), mbox]) == 0
     assert capsys.readouterr().err == (

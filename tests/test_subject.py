@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.subject import parse_subject
+from toolkit.series.subject import parse_subject
 
 ROWS = tomllib.loads((Path(__file__).parent / "data/mail/subjects.toml").read_text())["rows"]
 

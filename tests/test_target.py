@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.target import Target
+from toolkit.codegen.target import Target
 
 DATA = Path(__file__).parent / "data/target"
 DERIVED = tomllib.loads((DATA / "derived.toml").read_text())["case"]
@@ -34,7 +34,7 @@ def test_refused_targets(case):
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_frame_is_the_top_of_pt_regs(arch):
     t = Target(arch=arch)
-    names = [s.name for s in t.layout.slots]
+    names = [s.name for s in t.ptregs.slots]
     assert names[-t.frame_words:] == list(t.frame_slots)
     assert [s.name for s in t.register_slots] + list(t.frame_slots) == names
 

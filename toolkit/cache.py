@@ -1,10 +1,23 @@
-"""Where the toolkit keeps, per user, what it works out once: builds, reference texts, passed trials."""
+"""What the toolkit works out once and keeps per user: builds, reference texts, passed trials.
+
+Everything kept is named by what it was made from. The toolkit's own part of every name is one
+digest of the installed package (its modules, data files and templates), so that any change to the
+toolkit makes everything it kept stale at once and moving a file can never break a key.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
 import os
+from importlib import resources
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
+
+# The files of the package that decide what the toolkit computes: code, tables, templates.
+_PACKAGE_FILES = (".py", ".toml", ".c", ".txt", ".j2")
 
 
 def folder(kind: str, environ: Mapping[str, str] | None = None) -> Path:
@@ -12,3 +25,42 @@ def folder(kind: str, environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "toolkit" / kind
+
+
+@functools.cache
+def package_digest() -> str:
+    """A digest of every file of the installed toolkit that its results depend on."""
+    digest = hashlib.sha256()
+    top = Path(str(resources.files("toolkit")))
+    for path in sorted(p for p in top.rglob("*") if p.suffix in _PACKAGE_FILES
+                       and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(top).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` through a rename, so that a run killed half-way never leaves a
+    truncated entry; False when the cache cannot be written (which costs time, not correctness)."""
+    partial = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        return False
+
+
+def memo_json(name: str, make: Callable[[], Any]) -> Any:
+    """`make()` (JSON-able), computed once per version of the toolkit and then read back."""
+    kept = folder("memo") / f"{name}-{package_digest()[:32]}.json"
+    try:
+        return json.loads(kept.read_text())
+    except (OSError, ValueError):
+        pass
+    made = make()
+    write_atomic(kept, json.dumps(made).encode())
+    return made

@@ -88,15 +88,13 @@ def _add_check(sub):
 
 
 def _run_check(args) -> int:
-    import os
-
-    from toolkit import rules
-    from toolkit.errors import InputError, UsageError
-    from toolkit.findings import Level
+    from toolkit.checks import catalogue
+    from toolkit.checks.findings import Level
+    from toolkit.checks.spelling import Spelling
+    from toolkit.errors import UsageError
     from toolkit.mail import read_messages
-    from toolkit.report import Report
-    from toolkit.series import assemble
-    from toolkit.spelling import Spelling
+    from toolkit.report.report import CheckReport
+    from toolkit.series.assemble import assemble
 
     if args.output and args.format != "email":
         raise UsageError("-o/--output is for --format email",
@@ -104,58 +102,59 @@ def _run_check(args) -> int:
     if args.tree:
         # A mistyped path would otherwise leave the series judged on the reference model.
         _folder(args.tree)
-    chosen = rules.select(types=args.types, ignore=args.ignore)
+    chosen = catalogue.select(types=args.types, ignore=args.ignore)
     if args.format == "b4":
-        from toolkit.b4check import SERIES_ONLY
+        from toolkit.report.b4 import SERIES_ONLY
 
         chosen = tuple(rule for rule in chosen if rule.name not in SERIES_ONLY)
     spelling = Spelling.load(args.tree)
     # Read once: standard input cannot be read again, and the email replies quote the mails.
     messages = tuple(read_messages(args.path))
     series = assemble(messages, args.path, revision=args.revision)
-    states = None
+    paths = None
     if args.tree:
-        from toolkit import repository
-        from toolkit.states import tree_states
+        from toolkit import gitrepo
+        from toolkit.states import int3path
 
-        if repository.is_repository(args.tree):
-            states = tree_states(series, args.tree)
-            if states.missing_base:
-                print(f"toolkit: {args.tree} has no commit {states.missing_base} (the series' "
+        if gitrepo.is_repository(args.tree):
+            paths = int3path.from_repository(series, args.tree)
+            if paths.missing_base:
+                print(f"toolkit: {args.tree} has no commit {paths.missing_base} (the series' "
                       "base-commit): the patches are applied at HEAD", file=sys.stderr)
         else:
             print(f"toolkit: {args.tree} is not a git repository: the patches are judged on the "
                   "toolkit's reference model, and commit ids are not looked up", file=sys.stderr)
-    report = Report(series, tuple(rules.check(series, chosen, spelling, states)),
-                    Level.parse(args.fail_on))
+    report = CheckReport(series, tuple(catalogue.run(series, chosen, spelling, paths)),
+                         Level.parse(args.fail_on))
     _print_report(args, report, chosen, messages)
     return report.exit_code
 
 
 def _print_report(args, report, chosen, messages) -> None:
     if args.format == "email":
-        from toolkit import reply, rules
+        from toolkit.checks import catalogue
+        from toolkit.report import replies
 
-        limits = reply.limits(args.tree, report.series, (rule.name for rule in chosen),
-                              (rule.name for rule in rules.RULES))
-        mails = reply.replies(report, messages, limits)
+        limits = replies.not_checked(args.tree, report.series, (rule.name for rule in chosen),
+                                     (rule.name for rule in catalogue.RULES))
+        mails = replies.replies(report, messages, limits)
         if args.output:
-            for path in reply.write(mails, args.output):
+            for path in replies.write(mails, args.output):
                 print(path)
         else:
-            sys.stdout.write(reply.mbox(mails))
+            sys.stdout.write(replies.mbox(mails))
     elif args.format == "sarif":
-        from toolkit import sarif
+        from toolkit.report import sarif
 
         sys.stdout.write(sarif.render(report, chosen))
     elif args.format == "github":
-        from toolkit import annotations
+        from toolkit.report import github
 
-        sys.stdout.write(annotations.render(report))
+        sys.stdout.write(github.render(report))
     elif args.format == "b4":
-        from toolkit import b4check
+        from toolkit.report import b4
 
-        sys.stdout.write(b4check.render(report))
+        sys.stdout.write(b4.render(report))
     else:
         sys.stdout.write(report.json() if args.format == "json" else report.text())
 
@@ -170,13 +169,13 @@ def _add_rules(sub):
 
 
 def _run_rules(args) -> int:
-    from toolkit import rules
+    from toolkit.checks import catalogue
 
     if args.name:
-        print(rules.lookup(args.name), end="")
+        print(catalogue.lookup(args.name), end="")
         return 0
-    width = max(len(rule.name) for rule in rules.RULES)
-    for rule in rules.RULES:
+    width = max(len(rule.name) for rule in catalogue.RULES)
+    for rule in catalogue.RULES:
         print(f"{rule.name:<{width}}  {str(rule.level):<7}  {rule.summary}")
     return 0
 
@@ -208,7 +207,7 @@ def _add_parse(sub):
 def _run_parse_header(args) -> int:
     import json
 
-    from toolkit import cheader
+    from toolkit.cmodel import header as cheader
 
     model = cheader.read_header(args.path, tree=args.tree and _kernel_tree(args.tree))
     if args.format == "json":
@@ -221,16 +220,15 @@ def _run_parse_header(args) -> int:
 def _run_parse_pt_regs(args) -> int:
     import json
 
-    from toolkit import ptregs
+    from toolkit import x86
+    from toolkit.cmodel import ptregs
 
     layout = ptregs.from_tree(_kernel_tree(args.tree), args.arch) if args.tree \
-        else ptregs.reference(args.arch)
+        else x86.reference(args.arch)
     if args.format == "json":
-        print(json.dumps({"arch": layout.arch, "size": layout.size,
-                          "slots": [{"name": s.name, "offset": s.offset, "size": s.size}
-                                    for s in layout.slots]}, indent=2))
+        print(json.dumps(layout.to_dict(), indent=2))
         return 0
-    source = f"{args.tree}/{ptregs.PTRACE_H}" if args.tree else "toolkit reference"
+    source = f"{args.tree}/{x86.PTRACE_H}" if args.tree else "toolkit reference"
     print(f"struct pt_regs, {layout.arch}, {layout.size} bytes ({source})")
     for slot in layout.slots:
         print(f"  {slot.offset:4d}  {slot.size}  {slot.name}")
@@ -283,7 +281,7 @@ def _add_gen(sub):
 
 
 def _gen_target(args, **fixed):
-    from toolkit.target import Target
+    from toolkit.codegen.target import Target
 
     chosen = {"arch": getattr(args, "arch", "x86_64"), "style": getattr(args, "style", None),
               "delivery": getattr(args, "delivery", "idt")} | fixed
@@ -297,21 +295,20 @@ def _gen_target(args, **fixed):
 
 
 def _run_gen(args) -> int:
-    from toolkit import codegen
+    from toolkit.codegen import render
     from toolkit.errors import InputError, UsageError
 
     if getattr(args, "delivery", "idt") == "fred" and (args.gap_words is not None or args.style):
         raise UsageError("--gap-words and --style shape the IDT entry gap; "
                          "the FRED harness has none")
     if args.what == "prelude":
-        from toolkit.target import Target
+        from toolkit.codegen.target import Target
 
         target = Target(arch=args.arch)     # the prelude depends on the architecture alone
     else:
         target = _gen_target(args)
-    render = {"header": codegen.render_header, "prelude": codegen.render_prelude,
-              "entry": codegen.render_entry, "harness": codegen.render_harness}[args.what]
-    text = render(target)
+    text = {"header": render.render_header, "prelude": render.render_prelude,
+            "entry": render.render_entry, "harness": render.render_harness}[args.what](target)
     if args.output:
         try:
             with open(args.output, "w") as stream:
@@ -329,25 +326,27 @@ def _run_gen_patch(args) -> int:
     import shutil
     import tempfile
 
-    from toolkit import codegen, repository
+    from toolkit import gitrepo
+    from toolkit.codegen import install, render
+    from toolkit.validate.code import check_builds
+    from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
 
     # The tree decides the macro style of the gap block; one header serves both architectures,
     # so by default its push comment names both entry mechanisms.
-    style = codegen.entry_style(repository.head_file(args.tree, codegen.ENTRY_64),
-                                f"{args.tree}/{codegen.ENTRY_64}")
+    style = install.entry_style(gitrepo.head_file(args.tree, ENTRY_64), f"{args.tree}/{ENTRY_64}")
     target = _gen_target(args, style=style,
                          mechanisms=tuple(args.mechanisms or ("bp_gap", "fixup_frame")))
-    codegen.check_builds(target)
+    check_builds(target)
     edits = [
-        repository.Edit(codegen.ENTRY_64, lambda text, path: codegen.install_gap(text, target, path),
-                        codegen.commit_message("entry", target)),
-        repository.Edit(codegen.TEXT_PATCHING_H,
-                        lambda text, path: codegen.install_helpers(text, target, path),
-                        codegen.commit_message("helpers", target)),
+        gitrepo.FileRewrite(ENTRY_64, lambda text, path: install.install_gap(text, target, path),
+                            render.commit_message("entry", target)),
+        gitrepo.FileRewrite(TEXT_PATCHING_H,
+                            lambda text, path: install.install_helpers(text, target, path),
+                            render.commit_message("helpers", target)),
     ]
     outdir = args.output or tempfile.mkdtemp(prefix="toolkit-patches-")
     try:
-        export = repository.export_patches(args.tree, edits, outdir)
+        export = gitrepo.export_patches(args.tree, edits, outdir)
     except BaseException:
         if not args.output:
             shutil.rmtree(outdir, ignore_errors=True)
@@ -390,7 +389,8 @@ def _run_validate(args) -> int:
     import time
     from pathlib import Path
 
-    from toolkit import codeundertest, scenarios, validation
+    from toolkit.report.validation import ValidationReport
+    from toolkit.validate import code, runner, scenarios
 
     evidence = Path(args.evidence) if args.evidence else None
     if evidence:
@@ -400,15 +400,14 @@ def _run_validate(args) -> int:
     rows = [s for table in tables for s in scenarios.load_table(table)]
     arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
     tree = Path(_kernel_tree(args.tree)) if args.tree else None
-    codes = [codeundertest.tree_code(tree, arch, delivery) if tree else
-             codeundertest.generated_code(arch, delivery)
-             for arch in arches for delivery in codeundertest.deliveries(arch, tree)]
+    codes = [code.tree_code(tree, arch, delivery) if tree else code.generated_code(arch, delivery)
+             for arch in arches for delivery in code.deliveries(arch, tree)]
     started = time.perf_counter()
     results = []
-    for code in codes:
-        progress = _progress(code.label) if sys.stderr.isatty() else None
-        results.append((code, tuple(validation.validate(code, rows, progress=progress))))
-    report = validation.Report(tuple(results), time.perf_counter() - started)
+    for under_test in codes:
+        progress = _progress(under_test.label) if sys.stderr.isatty() else None
+        results.append((under_test, tuple(runner.validate(under_test, rows, progress=progress))))
+    report = ValidationReport(tuple(results), time.perf_counter() - started)
     if evidence:
         _write_evidence(evidence, report)
     print(report.json() if args.format == "json" else report.text(), end="")
@@ -460,8 +459,8 @@ def _make_folder(folder) -> None:
 def _write_evidence(folder, report) -> None:
     import re
 
-    from toolkit import evidence
     from toolkit.errors import InputError
+    from toolkit.validate import pictures
 
     for code, outcomes in report.results:
         for outcome in outcomes:
@@ -471,9 +470,9 @@ def _write_evidence(folder, report) -> None:
             rows = outcome.evidence["stack"]
             title = f"{code.label}: {outcome.scenario.name} ({outcome.status})"
             try:
-                (folder / f"{stem}.svg").write_text(evidence.stack_svg(rows, title))
+                (folder / f"{stem}.svg").write_text(pictures.stack_svg(rows, title))
                 (folder / f"{stem}.txt").write_text(f"{title}\n{outcome.reason}\n\n"
-                                                    + evidence.text(outcome.evidence))
+                                                    + pictures.text(outcome.evidence))
             except OSError as error:
                 raise InputError("cannot write the evidence", path=error.filename or str(folder),
                                  why=error.strerror) from None

@@ -6,8 +6,12 @@ import subprocess
 
 import pytest
 
-from toolkit import cheader, cli, codegen
-from toolkit.target import Target
+from toolkit.cmodel import header as cheader
+from toolkit import cli
+from toolkit.codegen import render
+from toolkit.codegen.target import Target
+from toolkit.codegen import install
+from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
 
 from kerneltrees import TREES, tree_id
 
@@ -15,24 +19,24 @@ pytestmark = pytest.mark.kernel
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_gap_block_replaced_in_place(tree):
-    old = (tree / codegen.ENTRY_64).read_text()
-    t = Target(style=codegen.entry_style(old, codegen.ENTRY_64))
-    new = codegen.install_gap(old, t, codegen.ENTRY_64)
-    block = codegen.render_gap_block(t)
+    old = (tree / ENTRY_64).read_text()
+    t = Target(style=install.entry_style(old, ENTRY_64))
+    new = install.install_gap(old, t, ENTRY_64)
+    block = render.render_gap_block(t)
     start = new.index(block)
     # Everything before and after the block is the tree's own text, byte for byte.
     assert old.startswith(new[:start])
     assert old.endswith(new[start + len(block):])
-    assert codegen.install_gap(new, t, codegen.ENTRY_64) == new
+    assert install.install_gap(new, t, ENTRY_64) == new
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
 def test_installed_helpers_parse_back(tree):
-    old_text = (tree / codegen.TEXT_PATCHING_H).read_text()
+    old_text = (tree / TEXT_PATCHING_H).read_text()
     t = Target(mechanisms=("bp_gap", "fixup_frame", "fred"))
-    new_text = codegen.install_helpers(old_text, t, codegen.TEXT_PATCHING_H)
-    old = cheader.parse_header(old_text, codegen.TEXT_PATCHING_H)
-    new = cheader.parse_header(new_text, codegen.TEXT_PATCHING_H)
+    new_text = install.install_helpers(old_text, t, TEXT_PATCHING_H)
+    old = cheader.parse_header(old_text, TEXT_PATCHING_H)
+    new = cheader.parse_header(new_text, TEXT_PATCHING_H)
     helpers = [f"int3_emulate_{h}" for h in t.helpers]
     kept = [f.name for f in old.functions if f.name not in helpers]
     assert [f.name for f in new.functions if f.name in helpers] == helpers
@@ -48,7 +52,7 @@ def test_gen_patch_on_a_repository_of_the_tree_files(tree, tmp_path, monkeypatch
         pytest.skip("git not found")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     repo = tmp_path / "linux"
-    for path in (codegen.ENTRY_64, codegen.TEXT_PATCHING_H):
+    for path in (ENTRY_64, TEXT_PATCHING_H):
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(tree / path, repo / path)
     env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org",

@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cheader, codegen, cpre, ptregs
-from toolkit.target import EFLAGS_BITS, Target
+from toolkit import x86
+from toolkit.cmodel import header as cheader
+from toolkit.codegen import render
+from toolkit.cmodel import preprocessor as cpre
+from toolkit.cmodel import ptregs
+from toolkit.x86 import EFLAGS_BITS
+from toolkit.codegen.target import Target
 
 from kerneltrees import ROOT, TREES, tree_id
 
@@ -77,7 +82,7 @@ def test_eflags_bits_are_found_through_the_includes(tree):
     # What stays unresolved is what a source tree does not have: generated or C library headers.
     for unresolved in model.followed.unresolved:
         assert not any((tree / folder / unresolved.include.target).exists()
-                       for folder in cpre.X86_INCLUDE_PATH), unresolved
+                       for folder in cpre.INCLUDE_PATH), unresolved
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
@@ -88,10 +93,10 @@ def test_push_helper_comment_is_found(tree):
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
-@pytest.mark.parametrize("arch", ptregs.ARCHES)
+@pytest.mark.parametrize("arch", x86.ARCHES)
 def test_pt_regs_offsets_match_domain(tree, arch):
-    if not (tree / ptregs.PTRACE_H).exists():
-        pytest.skip(f"{tree}: no {ptregs.PTRACE_H}")
+    if not (tree / x86.PTRACE_H).exists():
+        pytest.skip(f"{tree}: no {x86.PTRACE_H}")
     regs = ptregs.from_tree(str(tree), arch)
     assert {s.name: s.offset for s in regs.slots} == REFERENCE[arch]["offsets"]
     assert regs.size == REFERENCE[arch]["size"]
@@ -111,7 +116,7 @@ def test_real_helpers_round_trip_and_compile(tree, tmp_path):
     if gcc is None:
         pytest.skip("gcc is not installed")
     (tmp_path / "helpers.c").write_text(emitted)
-    (tmp_path / "toolkit_prelude.h").write_text(codegen.render_prelude(Target()))
+    (tmp_path / "toolkit_prelude.h").write_text(render.render_prelude(Target()))
     result = subprocess.run([gcc, "-fsyntax-only", "-Wall", "-Werror", str(tmp_path / "helpers.c")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,180 @@
+"""Rules that read a patch's added C and comments on the int3 path: undocumented stores, stale names.
+
+Each rule is a generator `(patch, ctx) -> Findings` like those of `toolkit.checks.patchmail`;
+`ctx.paths` holds the int3 path after every patch and `ctx.series` the series they belong to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from toolkit.checks.context import Context
+from toolkit.checks.findings import Finding, Level, Location
+from toolkit.cmodel import preprocessor as cpre
+from toolkit.series.diff import FileDiff
+from toolkit.series.model import Patch
+from toolkit.states.blocks import close_cut_comments, header_model
+from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+
+# What a comment says when it explains where the room below regs->sp comes from: the gap the
+# entry code leaves, FIXUP_FRAME on x86_32, FRED's red zone, or space reserved for the purpose.
+_ROOM_EXPLAINED = re.compile(r"\b(?:gap|create_gap|room|reserv\w*|red\s*zone|redzone|FIXUP_FRAME"
+                             r"|entry\s+code|entry_(?:64|32)\.S|idtentry)\b", re.IGNORECASE)
+# `x86_64`, `x86_32`: architectures, which prose names without meaning an identifier.
+_ARCH_NAME = re.compile(r"[A-Za-z]+\d+_\d+")
+# A name a comment can refer to: `create_gap`, `\vector`, `CONFIG_X86_64`, `int3_emulate_push()`.
+# Single words without an underscore are prose; `entry_64.S` and `a/b_c` are file names.
+_NAMED = re.compile(r"(?<![\w/.-])(\\?[A-Za-z_]\w*)(?:\(\))?(?![\w/]|\.\w)")
+
+
+def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """Added code that stores below a saved stack pointer, in a function whose comments do not say
+    where that room comes from."""
+    state = ctx.paths.after(patch)
+    for diff in _c_files(patch):
+        pairs, lines = _source(diff, state)
+        model = header_model(tuple(pairs), diff.path)
+        for function in model.functions:
+            if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
+                continue
+            span = (function.line, function.end_line)
+            for write in _stores_below_sp(function.body):
+                real = pairs[write - 1][0]
+                line = lines.get(real)
+                if line is None:
+                    continue
+                if line.kind == "+":
+                    why = "no comment in or above it says why that room is free (the entry gap?)"
+                elif _comment_removed(diff, *span):
+                    why = "this patch removes the comment that said why that room is free"
+                else:
+                    continue
+                yield ctx.finding(
+                    patch, f"{function.name}() stores below the saved stack pointer, and {why}",
+                    line.at, Location(diff.path, real), line=f"{line.kind}{line.text}",
+                    function=function.name)
+
+
+def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """Names in added or touched comments that the state after this patch does not have."""
+    state = ctx.paths.after(patch)
+    if state.failed:
+        return              # the comment is not in the tree: the patch did not apply
+    for diff in patch.files:
+        if not state.backed_by_tree and diff.path not in (TEXT_PATCHING_H, ENTRY_64):
+            continue        # without a tree only the files of the reference model are known
+        if not diff.path.endswith((".h", ".c", ".S")):
+            continue
+        pairs, lines = _source(diff, state)
+        source = cpre.scan(pairs, diff.path)
+        for comment in source.comments:
+            added = [lines[n] for n in range(comment.line, comment.end_line + 1)
+                     if n in lines and lines[n].kind == "+"]
+            if not added:
+                continue
+            for name in dict.fromkeys(_names(comment.words)):
+                bare = name.lstrip("\\")
+                if state.knows(bare) or (bare.startswith("CONFIG_") and state.knows(bare[7:])):
+                    continue
+                where = next((ln for ln in added if name in ln.text), added[0])
+                scope = ("in the tree after this patch" if state.backed_by_tree
+                         else "in the reference model or the series")
+                finding = ctx.finding(
+                    patch, f"the comment names '{name}', which does not exist {scope}",
+                    where.at, Location(diff.path, where.new_line), name=bare,
+                    line="+" + where.text, verified=state.backed_by_tree)
+                yield finding if state.backed_by_tree else replace(finding, level=Level.NOTE)
+
+
+# --- reading added code --------------------------------------------------------------------------
+
+def _c_files(patch: Patch) -> Iterator[FileDiff]:
+    return (d for d in patch.files if d.path.endswith((".h", ".c")) and not d.binary)
+
+
+def _source(diff: FileDiff, state):
+    """(real line, text) pairs to read a changed file from, and the diff's lines by real line.
+
+    With a tree the whole file after the patch (so that a comment or function the hunk shows
+    only part of is read whole); without, the hunks' post-image, opened with `/*` when it starts
+    inside a comment.
+    """
+    lines = {ln.new_line: ln for h in diff.hunks for ln in h.lines
+             if ln.kind != "-" and ln.new_line is not None}
+    whole = state.file(diff.path) if state.backed_by_tree and not state.failed else None
+    if whole is not None:
+        return cpre.numbered(whole), lines
+    return close_cut_comments([(n, ln.text) for n, ln in lines.items()]), lines
+
+
+def _comment_removed(diff: FileDiff, first: int, last: int) -> bool:
+    """Whether the diff takes comment lines out of post-image lines `first`..`last` of a function
+    (or from directly above it)."""
+    for hunk in diff.hunks:
+        after = hunk.new_start - 1       # a removed line sits below the post-image line before it
+        for ln in hunk.lines:
+            if ln.kind != "-":
+                after = ln.new_line if ln.new_line is not None else after
+            elif first - 1 <= after <= last and ln.text.lstrip().startswith(("/*", "*", "//")):
+                return True
+    return False
+
+
+def _names(words: str) -> Iterator[str]:
+    for match in _NAMED.finditer(words):
+        name = match.group(1)
+        if _ARCH_NAME.fullmatch(name):
+            continue
+        if "_" in name.strip("_") or name.startswith("\\"):
+            yield name
+
+
+def _stores_below_sp(body) -> Iterator[int]:
+    """Lines (of the parsed text) of `*(T *)P->sp = V` after a `P->sp -= N` (or `P->sp = P->sp - N`)
+    in the same function: a push emulated on a saved stack pointer."""
+    lowered: set[str] = set()
+    for node in _walk(body):
+        if type(node).__name__ != "Assignment":
+            continue
+        target = _sp_field(node.lvalue)
+        if target and (node.op == "-=" or (node.op == "=" and _lowers(node.rvalue, target))):
+            lowered.add(target)
+            continue
+        if (node.op == "=" and type(node.lvalue).__name__ == "UnaryOp"
+                and node.lvalue.op == "*" and _sp_field(_uncast(node.lvalue.expr)) in lowered):
+            yield node.coord.line
+
+
+def _walk(node):
+    # pycparser nodes, visited in source order without importing pycparser here
+    yield node
+    for _, child in node.children():
+        yield from _walk(child)
+
+
+def _sp_field(node) -> str | None:
+    """'regs' for `regs->sp`, else None."""
+    if (type(node).__name__ == "StructRef" and node.type == "->" and node.field.name == "sp"
+            and type(node.name).__name__ == "ID"):
+        return node.name.name
+    return None
+
+
+def _uncast(node):
+    while type(node).__name__ == "Cast":
+        node = node.expr
+    return node
+
+
+def _lowers(value, target: str) -> bool:
+    return (type(value).__name__ == "BinaryOp" and value.op == "-"
+            and _sp_field(_uncast(value.left)) == target)
+
+
+# --- rules backed by running the state's code ----------------------------------------------------
+
+
+# --- references to other commits ----------------------------------------------------------------
+
+

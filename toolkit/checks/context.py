@@ -1,0 +1,88 @@
+"""What a rule is (`Rule`: name, level, documentation, check) and what its check is given (`Context`)."""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dataclasses import dataclass
+
+from toolkit.checks.findings import Finding, Level, Location, PatchRef
+from toolkit.checks.spelling import Spelling
+from toolkit.series.model import Patch, Series
+from toolkit.states import int3path
+from toolkit.states.int3path import Int3Paths
+
+
+class CheckRun:
+    """One check of a series: the series, the misspelling list, and the int3 path after each
+    patch, which is built from the hunks over the reference model when a rule first asks (most
+    rules never do, and building it loads the header model) unless a repository gave it."""
+
+    def __init__(self, series: Series, spelling: Spelling, paths: Int3Paths | None = None) -> None:
+        self.series = series
+        self.spelling = spelling
+        if paths is not None:
+            self.paths = paths
+
+    @functools.cached_property
+    def paths(self) -> Int3Paths:
+        return int3path.over_reference(self.series)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule and its documentation; `scope` says what `check` is given:
+
+    'patch' — each patch 1..N; 'mail' — each patch and the cover letter; 'series' — the series.
+    """
+
+    name: str
+    level: Level
+    scope: str
+    summary: str
+    trigger: str
+    why: str
+    fix: str
+    check: Callable[..., Iterable[Finding]]
+
+    def __str__(self) -> str:
+        parts = (f"{self.name} ({self.level}): {self.summary}", f"Triggered by: {self.trigger}",
+                 f"Why: {self.why}", f"How to fix: {self.fix}")
+        return "\n\n".join(textwrap.fill(part, 78, break_on_hyphens=False) for part in parts) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule's check needs besides its input: its own rule and the run it is part of."""
+
+    rule: Rule
+    run: CheckRun
+
+    @property
+    def series(self) -> Series:
+        return self.run.series
+
+    @property
+    def spelling(self) -> Spelling:
+        return self.run.spelling
+
+    @property
+    def paths(self) -> Int3Paths:
+        """The int3 path after each patch of the series."""
+        return self.run.paths
+
+    def finding(self, patch: Patch, message: str, at: int | None,
+                file_at: Location | None = None, **evidence: Any) -> Finding:
+        """A remark about `patch`; `at` is a line of the mail file the patch came from."""
+        return Finding(self.rule.name, self.rule.level, message,
+                       PatchRef(patch.index, patch.total, patch.subject, patch.msgid),
+                       Location(patch.source, at), file_at, evidence)
+
+    def about_series(self, series: Series, message: str, at: int | None = None,
+                     **evidence: Any) -> Finding:
+        """A remark about the series as a whole (no single patch to name)."""
+        return Finding(self.rule.name, self.rule.level, message, None,
+                       Location(series.source, at), None, evidence)

@@ -1,0 +1,159 @@
+"""Rules backed by running a state's code: the entry gap, the helpers, and a handler on the path between.
+
+Each rule builds the int3 path a patch leaves (`toolkit.checks.trial`) and runs it in the emulator
+against a few scenarios; a failure carries the run as evidence (scenario, trace, registers, stack).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from toolkit.checks.context import Context
+from toolkit.checks.findings import Finding, Level, Location
+from toolkit.series.model import Patch
+from toolkit.checks import trial
+from toolkit.states.blocks import GAP
+from toolkit.validate import pictures
+from toolkit.x86 import HELPER_OF
+
+
+def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """The gap block this patch leaves, run with known-good helpers, damages the saved frame."""
+    yield from _partial_notes(ctx, patch, lambda name: name == GAP)
+    state = ctx.paths.after(patch)
+    if state.gap is None or state.gap.patch != patch.index:
+        return
+    verdict = trial.gap_alone(state)
+    if verdict.error:
+        yield _not_run(ctx, patch, state.gap, verdict.error)
+    for outcome in verdict.failed[:1]:
+        yield _emulation_finding(ctx, patch, state.gap, outcome,
+                                 f"the entry gap block leaves no safe room "
+                                 f"({outcome.scenario.name}): {outcome.reason}")
+
+
+def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """A helper this patch leaves behind disagrees with the real instruction (in a known-good
+    entry, so that the helper alone is judged)."""
+    yield from _partial_notes(ctx, patch, lambda name: name != GAP)
+    state = ctx.paths.after(patch)
+    changed = [b for b in state.helpers if b.patch == patch.index]
+    if not changed:
+        return
+    verdict = trial.helpers_alone(state)
+    if verdict.error:
+        yield _not_run(ctx, patch, changed[0], verdict.error)
+    if not verdict.failed:
+        return
+    # A helper that was already wrong before this patch is the earlier patch's finding: a patch
+    # that only rewords a comment next to it must not inherit the blame.
+    before = ctx.paths.before(patch)
+    inherited = {(o.scenario.name, o.reason) for o in trial.helpers_alone(before).failed} \
+        if before is not None and before.helpers else set()
+    reported = set()
+    # a changed helper's own scenario first: a wrong push is "not push", not "not call"
+    own = sorted(verdict.failed, key=lambda o: state.helper(
+        f"int3_emulate_{HELPER_OF[o.scenario.insn]}") not in changed)
+    for outcome in own:
+        if (outcome.scenario.name, outcome.reason) in inherited:
+            continue
+        helper = state.helper(f"int3_emulate_{HELPER_OF[outcome.scenario.insn]}")
+        # a call that pushes a wrong value may be the push's fault: blame what this patch changed
+        culprit = helper if helper in changed else next(
+            (b for b in changed if b.name in str(helper)), changed[0])
+        if culprit.name in reported:
+            continue
+        reported.add(culprit.name)
+        yield _emulation_finding(ctx, patch, culprit, outcome,
+                                 f"{culprit.name}() is not {outcome.scenario.insn} "
+                                 f"({outcome.scenario.name}): {outcome.reason}")
+
+
+def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """After this patch a handler uses the helpers on an entry path without room, although the
+    helpers and the gap each work (the breakage is the order of the patches)."""
+    state = ctx.paths.after(patch)
+    before = ctx.paths.before(patch)
+    users = _pushing_uses(state)
+    if not users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
+        return
+    verdict = trial.run(state)
+    if not verdict.failed or (before is not None and _pushing_uses(before)
+                              and trial.run(before).failed):
+        return
+    use = next((u for u in users if u.patch == patch.index), users[0])
+    room = "makes no gap" if state.gap is None else "leaves no room"
+    later = [s.index for s in ctx.paths.paths if s.index > patch.index
+             and _pushing_uses(s) and not trial.run(s).failed]
+    fixed = f"; patch {later[0]} fixes it, but bisection can stop here" if later else ""
+    outcome = verdict.failed[0]
+    yield ctx.finding(
+        patch, f"{use.helper}() runs here on an int3 entry that {room} for its push "
+               f"({outcome.scenario.name}: {outcome.reason}){fixed}",
+        use.at, Location(use.path, use.line), **_shown(patch, use.at), **_evidence(outcome))
+
+
+def _pushing_uses(state) -> list:
+    """The state's calls of helpers that store below regs->sp (push, and the helpers that call
+    it, such as call): only they need the entry's room; a jmp, pop or ret handler does not."""
+    pushers = {"int3_emulate_push"}
+    grown = True
+    while grown:
+        found = {b.name for b in state.helpers if b.name not in pushers and any(
+            re.search(rf"\b{name}\s*\(", str(b)) for name in pushers)}
+        pushers |= found
+        grown = bool(found)
+    return [u for u in state.users if u.helper in pushers]
+
+
+def _partial_notes(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
+    """Notes on the blocks (`wanted` by name) this patch changes in hunks too short to show them
+    whole: without a tree they are not emulated, and silence would read as a pass."""
+    for partial in ctx.paths.partial_blocks:
+        if partial.patch == patch.index and wanted(partial.name):
+            what = "the entry gap block" if not partial.name.startswith("int3_") \
+                else f"{partial.name}()"
+            finding = ctx.finding(
+                patch, f"{what} was not emulated: the hunk shows only part of it; "
+                       "check with --tree to run it", partial.at,
+                Location(partial.path, partial.line), unchecked=True, **_shown(patch, partial.at))
+            yield replace(finding, level=Level.NOTE)
+
+
+def _not_run(ctx: Context, patch: Patch, block, error: str) -> Finding:
+    """A note that a block could not be built or run, so the rule could not judge it."""
+    finding = ctx.finding(patch, f"{block.name} was not emulated: {error}",
+                          patch.mail_line(block.path, block.line),
+                          Location(block.path, block.line), reason=error, unchecked=True)
+    return replace(finding, level=Level.NOTE)
+
+
+def _emulation_finding(ctx: Context, patch: Patch, block, outcome, message: str) -> Finding:
+    """A finding at the first line of `block` this patch adds (the likeliest culprit), else at
+    the block's first line."""
+    shown = [ln for ln in (patch.shows(block.path, n) for n, _ in block.lines) if ln]
+    line = next((ln for ln in shown if ln.kind == "+"), shown[0] if shown else None)
+    if line is None:
+        return ctx.finding(patch, message, None, Location(block.path, block.line),
+                           **_evidence(outcome))
+    return ctx.finding(patch, message, line.at, Location(block.path, line.new_line),
+                       line=line.kind + line.text, **_evidence(outcome))
+
+
+def _evidence(outcome) -> dict:
+    """The scenario, the trace and the stack diagram (text and SVG) of a failed outcome."""
+    found = dict(outcome.evidence or {})
+    title = f"{outcome.scenario.name} ({outcome.status})"
+    rows = found.get("stack", [])
+    return {"scenario": outcome.scenario.name, "table": outcome.scenario.where,
+            "reason": outcome.reason, **found,
+            "stack_text": pictures.stack_text(rows) if rows else "",
+            "stack_svg": pictures.stack_svg(rows, title) if rows else ""}
+
+
+def _shown(patch: Patch, at: int | None) -> dict:
+    """The diff line at mail line `at` as evidence, so the finding shows the code it is about."""
+    line = patch.line_at(at)
+    return {} if line is None else {"line": line.kind + line.text}

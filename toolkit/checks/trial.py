@@ -1,0 +1,114 @@
+"""Trials of int3 path states: a state's helpers and entry gap built and run against a few scenarios.
+
+The code under test is the state's own: its int3_emulate_* functions (read with the header model
+and emitted back as C) and its entry-gap block placed in the toolkit's int3 harness. The table is
+small on purpose (toolkit/checks/trial.toml) so that `toolkit check` stays fast; states that are
+the same in every part that runs are tried once, and a state that passed is remembered in the
+cache (failures are not: their evidence is wanted each time).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from toolkit import cache
+from toolkit.errors import ToolkitError
+from toolkit.states import reference
+from toolkit.states.int3path import Int3Path
+from toolkit.states.refusals import unbuildable
+from toolkit.validate import runner, scenarios
+from toolkit.validate.code import state_code
+from toolkit.validate.scenarios import Status
+
+_HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class TrialResult:
+    """What running a state showed: `failed` are the outcomes that went wrong (scenarios.Outcome),
+    `error` why the state's code could not be built or run."""
+
+    failed: tuple[Any, ...] = ()
+    error: str | None = None
+
+
+_TRIED: dict[tuple, TrialResult] = {}
+
+
+def gap_alone(state: Int3Path) -> TrialResult:
+    """The state's gap block with the reference helpers: does the entry leave room and keep the
+    frame intact? (An empty result when the state has no gap.)"""
+    if state.gap is None:
+        return TrialResult()
+    helpers, macros, _ = reference.blocks()
+    return run(replace(state, helpers=helpers, macros=macros))
+
+
+def helpers_alone(state: Int3Path) -> TrialResult:
+    """The state's helpers in the reference entry: do they do what the real instructions do?"""
+    _, reference_macros, gap = reference.blocks()
+    names = {m.name for m in state.macros}
+    macros = state.macros + tuple(m for m in reference_macros if m.name not in names)
+    return run(replace(state, gap=gap, macros=macros))
+
+
+@functools.cache
+def table() -> list:
+    return scenarios.load_table(Path(str(resources.files("toolkit.checks") / "trial.toml")))
+
+
+def runnable(state: Int3Path) -> tuple[str, ...]:
+    """The helpers of `state` that can be built: those whose callees the state also has."""
+    names = {b.name for b in state.helpers}
+    return tuple(b.name.removeprefix("int3_emulate_") for b in state.helpers
+                 if {f"int3_emulate_{n}" for n in _HELPER_NAME.findall(str(b))} <= names)
+
+
+def run(state: Int3Path) -> TrialResult:
+    """Try `state` on x86_64 (the architecture of the entry gap), once per distinct state."""
+    if state.key not in _TRIED:
+        _TRIED[state.key] = _run(state)
+    return _TRIED[state.key]
+
+
+def _run(state: Int3Path) -> TrialResult:
+    if unbuildable((*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))):
+        return TrialResult()        # not built; REFUSED_INPUT says why
+    helpers = runnable(state)
+    if "push" not in helpers and "call" not in helpers:
+        return TrialResult()        # nothing stores below regs->sp: the entry's room is not used
+    passed = _passed_marker(state, helpers)
+    if passed.exists():
+        return TrialResult()
+    texts = reference.texts()
+    try:
+        code = state_code(f"the state after patch {state.index}", texts["prelude"],
+                          texts["harness trap_bp"], "".join(f"{m}" for m in state.macros),
+                          "\n".join(str(b) for b in state.helpers),
+                          str(state.gap) if state.gap else "", helpers)
+        outcomes = runner.validate(code, table())
+    except ToolkitError as error:
+        return TrialResult(error=str(error))
+    bad = tuple(o for o in outcomes if o.status is Status.FAILED)
+    errors = [o.reason for o in outcomes if o.status is Status.ERROR]
+    if errors:
+        return TrialResult(failed=bad, error=errors[0])
+    if not bad:
+        cache.write_atomic(passed, b"")
+    return TrialResult(failed=bad)
+
+
+def _passed_marker(state: Int3Path, helpers: tuple[str, ...]) -> Path:
+    """Where a passed trial of this state's code is remembered: named by the blocks and by the
+    toolkit (whose digest covers the reference code, the table and everything that builds and
+    runs it), so that a change to any of them runs the trial again."""
+    digest = hashlib.sha256(cache.package_digest().encode())
+    for text in (repr(state.key), ",".join(helpers)):
+        digest.update(text.encode() + b"\0")
+    return cache.folder("trials") / f"{digest.hexdigest()[:32]}.passed"

@@ -1,0 +1,586 @@
+"""The model of a kernel C header: its functions, declarations, structs and macros, parsed by pycparser.
+
+`parse_header()` reads header text (a whole file or the post-image lines of a hunk), lets
+`toolkit.cmodel.preprocessor` take the preprocessor-level view, then hands pycparser one top-level chunk at a time
+so that a construct it cannot read costs only that chunk, which becomes an `Unparsed` region.
+Given a kernel tree, the macros of the headers it includes are read too (`HeaderModel.followed`).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from pycparser import c_ast, c_generator, c_parser
+
+from toolkit.cmodel import constexpr as cexpr
+from toolkit.cmodel import preprocessor as cpre
+from toolkit.cmodel.preprocessor import Comment, Conflict, Followed, Include, Macro, Region
+from toolkit.errors import InputError, ParseError, UsageError
+
+# Kernel type names pycparser must know are types; a header's own typedefs are added as it is read.
+# Kept on one line: the `#line` marker after it makes pycparser count the header's lines exactly.
+KERNEL_TYPES = ("u8 u16 u32 u64 s8 s16 s32 s64 __u8 __u16 __u32 __u64 __s8 __s16 __s32 __s64 bool "
+                "size_t ssize_t ptrdiff_t uintptr_t phys_addr_t gfp_t atomic_t atomic64_t "
+                "pteval_t pgprot_t").split()
+
+# Words before a function's name that say how it is stored and inlined, as the kernel spells them.
+SPECIFIERS = frozenset(("static", "extern", "inline", "__always_inline", "noinline",
+                        "nokprobe_inline", "__inline", "__inline__", "__init", "__exit", "notrace",
+                        "noinstr", "__cold", "__weak", "__visible", "asmlinkage", "__must_check"))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str | None
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function definition; `body` is pycparser's AST of its compound statement.
+
+    `line`..`end_line` span the whole definition (specifiers to closing brace); `comments` are the
+    comment block directly above it and every comment inside it, in order.
+    """
+
+    name: str
+    return_type: str
+    params: tuple[Param, ...]
+    specifiers: tuple[str, ...]
+    line: int
+    end_line: int
+    conditions: tuple[str, ...]
+    comments: tuple[Comment, ...]
+    text: str
+    body: Any = field(compare=False, repr=False)
+    node: Any = field(compare=False, repr=False)
+
+    @property
+    def signature(self) -> str:
+        params = ", ".join(p.type if p.name is None else _join_type(p.type, p.name)
+                           for p in self.params) or "void"
+        return f"{_join_type(' '.join(self.specifiers + (self.return_type,)), self.name)}({params})"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A declaration that is not a definition: `kind` is 'function' (a prototype), 'variable' or
+    'typedef'; `storage` holds the words like `extern` and `static`."""
+
+    kind: str
+    name: str
+    type: str
+    storage: tuple[str, ...]
+    line: int
+    end_line: int
+    conditions: tuple[str, ...]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A member of a struct or union; `members` describes an aggregate defined in place (such as
+    an anonymous union), `bits` the width of a bit-field."""
+
+    name: str | None
+    type: str
+    bits: int | None
+    members: Aggregate | None
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """A struct or union definition (`name` is None for an anonymous one)."""
+
+    kind: str
+    name: str | None
+    fields: tuple[Field, ...]
+    line: int
+    end_line: int
+    conditions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """Text the model could not read as C, and why (pycparser's complaint, position first)."""
+
+    line: int
+    end_line: int
+    reason: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderModel:
+    """What a header holds. `macros` are its own; with a tree, `followed` has those of the headers
+    it includes (and the own macros' values take theirs into account)."""
+
+    path: str
+    functions: tuple[Function, ...]
+    declarations: tuple[Declaration, ...]
+    structs: tuple[Aggregate, ...]
+    macros: tuple[Macro, ...]
+    includes: tuple[Include, ...]
+    regions: tuple[Region, ...]
+    comments: tuple[Comment, ...]
+    conflicts: tuple[Conflict, ...]
+    unparsed: tuple[Unparsed, ...]
+    followed: Followed | None = None
+
+    def functions_named(self, name: str) -> tuple[Function, ...]:
+        """Every definition of `name` (a header may define one twice, e.g. in #if branches)."""
+        return tuple(f for f in self.functions if f.name == name)
+
+    def function(self, name: str) -> Function | None:
+        """The first definition of `name`, or None."""
+        return next(iter(self.functions_named(name)), None)
+
+    def macro(self, name: str) -> Macro | None:
+        """The first definition of macro `name`, the header's own before an included one's, or
+        None; `Macro.path` says which file it is in."""
+        included = self.followed.macros if self.followed else ()
+        return next((m for m in (*self.macros, *included) if m.name == name), None)
+
+    def struct(self, name: str, conditions: Iterable[str] = ()) -> Aggregate | None:
+        """The first struct/union called `name` whose conditions include all of `conditions`."""
+        wanted = set(conditions)
+        return next((s for s in self.structs if s.name == name and wanted <= set(s.conditions)),
+                    None)
+
+    def to_dict(self) -> dict:
+        """The model as plain data (what `toolkit parse header --format json` prints)."""
+        return {
+            "path": self.path,
+            "functions": [{
+                "name": f.name, "line": f.line, "end_line": f.end_line,
+                "conditions": list(f.conditions), "specifiers": list(f.specifiers),
+                "return_type": f.return_type,
+                "params": [{"name": p.name, "type": p.type} for p in f.params],
+                "comments": [{"line": c.line, "end_line": c.end_line, "text": c.words}
+                             for c in f.comments],
+            } for f in self.functions],
+            "declarations": [{
+                "kind": d.kind, "name": d.name, "type": d.type, "storage": list(d.storage),
+                "line": d.line, "conditions": list(d.conditions),
+            } for d in self.declarations],
+            "structs": [_aggregate_dict(s) for s in self.structs],
+            "macros": [{
+                "name": m.name, "params": None if m.params is None else list(m.params),
+                "body": m.body, "value": m.value, "line": m.line,
+                "conditions": list(m.conditions),
+            } for m in self.macros],
+            "includes": [{"target": i.target, "system": i.system, "line": i.line}
+                         for i in self.includes],
+            "conditions": [{
+                "directive": r.directive, "condition": r.condition, "line": r.line,
+                "end_line": r.end_line,
+            } for r in self.regions if not r.guard],
+            "conflicts": [{"line": c.line, "end_line": c.end_line} for c in self.conflicts],
+            "unparsed": [{"line": u.line, "end_line": u.end_line, "reason": u.reason}
+                         for u in self.unparsed],
+        } | ({} if self.followed is None else {"followed": _followed_dict(self.followed)})
+
+
+def translation_unit(model: HeaderModel, names: Iterable[str]) -> str:
+    """The functions `names` of `model` as a standalone C file: the kernel-type prelude, the
+    macros they use, then each function after the functions of `model` it calls.
+
+    The prelude (kernel types, struct pt_regs) is the code generator's `toolkit_prelude.h`.
+    """
+    generator = c_generator.CGenerator()
+    ordered: list[Function] = []
+    for name in names:
+        function = model.function(name)
+        if function is None:
+            raise UsageError(f"no function {name!r} in the header", path=model.path)
+        _with_callees(model, function, ordered)
+    for function in ordered:
+        # the model sees inline assembly as the expression 0; emitting that would change the code
+        if re.search(r"\b(?:asm|__asm__|__asm)\b", function.text):
+            raise ParseError(f"{function.name} contains inline assembly, which cannot be emitted "
+                             "back as C", path=model.path, line=function.line)
+    used = set().union(*(_identifiers(f.node) for f in ordered))
+    macros = [m for m in model.macros if m.name in used]
+    out = [f"/* Extracted from {model.path} by toolkit: generated, do not edit. */",
+           '#include "toolkit_prelude.h"', ""]
+    out.extend(str(m) for m in macros)
+    for function in ordered:
+        decl = copy.copy(function.node.decl)
+        decl.storage, decl.funcspec = [], []
+        definition = c_ast.FuncDef(decl, function.node.param_decls, function.node.body)
+        out += ["", " ".join(function.specifiers), generator.visit(definition).rstrip("\n")]
+    return "\n".join(out) + "\n"
+
+
+def _with_callees(model: HeaderModel, function: Function, ordered: list[Function]) -> None:
+    if function in ordered:
+        return
+    ordered.append(function)  # placed now so that recursion cannot loop; moved below its callees
+    for name in sorted(_identifiers(function.node)):
+        callee = model.function(name)
+        if callee is not None and callee is not function:
+            _with_callees(model, callee, ordered)
+    ordered.remove(function)
+    ordered.append(function)
+
+
+class _Names(c_ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_ID(self, node: c_ast.ID) -> None:
+        self.names.add(node.name)
+
+
+def _identifiers(node: c_ast.Node) -> set[str]:
+    visitor = _Names()
+    visitor.visit(node)
+    return visitor.names
+
+
+def describe(model: HeaderModel) -> str:
+    """The model as text for a person: one line per function, macro, region and unparsed part."""
+    out = [f"{model.path}: {len(model.functions)} functions, {len(model.macros)} macros, "
+           f"{len(model.unparsed)} unparsed"]
+    for f in model.functions:
+        where = f"  under {' && '.join(f.conditions)}" if f.conditions else ""
+        out.append(f"  {f.line}-{f.end_line}  {f.signature}{where}")
+        out.extend(f"      comment {c.line}-{c.end_line}: {c.words.splitlines()[0] if c.words else ''}"
+                   for c in f.comments)
+    out.extend(f"  {m.line}  {_define(m)}" for m in model.macros)
+    for r in model.regions:
+        if not r.guard:
+            out.append(f"  {r.line}-{r.end_line}  {r.condition}  (#{r.directive})")
+    for c in model.conflicts:
+        out.append(f"  {c.line}-{c.end_line}  unresolved merge conflict")
+    for u in model.unparsed:
+        out.append(f"  {u.line}-{u.end_line}  unparsed: {u.reason}")
+    if model.followed is not None:
+        out.extend(_describe_followed(model))
+    return "\n".join(out) + "\n"
+
+
+def _describe_followed(model: HeaderModel) -> list[str]:
+    """The includes followed: a count, what could not be followed, and where the included macros
+    that the header's functions and macros use are defined."""
+    followed = model.followed
+    out = [f"includes followed in {followed.tree}: {len(followed.files)} headers, "
+           f"{len(followed.macros)} macros, {len(followed.unresolved)} unresolved"]
+    out.extend(f"  {u.path}:{u.include.line}  {u.include}  unresolved: {u.why}"
+               for u in followed.unresolved)
+    used = set().union(*(_identifiers(f.node) for f in model.functions),
+                       *(re.findall(r"[A-Za-z_]\w*", m.body) for m in model.macros))
+    own = {m.name for m in model.macros}
+    # a heading of their own, or they read as more of the unresolved list above them
+    out.append("included macros the header uses:")
+    for name in sorted(used - own):
+        macro = model.macro(name)
+        if macro is not None:
+            where = f"  under {' && '.join(macro.conditions)}" if macro.conditions else ""
+            out.append(f"  {macro.path}:{macro.line}  {_define(macro)}{where}")
+    return out
+
+
+def _define(m: Macro) -> str:
+    value = "" if m.value is None or m.body == str(m.value) else f"  (= {m.value})"
+    params = "" if m.params is None else f"({', '.join(m.params)})"
+    return f"#define {m.name}{params} {m.body}".rstrip() + value
+
+
+def _followed_dict(followed: Followed) -> dict:
+    return {
+        "tree": followed.tree, "files": list(followed.files),
+        "macros": [{"name": m.name, "value": m.value, "path": m.path, "line": m.line}
+                   for m in followed.macros],
+        "unresolved": [{"target": u.include.target, "path": u.path, "line": u.include.line,
+                        "why": u.why} for u in followed.unresolved],
+    }
+
+
+def _aggregate_dict(aggregate: Aggregate) -> dict:
+    return {
+        "kind": aggregate.kind, "name": aggregate.name, "line": aggregate.line,
+        "conditions": list(aggregate.conditions),
+        "fields": [{"name": f.name, "type": f.type, "bits": f.bits,
+                    "members": None if f.members is None else _aggregate_dict(f.members)}
+                   for f in aggregate.fields],
+    }
+
+
+def read_header(path: str, tree: str | None = None) -> HeaderModel:
+    """Parse the header file at `path`; with a kernel `tree`, follow its includes there."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as stream:
+            text = stream.read()
+    except OSError as error:
+        raise InputError("cannot read header", path=path, why=error.strerror) from None
+    if "\0" in text:
+        # Modelling an object file or an image as C would only report one giant unparsed region.
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise InputError("not a C header (it holds a NUL byte)", path=path, line=line)
+    return parse_header(text, path, tree=tree)
+
+
+def parse_header(text: str, path: str = "<text>", first_line: int = 1,
+                 tree: str | None = None) -> HeaderModel:
+    """Model header `text` whose first line is line `first_line` of the file `path`."""
+    return parse_lines(cpre.numbered(text, first_line), path, tree)
+
+
+def parse_lines(lines: Iterable[tuple[int, str]], path: str,
+                tree: str | None = None) -> HeaderModel:
+    """Model (real line, text) pairs — e.g. a hunk's post-image lines (`DiffLine.new_line`,
+    `DiffLine.text`) — reporting every position as a real line.
+
+    With a kernel source `tree` the #includes are followed there (`cpre.follow`): relative to
+    the tree, `path` is where a "quoted" include is first looked for."""
+    source = cpre.scan(lines, path)
+    model = _Reader(source).model()
+    if tree is None:
+        return model
+    followed = cpre.follow(model.includes, tree, path, model.macros)
+    return replace(model, macros=cpre.with_values(model.macros, followed), followed=followed)
+
+
+class _Reader:
+    def __init__(self, source: cpre.Source) -> None:
+        self.source = source
+        self.parser = c_parser.CParser()
+        self.generator = c_generator.CGenerator()
+        self.typedefs = list(KERNEL_TYPES)
+        self.functions: list[Function] = []
+        self.declarations: list[Declaration] = []
+        self.structs: list[Aggregate] = []
+        self.unparsed: list[Unparsed] = []
+        self.code_lines = source.code.split("\n")
+        self.real_index = {real: index for index, real in enumerate(source.lines)}
+
+    def model(self) -> HeaderModel:
+        for start, end, text, cut in _chunks(self.source.clean):
+            if cut:
+                self.unparsed.append(Unparsed(
+                    self.source.lines[start], self.source.lines[end],
+                    f"{self.source.path}:{self.source.lines[start]}: {cut}",
+                    self._text(start, end)))
+            else:
+                self._read_chunk(start, end, text)
+        s = self.source
+        return HeaderModel(s.path, tuple(self.functions), tuple(self.declarations),
+                           tuple(self.structs), s.macros, s.includes, s.regions, s.comments,
+                           s.conflicts, tuple(self.unparsed))
+
+    def _read_chunk(self, start: int, end: int, text: str) -> None:
+        # Declaring only the type names the chunk mentions keeps pycparser's work per chunk small.
+        known = [name for name in self.typedefs if name in text]
+        prelude = " ".join(f"typedef int {name};" for name in known)
+        try:
+            ast = self.parser.parse(f'{prelude}\n# {start + 1} "{self.source.path}"\n{text}',
+                                    self.source.path)
+        except c_parser.ParseError as error:
+            self._unparsed(start, end, str(error))
+            return
+        nodes = ast.ext[len(known):]
+        for node in nodes:
+            if isinstance(node, c_ast.FuncDef) and not isinstance(node.decl.type, c_ast.FuncDecl):
+                # pycparser reads `void name { ... }` as a definition without parameters; the
+                # chunk did not end at that body either, so nothing in it can be placed.
+                self._unparsed(start, end, f"{self.source.path}:{node.coord.line}:"
+                                           f"{node.coord.column}: {node.decl.name} has a body "
+                                           "but no parameter list")
+                return
+        for node in nodes:
+            self._read_node(node, start, end)
+
+    def _unparsed(self, start: int, end: int, message: str) -> None:
+        # pycparser says "path:line:col: what" with a cleaned-text line, or only "path: what"
+        match = re.match(r".*?:(?:(\d+):(\d+):)? (.*)", message, re.DOTALL)
+        line, column, what = match.groups() if match else (None, None, message)
+        where = f"{self.source.lines[start]}"
+        if line is not None and 0 < int(line) <= len(self.source.lines):
+            where = f"{self.source.lines[int(line) - 1]}:{column}"
+        self.unparsed.append(Unparsed(self.source.lines[start], self.source.lines[end],
+                                      f"{self.source.path}:{where}: {what}",
+                                      self._text(start, end)))
+
+    def _text(self, start: int, end: int) -> str:
+        return "\n".join(self.code_lines[start:end + 1])
+
+    def _read_node(self, node: c_ast.Node, start: int, end: int) -> None:
+        line, end_line = self.source.lines[start], self.source.lines[end]
+        conditions = self.source.conditions[start]
+        if isinstance(node, c_ast.FuncDef):
+            decl = node.decl
+            self.functions.append(Function(
+                name=decl.name, return_type=self._type(decl.type.type),
+                params=self._params(decl.type), specifiers=self._specifiers(start, decl.name),
+                line=line, end_line=end_line, conditions=conditions,
+                comments=self._comments(start, end), text=self._text(start, end),
+                body=node.body, node=node))
+        elif isinstance(node, c_ast.Typedef):
+            self.typedefs.append(node.name)
+            self.declarations.append(Declaration("typedef", node.name, self._type(node.type), (),
+                                                 line, end_line, conditions,
+                                                 self._text(start, end)))
+            self._collect_aggregates(node.type, start, end)
+        elif isinstance(node, c_ast.Decl):
+            if node.name is not None:
+                kind = "function" if isinstance(node.type, c_ast.FuncDecl) else "variable"
+                self.declarations.append(Declaration(
+                    kind, node.name, self._type(node.type), tuple(node.storage), line, end_line,
+                    conditions, self._text(start, end)))
+            self._collect_aggregates(node.type, start, end)
+
+    def _collect_aggregates(self, node: c_ast.Node, start: int, end: int) -> None:
+        while isinstance(node, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl)):
+            node = node.type
+        if isinstance(node, (c_ast.Struct, c_ast.Union)) and node.decls is not None:
+            self.structs.append(self._aggregate(node, start, end))
+
+    def _aggregate(self, node: c_ast.Struct | c_ast.Union, start: int, end: int) -> Aggregate:
+        fields = []
+        for member in node.decls:
+            if not isinstance(member, c_ast.Decl):
+                continue
+            inner = member.type
+            while isinstance(inner, (c_ast.TypeDecl, c_ast.ArrayDecl)):
+                inner = inner.type
+            members = None
+            if isinstance(inner, (c_ast.Struct, c_ast.Union)) and inner.decls is not None:
+                members = self._aggregate(inner, start, end)
+            bits = cexpr.evaluate(self.generator.visit(member.bitsize), {}) \
+                if member.bitsize is not None else None
+            fields.append(Field(member.name, self._type(member.type), bits, members))
+        kind = "union" if isinstance(node, c_ast.Union) else "struct"
+        return Aggregate(kind, node.name, tuple(fields), self.source.lines[start],
+                         self.source.lines[end], self.source.conditions[start])
+
+    def _type(self, node: c_ast.Node) -> str:
+        if isinstance(node, (c_ast.Struct, c_ast.Union)):
+            return f"{'union' if isinstance(node, c_ast.Union) else 'struct'} {node.name or ''}" \
+                .strip()
+        text = self.generator._generate_type(_without_body(node), emit_declname=False)
+        return " ".join(text.split())
+
+    def _params(self, decl: c_ast.FuncDecl) -> tuple[Param, ...]:
+        if decl.args is None:
+            return ()
+        params = []
+        for param in decl.args.params:
+            if isinstance(param, c_ast.EllipsisParam):
+                params.append(Param(None, "..."))
+            elif isinstance(param, (c_ast.Decl, c_ast.Typename)):
+                typ = self._type(param.type)
+                if param.name is None and typ == "void":
+                    continue
+                params.append(Param(param.name, typ))
+        return tuple(params)
+
+    def _specifiers(self, start: int, name: str) -> tuple[str, ...]:
+        # Taken from the text as written: the cleaned text has __always_inline as plain inline.
+        code = "\n".join(self.code_lines[start:])
+        head = code[:re.search(rf"\b{re.escape(name)}\s*\(", code).start()]
+        return tuple(word for word in re.findall(r"[A-Za-z_]\w*", head) if word in SPECIFIERS)
+
+    def _comments(self, start: int, end: int) -> tuple[Comment, ...]:
+        lines = self.source.lines
+        inside = [c for c in self.source.comments if lines[start] <= c.line <= lines[end]]
+        above: list[Comment] = []
+        before = start - 1
+        for comment in reversed(self.source.comments):
+            if comment.line >= lines[start]:
+                continue
+            if before < 0 or comment.end_line != lines[before]:
+                break
+            above.insert(0, comment)
+            before = self.real_index[comment.line] - 1
+        return tuple(above + inside)
+
+
+def _without_body(node: c_ast.Node) -> c_ast.Node:
+    """`node` with any struct/union body dropped, so a type renders as `struct x`, not its fields."""
+    if isinstance(node, (c_ast.Struct, c_ast.Union)) and node.decls is not None:
+        return type(node)(node.name, None)
+    if isinstance(node, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl)):
+        inner = _without_body(node.type)
+        if inner is not node.type:
+            node = copy.copy(node)
+            node.type = inner
+    return node
+
+
+def _join_type(typ: str, name: str) -> str:
+    match = re.fullmatch(r"(.*?)((?:\[[^\]]*\])*)", typ)
+    base, arrays = match[1], match[2]
+    return f"{base}{name}{arrays}" if base.endswith("*") else f"{base} {name}{arrays}"
+
+
+# Only braces, parentheses, semicolons and literals matter for finding where a declaration ends.
+_STRUCTURE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|[{}();]')
+
+
+def _chunks(clean: str) -> Iterable[tuple[int, int, str, str | None]]:
+    """Split cleaned text into top-level declarations: (first line, last line, text, cut) with
+    0-based line indexes and the text padded so that its columns are the real ones; `cut` says
+    why a chunk is not a whole declaration (text that starts or ends inside one), else None.
+
+    A declaration ends at a `;` outside braces and parentheses, or at the `}` that closes a
+    function body (a `{` right after a `)`), which has no `;` after it.
+    """
+    # Text that starts inside a body (a hunk beginning mid-function) has closing braces nothing
+    # opened: start that many levels deep, so that the body's tail is one chunk of its own.
+    braces = _unopened_braces(clean)
+    cut = "the text starts inside a body opened before it" if braces else None
+    parens = 0
+    begin = 0
+    function_body = braces > 0
+    for match in _STRUCTURE.finditer(clean):
+        char = match.group()
+        if char == "{":
+            if braces == 0:
+                function_body = _last_char_before(clean, match.start()) == ")"
+            braces += 1
+        elif char == "}":
+            braces -= 1
+        elif char == "(":
+            parens += 1
+        elif char == ")":
+            parens -= 1
+        if braces == 0 and parens == 0 and (char == ";" or (char == "}" and function_body)):
+            yield (*_chunk(clean, begin, match.end()), cut)
+            begin, cut = match.end(), None
+    if clean[begin:].strip():
+        yield (*_chunk(clean, begin, len(clean.rstrip())), "the text ends inside this declaration")
+
+
+def _unopened_braces(clean: str) -> int:
+    depth = lowest = 0
+    for match in _STRUCTURE.finditer(clean):
+        depth += {"{": 1, "}": -1}.get(match.group(), 0)
+        lowest = min(lowest, depth)
+    return -lowest
+
+
+def _last_char_before(text: str, offset: int) -> str:
+    offset -= 1
+    while offset >= 0 and text[offset].isspace():
+        offset -= 1
+    return text[offset] if offset >= 0 else ""
+
+
+def _chunk(clean: str, begin: int, end: int) -> tuple[int, int, str]:
+    first = begin + len(clean[begin:end]) - len(clean[begin:end].lstrip())
+    line_begin = clean.rfind("\n", 0, first) + 1
+    return (clean.count("\n", 0, first), clean.count("\n", 0, end - 1),
+            " " * (first - line_begin) + clean[first:end])

@@ -1,0 +1,437 @@
+"""The emulated x86 machine that runs code under test in Unicorn, one bounded run at a time.
+
+A `Machine` holds one emulator for the life of a validation. Its CPU state after setup is saved once
+and restored before every run (with the run's registers, saved again per register set), and only
+the memory a run can change (stacks, the image's data) is rewritten, which is what makes thousands
+of runs per second possible. A run is always bounded by an instruction count (and so in time);
+whatever happens inside it (a halt on a landing pad, a fault, a runaway loop, an access to unmapped
+memory) comes back as a `Run`, never as a hang or a crash.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from toolkit.emulate.build import Image
+from toolkit.emulate.delivery import (FLAGS_RESERVED, Cpu, Frame, deliver_fred, deliver_idt32,
+                                      deliver_idt64, push_frame, return_fred)
+from toolkit.emulate.disasm import disassemble
+from toolkit.emulate.engine import RegisterFile, read_memory, register_id, unicorn
+from toolkit.emulate.memorymap import LAYOUTS, PAGE, STACK_SIZE
+from toolkit.errors import EmulationError
+from toolkit.x86 import ERETS, HLT
+
+
+# Names of the vectors a run can fault with, for messages.
+VECTORS = {0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 8: "#DF", 10: "#TS", 11: "#NP", 12: "#SS",
+           13: "#GP", 14: "#PF", 17: "#AC"}
+RESET_SIZE = PAGE // 2     # the top of each stack, where every normal run stays
+# How many CPU states (5.6 KiB each) and clean memory images (a few KiB each) a machine keeps for
+# the probes it has run; past that they are all dropped and made again as needed.
+MAX_SAVED_STATES = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """The input of one run: where to start, at which ring, with which registers, and what to write
+    into memory first (stack words, scenario parameters). `window` is the memory range whose
+    contents the run reports afterwards."""
+
+    start: int
+    registers: tuple[tuple[str, int], ...]
+    memory: tuple[tuple[int, bytes], ...] = ()
+    window: tuple[int, int] = (0, 0)
+    ring: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    address: int
+    text: str          # the disassembly, e.g. "pushq 0x28(%rsp)"
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """A memory write seen by the write hook: by the instruction at `pc`, while the handler ran or not."""
+
+    pc: int
+    address: int
+    size: int
+    value: int
+    in_handler: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The outcome of one bounded run.
+
+    `stop` is "halt" (reached a landing pad at `stopped_at`), "fault" (the CPU raised the vector in
+    `detail`, or Unicorn could not go on), "limit" (the instruction count ran out) or "unmapped" (an
+    access to memory that is not there; `detail` says which).
+    """
+
+    stop: str
+    stopped_at: int
+    detail: str
+    registers: Mapping[str, int] = field(hash=False)
+    window: tuple[int, bytes]
+    frame: Frame | None
+    pt_regs: int | None
+    arch: str
+    steps: tuple[tuple[int, bytes], ...] = ()     # a watched run's instructions: address, bytes
+    writes: tuple[Write, ...] = ()
+
+    @property
+    def trace(self) -> tuple[Step, ...]:
+        """The steps disassembled, only when evidence asks: capstone takes longer than the run."""
+        return tuple(Step(address, text) for address, text in disassemble(self.arch, self.steps))
+
+    def memory(self, address: int, size: int) -> bytes:
+        start, data = self.window
+        return data[address - start:address - start + size]
+
+
+class Machine:
+    """One emulator with an image loaded, ready to run probes again and again.
+
+    `delivery` chooses how a breakpoint reaches the entry code: "idt" (the 64-bit or 32-bit IDT
+    model, by the image's architecture) or "fred" (x86_64 only). The entry point is the image's
+    `entry` symbol; a watched run also notes which pt_regs the `handler` symbol received.
+    """
+
+    def __init__(self, image: Image, *, delivery: str = "idt", entry: str = "toolkit_int3_entry",
+                 handler: str = "toolkit_int3_handler", limit: int = 20_000,
+                 watching: bool = False) -> None:
+        if delivery not in ("idt", "fred") or (delivery == "fred" and image.arch != "x86_64"):
+            raise EmulationError(f"no {delivery} event delivery model for {image.arch}")
+        self.layout = layout = LAYOUTS[image.arch]
+        self.image = image
+        self.delivery = delivery
+        self._symbols = (entry, handler)
+        self.entry = image.symbol(entry)
+        self.handler = image.symbol(handler)
+        self.limit = limit
+        self.uc = uc = unicorn.Uc(unicorn.UC_ARCH_X86, unicorn.UC_MODE_64 if layout.word == 8 else unicorn.UC_MODE_32)
+        # Without virtual TLB mode Unicorn cannot fetch from addresses above the 48-bit physical range.
+        uc.ctl_set_tlb_mode(unicorn.UC_TLB_VIRTUAL)
+        self._map_image(image)
+        for base, size in ((layout.sites, PAGE), (layout.gdt, PAGE), (layout.stack, STACK_SIZE),
+                           (layout.task_stack, STACK_SIZE), (layout.user_sites, PAGE),
+                           (layout.user_stack, STACK_SIZE)):
+            uc.mem_map(base, size)
+        # Landing pads everywhere but the byte before each site: a nop there means that a run
+        # which stops right after a hlt byte has landed, and not looped on the site itself.
+        for page, site in ((layout.sites, layout.site), (layout.user_sites, layout.user_site)):
+            uc.mem_write(page, HLT * PAGE)
+            uc.mem_write(site - 1, b"\x90")                                         # nop
+        self._placed: dict[int, bytes] = {}
+        self._load_gdt()
+        self._fill = b"\x5a" * STACK_SIZE
+        self._top_fill = self._fill[:RESET_SIZE]
+        self._landing_pages = (layout.sites // PAGE, layout.user_sites // PAGE)
+        self._dirty = True
+        self._ring = 0                     # of the last run
+        self._stacks = {0: (layout.stack,), 3: (layout.task_stack, layout.user_stack)}
+        self._data = tuple(s for s in image.segments if s.writable)
+        self._clean: dict[tuple, tuple[tuple[int, bytes], ...]] = {}
+        self._states: dict[tuple, object] = {}
+        self._all = RegisterFile(uc, layout.registers)
+        self._files: dict[tuple[str, ...], RegisterFile] = {}
+        self._fault: tuple[int, int] | None = None
+        self._frame: Frame | None = None
+        self._pt_regs: int | None = None
+        self._landed: int | None = None
+        self._unmapped: str | None = None
+        # Only the event delivery calls into Python on an ordinary run: each callback costs about
+        # as much as the whole int3 round trip in native code, so landings are found without one.
+        uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(unicorn.UC_HOOK_INSN_INVALID, self._on_invalid)
+        # Called only on an access to unmapped memory, so free otherwise: it names the address.
+        uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_unmapped)
+        self._base = uc.context_save()
+        self._user_base = self._enter_user_mode()
+        self._cpu = Cpu(uc, layout, self.entry, self._base)
+        self._deliver = (deliver_fred if delivery == "fred" else
+                         deliver_idt64 if layout.word == 8 else deliver_idt32)
+        # Hooks are compiled into translated code, so a machine either always watches or never
+        # does: switching them on for one run would throw every translation away, twice. Watched
+        # runs go to a twin that watches, made when the first one is asked for.
+        self._watcher = _Watcher(self) if watching else None
+        self._twin: Machine | None = None
+
+    # --- setup -----------------------------------------------------------------------------------
+
+    def _map_image(self, image: Image) -> None:
+        low = min(s.address for s in image.segments) & ~(PAGE - 1)
+        high = max(s.address + len(s.data) for s in image.segments)
+        self.uc.mem_map(low, (high - low + PAGE - 1) & ~(PAGE - 1))
+        for segment in image.segments:
+            self.uc.mem_write(segment.address, segment.data)
+
+    def _load_gdt(self) -> None:
+        layout = self.layout
+        long_mode = layout.word == 8
+        # access byte: present, DPL, code (execute/read) or data (read/write); flags: 4 KiB
+        # granularity plus L (64-bit code) on x86_64 or D (32-bit) on x86_32.
+        code_flags = 0xA if long_mode else 0xC
+        entries = {layout.kernel_cs: (0x9B, code_flags), layout.kernel_ss: (0x93, 0xC),
+                   layout.user_cs: (0xFB, code_flags), layout.user_ss: (0xF3, 0xC)}
+        table = bytearray(8 * (max(entries) // 8 + 1))
+        for selector, (access, flags) in entries.items():
+            table[selector & ~7:(selector & ~7) + 8] = struct.pack(
+                "<HHBBBB", 0xFFFF, 0, 0, access, 0xF | flags << 4, 0)
+        self.uc.mem_write(layout.gdt, bytes(table))
+        self.uc.reg_write(unicorn.x86_const.UC_X86_REG_GDTR, (0, layout.gdt, len(table) - 1, 0))
+        self.uc.reg_write(unicorn.x86_const.UC_X86_REG_CS, layout.kernel_cs)
+        self.uc.reg_write(unicorn.x86_const.UC_X86_REG_SS, layout.kernel_ss)
+        for segment in ("DS", "ES"):
+            self.uc.reg_write(register_id(segment), layout.kernel_ss)
+
+    def _enter_user_mode(self):
+        """The CPU state of ring 3, reached the only way the CPU allows: an iret from ring 0 (a
+        selector write cannot lower the privilege level in 32-bit mode)."""
+        uc, layout = self.uc, self.layout
+        iret = b"\x48\xcf" if layout.word == 8 else b"\xcf"   # iretq / iret
+        trampoline = layout.gdt + PAGE // 2        # the unused half of the GDT's page
+        uc.mem_write(trampoline, iret)
+        frame = push_frame(uc, layout, layout.task_top, (layout.user_ss, layout.user_stack_top,
+                                                          FLAGS_RESERVED, layout.user_cs, layout.user_sites))
+        uc.reg_write(register_id(layout.sp), frame)
+        uc.emu_start(trampoline, 0, count=2)
+        if uc.reg_read(unicorn.x86_const.UC_X86_REG_CS) != layout.user_cs:
+            raise EmulationError("the emulator did not enter ring 3 through iret")
+        state = uc.context_save()
+        uc.context_restore(self._base)
+        return state
+
+    def place(self, address: int, code: bytes) -> None:
+        """Put `code` at `address` (a site); translations of the old bytes are dropped only when the
+        bytes change, because dropping them is the most expensive thing a run could do."""
+        if self._placed.get(address) == code:
+            return
+        old = self._placed.get(address, b"")
+        length = max(len(old), len(code))
+        self.uc.mem_write(address, code.ljust(length, HLT))
+        self.uc.ctl_remove_cache(address, address + length)
+        self._placed[address] = code
+        if self._twin is not None:
+            self._twin.place(address, code)
+
+    def _watching_twin(self) -> "Machine":
+        if self._twin is None:
+            entry, handler = self._symbols
+            self._twin = Machine(self.image, delivery=self.delivery, entry=entry, handler=handler,
+                                 limit=self.limit, watching=True)
+            for address, code in self._placed.items():
+                self._twin.place(address, code)
+        return self._twin
+
+    # --- runs ------------------------------------------------------------------------------------
+
+    def run(self, probe: Probe, *, watch: bool = False) -> Run:
+        """Run one probe from a clean state; `watch` adds every instruction and every write."""
+        if watch and self._watcher is None:
+            return self._watching_twin().run(probe)
+        uc, layout = self.uc, self.layout
+        self._start_state(probe)
+        # What the last run may have written is reset: after a normal end, the top of the stacks
+        # of its ring (ring 0 uses only the kernel stack); after anything else, every stack whole.
+        # The stacks of this run's ring are reset by its clean memory below.
+        if self._dirty:
+            for base in (layout.stack, layout.task_stack, layout.user_stack):
+                uc.mem_write(base, self._fill)
+        elif self._ring != probe.ring:
+            for base in self._stacks[self._ring]:
+                uc.mem_write(base + STACK_SIZE - RESET_SIZE, self._top_fill)
+        self._ring = probe.ring
+        for address, data in self._clean_memory(probe):
+            uc.mem_write(address, data)
+        self._fault = self._frame = self._pt_regs = self._landed = self._unmapped = None
+        watcher = self._watcher
+        if watcher:
+            watcher.reset()
+        stop, detail = "halt", ""
+        try:
+            # Bounded by the instruction count alone: Unicorn's timeout starts a timer thread on
+            # every emu_start, which costs more than the run; 20,000 instructions take a few ms.
+            uc.emu_start(probe.start, 0, count=self.limit)
+        except unicorn.UcError as error:
+            if error.errno == unicorn.UC_ERR_INSN_INVALID:
+                self._fault = (6, uc.reg_read(register_id(layout.pc)))
+            elif self._unmapped:
+                stop, detail = "unmapped", self._unmapped
+            elif self._fault is None:
+                # Anything else Unicorn refuses (an exception it cannot deliver, say) is a fault
+                # of the code that ran, described as Unicorn describes it.
+                stop, detail = "fault", str(error)
+        registers = dict(zip(self.layout.registers, self._all.read()))
+        pc = registers[layout.pc]
+        if stop == "halt":
+            if self._fault is not None:
+                vector, at = self._fault
+                stop, detail, pc = "fault", VECTORS.get(vector, f"vector {vector}"), at
+            elif self._landed is not None:
+                pc = registers[layout.pc] = self._landed
+            elif self._on_landing_pad(pc - 1):
+                # hlt stops Unicorn with the program counter after it; report the landing pad.
+                pc = registers[layout.pc] = pc - 1
+            else:
+                stop, detail = "limit", f"no landing pad reached within {self.limit} instructions"
+        self._dirty = watcher is not None or stop != "halt"
+        low, high = probe.window
+        window = (low, read_memory(uc, low, high - low) if high > low else b"")
+        return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs, layout.arch,
+                   tuple(watcher.steps) if watcher else (), tuple(watcher.writes) if watcher else ())
+
+    def _start_state(self, probe: Probe) -> None:
+        """Restore the CPU state of setup for the probe's ring with the probe's registers written.
+
+        Many probes share their registers (a reference and its round trip, every condition code
+        at the same flags), and restoring a saved state is one call where writing the registers
+        over the setup state is two and more Python; the states are kept per ring and registers,
+        up to MAX_SAVED_STATES of them."""
+        key = (probe.ring, probe.registers)
+        state = self._states.get(key)
+        if state is not None:
+            self.uc.context_restore(state)
+            return
+        self.uc.context_restore(self._user_base if probe.ring == 3 else self._base)
+        names, values = zip(*probe.registers) if probe.registers else ((), ())
+        if names not in self._files:
+            self._files[names] = RegisterFile(self.uc, names)
+        self._files[names].write(values)
+        if len(self._states) >= MAX_SAVED_STATES:
+            self._states.clear()
+        self._states[key] = self.uc.context_save()
+
+    def _clean_memory(self, probe: Probe) -> tuple[tuple[int, bytes], ...]:
+        """What to write before a run of `probe`: the top of each stack of its ring and the image's
+        data as they were at setup, with the probe's memory laid over them where it falls inside,
+        so that each takes one write (a write costs more than copying its bytes); probe memory
+        outside them, or after a piece that was not, is written as given, in order."""
+        key = (probe.ring, probe.memory)
+        if key not in self._clean:
+            if len(self._clean) >= MAX_SAVED_STATES:
+                self._clean.clear()
+            regions = [(base + STACK_SIZE - RESET_SIZE, bytearray(self._top_fill))
+                       for base in self._stacks[probe.ring]]
+            regions += [(segment.address, bytearray(segment.data)) for segment in self._data]
+            rest = list(probe.memory)
+            while rest:
+                address, data = rest[0]
+                inside = [(start, region) for start, region in regions
+                          if start <= address and address + len(data) <= start + len(region)]
+                if not inside:
+                    break
+                start, region = inside[0]
+                region[address - start:address - start + len(data)] = data
+                rest.pop(0)
+            self._clean[key] = tuple((start, bytes(region)) for start, region in regions) + \
+                tuple(rest)
+        return self._clean[key]
+
+    # --- hooks -----------------------------------------------------------------------------------
+
+    def _on_invalid(self, uc, _data) -> bool:
+        """Unicorn reports an unknown opcode here instead of raising #UD; only FRED's erets is known
+        to the machine, everything else stays invalid and ends the run as a #UD fault."""
+        if self.delivery == "fred":
+            pc = uc.reg_read(register_id(self.layout.pc))
+            if bytes(uc.mem_read(pc, len(ERETS))) == ERETS:
+                return_fred(uc, self.layout)
+                return True
+        return False
+
+    def _on_unmapped(self, uc, access: int, address: int, size: int, _value, _data) -> bool:
+        kind = {unicorn.UC_MEM_READ_UNMAPPED: "read", unicorn.UC_MEM_WRITE_UNMAPPED: "write",
+                unicorn.UC_MEM_FETCH_UNMAPPED: "fetch"}.get(access, "access")
+        self._unmapped = f"{kind} of {size} bytes at {address:#x}"
+        return False
+
+    def _on_landing_pad(self, address: int) -> bool:
+        return address // PAGE in self._landing_pages and read_memory(self.uc, address, 1) == HLT
+
+    def _on_interrupt(self, uc, vector: int, _data) -> None:
+        if vector == 3:
+            self._frame = self._deliver(self._cpu)
+            return
+        pc = uc.reg_read(register_id(self.layout.pc))
+        if vector in (8, 13) and self._on_landing_pad(pc):
+            # hlt in ring 3 is a #GP (a #DF here, as there is no IDT to deliver it through): on a
+            # landing pad it is a landing.
+            self._landed = pc
+        else:
+            self._fault = (vector, pc)
+        uc.emu_stop()
+
+    def record_pt_regs(self) -> None:
+        """At the handler's first instruction: remember the pt_regs pointer it was passed."""
+        uc = self.uc
+        if self.layout.word == 8:
+            self._pt_regs = uc.reg_read(unicorn.x86_const.UC_X86_REG_RDI)
+        else:
+            # The harness calls the handler with plain cdecl: the argument is above the return address.
+            sp = uc.reg_read(unicorn.x86_const.UC_X86_REG_ESP)
+            self._pt_regs = int.from_bytes(uc.mem_read(sp + 4, 4), "little")
+
+
+class _Watcher:
+    """The hooks of a watched run: every instruction (for the trace and to know when the handler
+    runs) and every write to memory."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        self.steps: deque[tuple[int, bytes]] = deque(maxlen=400)
+        self.writes: list[Write] = []
+        self.return_to: int | None = None
+        self.pages: dict[int, bytes] = {}       # pages of code read during this run, by number
+        self.sp_register = register_id(machine.layout.sp)
+        machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_step)
+        machine.uc.hook_add(unicorn.UC_HOOK_MEM_WRITE, self._on_write)
+        # What setup already ran was translated without the hooks, and would run past them.
+        machine.uc.ctl_flush_tb()
+
+    def reset(self) -> None:
+        self.steps.clear()
+        self.writes.clear()
+        self.return_to = None
+        self.pages.clear()
+
+    def _on_step(self, uc, address: int, size: int, _data) -> None:
+        # Unicorn reports a nonsense size for an opcode it does not know (erets, for one).
+        self.steps.append((address, self._code(uc, address, min(size, 15))))
+        if address == self.machine.handler:
+            self.machine.record_pt_regs()
+            sp = uc.reg_read(self.sp_register)
+            self.return_to = int.from_bytes(uc.mem_read(sp, self.machine.layout.word), "little")
+        elif address == self.return_to:
+            self.return_to = None
+
+    def _code(self, uc, address: int, size: int) -> bytes:
+        """The bytes of the instruction at `address` as they are now. A run's instructions come
+        from a few pages, so a page is read once and sliced, and read again after a write to it."""
+        page, offset = divmod(address, PAGE)
+        if offset + size > PAGE:
+            return read_memory(uc, address, size)
+        if page not in self.pages:
+            self.pages[page] = read_memory(uc, page * PAGE, PAGE)
+        return self.pages[page][offset:offset + size]
+
+    def _on_write(self, uc, _access, address: int, size: int, value: int, _data) -> None:
+        self.pages.pop(address // PAGE, None)
+        self.pages.pop((address + size - 1) // PAGE, None)
+        # The write is made by the instruction the code hook saw last: its address is the pc.
+        pc = self.steps[-1][0]
+        self.writes.append(Write(pc, address, size, value & ((1 << 8 * size) - 1),
+                                 self.return_to is not None))
+
+
+# --- event delivery models ------------------------------------------------------------------------
+# Each model does what the CPU does between "int3 executed" and "first instruction of the entry
+# code": the hook runs with the program counter already past the int3 byte, which is the value the
+# CPU saves because #BP is a trap.
+
+

@@ -1,0 +1,379 @@
+"""One mail's raw lines decoded into a Message: header fields, MIME parts, transfer encodings, charsets.
+
+Every decoded body line keeps the 1-based line of the mail file it came from:
+
+- 7bit/8bit bodies map line for line, exactly;
+- quoted-printable maps a decoded line to the raw line it starts on (soft breaks join raw lines);
+- base64 maps a decoded line to the raw line holding its first byte. Encoders wrap base64 at a
+  multiple of four characters, so each raw line decodes on its own and the line is exact to the
+  encoded line; when a part is not wrapped that way it is decoded whole and every line names the
+  first line of the part, which is approximate but still a line the reviewer can open.
+"""
+
+from __future__ import annotations
+
+import binascii
+import bisect
+import codecs
+import re
+from collections.abc import Iterator
+from email.errors import MessageError
+from email.header import decode_header
+from email.message import Message as _Headers
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import collapse_rfc2231_value, getaddresses
+
+from toolkit.mail.message import DecodeNote, Line, Message, Person
+
+# "Subject: ...", "X-Mailer: ...": the start of a header field (RFC 5322 field name, then a colon).
+HEADER_START = re.compile(rb"[!-9;-~]+:")
+# Anything but the 64 letters of base64 and its padding: dropped from a malformed part.
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_PADDING = re.compile(rb"=+")
+# A message id inside angle brackets: "<20190507174229.12345-2-sam@example.org>".
+_MSGID = re.compile(r"<([^<>\s]+)>")
+# Parts of a multipart mail that hold the patch or its description.
+_TEXT_TYPES = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-diff-patch"})
+#: Raw lines (with their line ends) paired with their 1-based line numbers in the mail file.
+Numbered = list[tuple[int, bytes]]
+# Fallbacks for text whose declared charset is missing or wrong; latin-1 maps every byte.
+_FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+
+
+def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote]) -> Message:
+    """The mail whose raw lines (after its From_ line, un-escaped) are `numbered`; `at` is the
+    line of its first line in `source`, `notes` what splitting it off already noted."""
+    numbered = _strip_transport_cr(numbered)
+
+    header_lines, body, first_at = _cut_headers(numbered)
+    if not header_lines:
+        notes.append(DecodeNote("headers", "a mail without headers; read as body text only",
+                                numbered[0][0] if numbered else at))
+    elif body is None:
+        notes.append(DecodeNote("truncated", "the mail ends inside its headers",
+                                header_lines[-1][0]))
+    elif len(header_lines) + len(body) == len(numbered):
+        # no blank line was consumed: a line that is no header ended the header block
+        notes.append(DecodeNote("headers", "the headers end without a blank line; what "
+                                "follows is read as the body", body[0][0]))
+    headers = BytesHeaderParser(policy=compat32).parsebytes(
+        b"".join(line for _, line in header_lines) + b"\n")
+    fields = _fields(header_lines)
+
+    def text(name: str) -> str | None:
+        value = fields.get(name)
+        return None if value is None else _header_text(value, first_at.get(name), notes)
+
+    lines: list[Line] = []
+    for part_headers, part_body in _leaf_parts(headers, body or [], notes):
+        lines.extend(_decode_part(part_headers, part_body, notes))
+    if not lines and any(line.strip() for _, line in body or []):
+        notes.append(DecodeNote("encoding", f"no text or patch part in this "
+                                f"{headers.get_content_type()} mail; nothing of it was read",
+                                body[0][0]))
+
+    refs = tuple(_MSGID.findall(text("references") or ""))
+    return Message(
+        source=source, at=at,
+        subject=text("subject"), subject_at=first_at.get("subject"),
+        sender=next(iter(_people(text("from"))), None),
+        to=_people(text("to")), cc=_people(text("cc")),
+        date=text("date"),
+        msgid=_msgid(text("message-id")), in_reply_to=_msgid(text("in-reply-to")),
+        references=refs, body=tuple(lines), notes=tuple(notes))
+
+
+def _strip_transport_cr(numbered: Numbered) -> Numbered:
+    """Drop the CR of CRLF line ends when most lines have one (the mail was stored or sent with
+    CRLF). A CR on only a few lines is left alone: it is part of the text (a DOS line end in the
+    patch), and a CR before a transport CRLF survives as well."""
+    crlf = sum(1 for _, line in numbered if line.endswith(b"\r\n"))
+    if crlf * 2 <= len(numbered):
+        return numbered
+    return [(n, line[:-2] + b"\n" if line.endswith(b"\r\n") else line) for n, line in numbered]
+
+
+def _cut_headers(numbered: Numbered) -> tuple[Numbered, Numbered | None, dict[str, int]]:
+    """Split header lines from the body; body is None when no blank line ended the headers.
+    Also returns the line of each header field's first occurrence, by lower-case name."""
+    first_at: dict[str, int] = {}
+    for i, (number, line) in enumerate(numbered):
+        if not line.strip():
+            return numbered[:i], numbered[i + 1:], first_at
+        if line[:1] in (b" ", b"\t") and i > 0:
+            continue
+        field = HEADER_START.match(line)
+        if not field:
+            # A header block must end with a blank line; one that runs into text ends there.
+            return numbered[:i], numbered[i:], first_at
+        first_at.setdefault(field.group()[:-1].decode("ascii").lower(), number)
+    return numbered, None, first_at
+
+
+def _fields(header_lines: Numbered) -> dict[str, bytes]:
+    """The first value of each header field by lower-case name, unfolded, as raw bytes."""
+    fields: dict[str, bytes] = {}
+    name = None
+    for _, line in header_lines:
+        if line[:1] in (b" ", b"\t"):
+            if name is not None and name not in fields:
+                current += line.rstrip(b"\r\n")
+            continue
+        if name is not None:
+            fields.setdefault(name, current)
+        field_name, _, value = line.partition(b":")
+        name = field_name.strip().decode("ascii", "replace").lower()
+        current = value.strip(b" \t\r\n")
+    if name is not None:
+        fields.setdefault(name, current)
+    return fields
+
+
+def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
+    """A header value with its RFC 2047 encoded words decoded."""
+    if value.isascii():
+        text = value.decode("ascii")
+    else:
+        # 8-bit bytes in a header, where no charset can be declared: read like undeclared text
+        text, charset = _decode_guess(value)
+        notes.append(DecodeNote("charset", f"8-bit header text read as {charset}", at))
+    try:
+        parts = decode_header(text)
+    except (ValueError, MessageError) as error:  # e.g. broken base64 in an encoded word
+        notes.append(DecodeNote("encoding", f"header kept as written: {error}", at))
+        return text.strip()
+    decoded = []
+    for data, charset in parts:
+        if isinstance(data, str):
+            decoded.append(data)
+        elif charset is None:
+            # text between encoded words, which decode_header hands back in this codec
+            decoded.append(data.decode("raw-unicode-escape"))
+        else:
+            decoded.append(_decode_word(data, charset, at, notes))
+    return "".join(decoded).strip()
+
+
+def _decode_word(data: bytes, charset: str, at: int | None, notes: list[DecodeNote]) -> str:
+    try:
+        return data.decode(charset)
+    except LookupError:
+        notes.append(DecodeNote("charset", f"unknown charset {charset!r} in a header; "
+                                "read as latin-1", at))
+        return data.decode("latin-1")
+    except UnicodeDecodeError:
+        notes.append(DecodeNote("replaced", f"bytes not valid in {charset} replaced in a header",
+                                at))
+        return data.decode(charset, "replace")
+
+
+def _people(value: str | None) -> tuple[Person, ...]:
+    if not value:
+        return ()
+    return tuple(Person(name, email) for name, email in getaddresses([value]) if email)
+
+
+def _msgid(value: str | None) -> str | None:
+    if not value:
+        return None
+    found = _MSGID.search(value)
+    return found.group(1) if found else value.strip() or None
+
+
+def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote]
+                ) -> Iterator[tuple[_Headers, Numbered]]:
+    """The text parts of a (possibly multipart) mail that hold its description or its patch."""
+    kind = headers.get_content_type()
+    if not kind.startswith("multipart/"):
+        name = (headers.get_filename() or "").lower()
+        if kind in _TEXT_TYPES or name.endswith((".patch", ".diff")):
+            yield headers, body
+        return
+    boundary = headers.get_param("boundary")
+    if not boundary:
+        notes.append(DecodeNote("encoding", "multipart mail without a boundary; read as text",
+                                body[0][0] if body else None))
+        yield headers, body
+        return
+    boundary = collapse_rfc2231_value(boundary).encode("utf-8", "surrogateescape")
+    parts = _cut_multipart(body, boundary, notes)
+    if kind == "multipart/signed":
+        # The second part is the signature; only the first is the mail.
+        parts = parts[:1]
+    for part in parts:
+        part_lines, part_body, _ = _cut_headers(part)
+        part_headers = BytesHeaderParser(policy=compat32).parsebytes(
+            b"".join(line for _, line in part_lines) + b"\n")
+        if kind == "multipart/alternative" and part_headers.get_content_type() != "text/plain":
+            continue
+        yield from _leaf_parts(part_headers, part_body or [], notes)
+        if kind == "multipart/alternative":
+            return
+
+
+def _cut_multipart(body: Numbered, boundary: bytes, notes: list[DecodeNote]
+                   ) -> list[Numbered]:
+    dash = b"--" + boundary
+    parts: list[Numbered] = []
+    current: Numbered | None = None
+    for number, line in body:
+        stripped = line.rstrip()
+        if stripped == dash + b"--":
+            if current is not None:
+                parts.append(current)
+            return parts
+        if stripped == dash:
+            if current is not None:
+                parts.append(current)
+            current = []
+        elif current is not None:
+            current.append((number, line))
+    if current is not None:
+        parts.append(current)
+    notes.append(DecodeNote("truncated", "multipart mail without its closing boundary",
+                            body[-1][0] if body else None))
+    return parts
+
+
+def _decode_part(headers: _Headers, body: Numbered, notes: list[DecodeNote]
+                 ) -> list[Line]:
+    """Transfer-decode and charset-decode one text part into lines carrying their mail line."""
+    if not body:
+        return []
+    encoding = str(headers.get("content-transfer-encoding", "7bit")).strip().lower()
+    if encoding == "quoted-printable":
+        data, anchors = _unquote(body)
+    elif encoding == "base64":
+        data, anchors = _unbase64(body, notes)
+    else:
+        if encoding not in ("7bit", "8bit", "binary"):
+            notes.append(DecodeNote("encoding",
+                                    f"unknown transfer encoding {encoding!r}; read as 8bit",
+                                    body[0][0]))
+        data, anchors = _plain(body)
+    pieces = _lines_at(data, anchors)
+    if encoding in ("quoted-printable", "base64"):
+        # The encoded text carries its own line ends, often MIME's canonical CRLF.
+        if sum(1 for piece, _ in pieces if piece.endswith(b"\r")) * 2 > len(pieces):
+            pieces = [(p[:-1] if p.endswith(b"\r") else p, at) for p, at in pieces]
+    return _charset_decode(headers, pieces, notes)
+
+
+def _lines_at(data: bytes, anchors: list[tuple[int, int]]) -> list[tuple[bytes, int]]:
+    """Split decoded bytes into lines (without LF), each with the mail line its first byte came
+    from: the last anchor (offset, line) at or before the start of the line."""
+    if not data:
+        return []
+    offsets = [offset for offset, _ in anchors]
+    pieces, position = [], 0
+    for piece in data.split(b"\n"):
+        pieces.append((piece, anchors[max(bisect.bisect_right(offsets, position) - 1, 0)][1]))
+        position += len(piece) + 1
+    if pieces and pieces[-1][0] == b"":
+        pieces.pop()
+    return pieces
+
+
+def _plain(body: Numbered) -> tuple[bytes, list[tuple[int, int]]]:
+    anchors, offset = [], 0
+    for number, line in body:
+        anchors.append((offset, number))
+        offset += len(line)
+    return b"".join(line for _, line in body), anchors
+
+
+def _unquote(body: Numbered) -> tuple[bytes, list[tuple[int, int]]]:
+    chunks, anchors, offset = [], [], 0
+    for number, line in body:
+        text = line.rstrip(b"\r\n")
+        stripped = text.rstrip(b" \t")
+        if stripped.endswith(b"="):
+            chunk = binascii.a2b_qp(stripped[:-1])
+        else:
+            chunk = binascii.a2b_qp(text) + b"\n"
+        anchors.append((offset, number))
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks), anchors
+
+
+def _unbase64(body: Numbered, notes: list[DecodeNote]
+              ) -> tuple[bytes, list[tuple[int, int]]]:
+    encoded = [(number, line.strip()) for number, line in body if line.strip()]
+    if not encoded:
+        return b"", []
+    if all(len(line) % 4 == 0 for _, line in encoded):
+        try:
+            chunks = [(number, binascii.a2b_base64(line, strict_mode=True))
+                      for number, line in encoded]
+        except binascii.Error:
+            pass
+        else:
+            anchors, offset = [], 0
+            for number, chunk in chunks:
+                anchors.append((offset, number))
+                offset += len(chunk)
+            return b"".join(chunk for _, chunk in chunks), anchors
+    joined = b"".join(line for _, line in encoded)
+    first = encoded[0][0]
+    try:
+        data = binascii.a2b_base64(joined, strict_mode=True)
+    except binascii.Error:
+        # Keep what decodes: drop characters outside the alphabet, decode each run ended by
+        # padding on its own (glued chunks), drop a lone last character (it carries no whole
+        # byte) and pad the rest.
+        data = b""
+        for run in _PADDING.split(_NOT_BASE64.sub(b"", joined)):
+            run = run[:len(run) - 1] if len(run) % 4 == 1 else run
+            data += binascii.a2b_base64(run + b"=" * (-len(run) % 4))
+        notes.append(DecodeNote("encoding", "malformed base64 (stray characters, bad length or "
+                                "padding); some bytes may be lost", encoded[-1][0]))
+    else:
+        notes.append(DecodeNote("encoding", "base64 not wrapped in whole groups; its lines "
+                                "are placed at the start of the part", first))
+    return data, [(0, first)]
+
+
+def _charset_decode(headers: _Headers, pieces: list[tuple[bytes, int]],
+                    notes: list[DecodeNote]) -> list[Line]:
+    """Decode with the declared charset, else the first of the fallbacks that fits; say so."""
+    if not pieces:
+        return []
+    data = b"\n".join(piece for piece, _ in pieces)
+    declared = headers.get_content_charset()
+    if declared:
+        try:
+            codecs.lookup(declared)
+        except LookupError:
+            notes.append(DecodeNote("charset", f"unknown charset {declared!r}", pieces[0][1]))
+            declared = None
+    charset = None
+    if declared:
+        # Line by line, as the lines are decoded below: in a charset of 16-bit units (utf-16)
+        # the whole text can decode where its lines, cut at each 0x0a byte, do not.
+        if all(_decodes(piece, declared) for piece, _ in pieces):
+            charset = declared
+    elif data.isascii():
+        charset = "ascii"
+    if charset is None:
+        _, charset = _decode_guess(data)
+        at = next(at for piece, at in pieces if not _decodes(piece, declared or "ascii"))
+        said = f"not valid {declared}" if declared else "8-bit text without a declared charset"
+        notes.append(DecodeNote("charset", f"{said}; read as {charset}", at))
+    return [Line(piece.decode(charset), at) for piece, at in pieces]
+
+
+def _decodes(data: bytes, charset: str) -> bool:
+    try:
+        data.decode(charset)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_guess(data: bytes) -> tuple[str, str]:
+    for charset in _FALLBACK_CHARSETS:
+        if _decodes(data, charset):
+            return data.decode(charset), charset
+    raise AssertionError("latin-1 decodes every byte")

@@ -1,0 +1,71 @@
+"""The toolkit's generated reference code of the int3 path: its texts, blocks and names, kept in the cache.
+
+Review without a tree lays a series over this code, and the trials run a state's blocks in its
+harness. Rendering it means loading jinja2 and compiling every template, and parsing it is a third
+of a whole check's work; both depend only on the toolkit itself, so they are done once per
+version of the toolkit (`toolkit.cache.memo_json`) and read back from then on.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from toolkit import cache
+from toolkit.cmodel import preprocessor as cpre
+from toolkit.codegen import render
+from toolkit.codegen.target import Target
+from toolkit.states.blocks import Block, code_words, gap_block, header_blocks
+from toolkit.x86 import ENTRY_64, STYLES, TEXT_PATCHING_H
+
+# Names of the kernel's int3 path that the reference model stands in for without generating
+# them (entry_32.S's frame macros, FRED's red zone, the text-poking machinery around the helpers).
+_KERNEL_NAMES = frozenset((
+    "FIXUP_FRAME", "IRET_FRAME", "CS_FROM_KERNEL", "FRED_CONFIG_REDZONE", "CONFIG_X86_FRED",
+    "CONFIG_X86_64", "CONFIG_X86_32", "CONFIG_UML_X86", "text_poke_bp", "poke_int3_handler",
+    "int3_selftest", "pt_regs", "idtentry", "X86_TRAP_BP"))
+
+
+@functools.cache
+def texts() -> dict[str, str]:
+    """header, gap (the kernel gap block), prelude, and entry/harness per macro style."""
+    return cache.memo_json("reference-texts", _render)
+
+
+@functools.cache
+def blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
+    """The helpers, macros and x86_64 gap block of the reference code."""
+    helpers, macros, gap = cache.memo_json("reference-blocks", _blocks)
+    return (tuple(_block(b) for b in helpers), tuple(_block(b) for b in macros), _block(gap))
+
+
+def words() -> frozenset[str]:
+    """The identifiers the reference code has (and the kernel names it stands in for)."""
+    found = texts()
+    return _KERNEL_NAMES | code_words(found["header"] + found["prelude"] + found["entry trap_bp"])
+
+
+def _render() -> dict[str, str]:
+    target = Target()
+    out = {"header": render.render_header(target), "gap": render.render_gap_block(target),
+           "prelude": render.render_prelude(target)}
+    for style in STYLES["x86_64"]:
+        styled = Target(style=style)
+        out[f"entry {style}"] = render.render_entry(styled)
+        out[f"harness {style}"] = render.render_harness(styled)
+    return out
+
+
+def _blocks() -> list:
+    found = texts()
+    helpers, macros = header_blocks(cpre.numbered(found["header"]), TEXT_PATCHING_H, 0)
+    gap = gap_block(cpre.numbered(found["gap"]), ENTRY_64, 0)
+    return [[_plain(b) for b in helpers], [_plain(b) for b in macros], _plain(gap)]
+
+
+def _plain(block: Block) -> dict:
+    return {"name": block.name, "path": block.path, "lines": block.lines, "patch": block.patch,
+            "style": block.style}
+
+
+def _block(plain: dict) -> Block:
+    return Block(**{**plain, "lines": tuple((n, text) for n, text in plain["lines"])})
