@@ -1,4 +1,4 @@
-"""Run `toolkit check` over a folder of real mail, one file at a time and once as one big mbox, and summarise what broke.
+"""Run `toolkit check` over a folder of real mail, file by file and as one mbox, and summarise.
 
 Usage:
     python bench/corpus.py DIR [--toolkit PATH] [--jobs N] [--timeout S] [--limit N]
@@ -79,12 +79,12 @@ def run_toolkit(toolkit: str, path: Path, timeout: float) -> dict:
         done = subprocess.run([toolkit, "check", "--format", "json", str(path)],
                               capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"file": str(path), "exit": "timeout", "seconds": round(time.monotonic() - started, 3),
-                "stderr": "", "report": None}
-    stdout = done.stdout.decode("utf-8", "replace")
+        return {"file": str(path), "exit": "timeout", "stderr": "", "report": None,
+                "seconds": round(time.monotonic() - started, 3)}
     return {"file": str(path), "exit": done.returncode,
             "seconds": round(time.monotonic() - started, 3),
-            "stderr": done.stderr.decode("utf-8", "replace"), "report": parse_report(stdout)}
+            "stderr": done.stderr.decode("utf-8", "replace"),
+            "report": parse_report(done.stdout.decode("utf-8", "replace"))}
 
 
 def parse_report(stdout: str) -> dict | None:
@@ -96,7 +96,7 @@ def parse_report(stdout: str) -> dict | None:
 
 
 def compact_run(run: dict) -> dict:
-    """Keep what the summary and a later reader need; the full report is too big to store per file."""
+    """What the summary and a later reader need; full reports are too big to keep per file."""
     report = run["report"] or {}
     return {"file": run["file"], "exit": run["exit"], "seconds": run["seconds"],
             "stderr_first": first_line(run["stderr"]), "traceback": traceback_of(run["stderr"]),
@@ -290,8 +290,9 @@ def print_summary(summary: dict) -> None:
     print(f"files {summary['files']}  mails {summary['mails']}  series {summary['series']}  "
           f"patches checked {summary['patches']}")
     print("exit codes (alone): " + "  ".join(f"{k}={v}" for k, v in summary["exit_codes"].items()))
+    failed = f", stderr: {one['stderr_first']}" if one["exit"] not in (0, 1) else ""
     print(f"one mbox: exit {one['exit']} in {one['seconds']} s, series {one['series']}, "
-          f"patches {one['patches']}" + (f", stderr: {one['stderr_first']}" if one["exit"] not in (0, 1) else ""))
+          f"patches {one['patches']}{failed}")
     print_tracebacks(summary["tracebacks"], one)
     print_exit2(summary["exit2"])
     print_rules("findings (alone runs)", summary["findings"])
@@ -314,7 +315,7 @@ def print_exit2(exit2: dict) -> None:
 
 
 def print_rules(title: str, table: dict) -> None:
-    print(f"{title}:")
+    print(f"{title}:" + ("" if table else " none"))
     for rule, levels in table.items():
         counts = ", ".join(f"{level} {n}" for level, n in sorted(levels.items()))
         print(f"  {rule:32s} {counts}")
@@ -358,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(summary)
     print_samples(runs, args.sample)
     if args.out:
-        args.out.write_text(json.dumps({**summary, "runs": runs, "one_mbox_run": one}, indent=1) + "\n")
+        result = {**summary, "runs": runs, "one_mbox_run": one}
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 
 

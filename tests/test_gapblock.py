@@ -1,3 +1,5 @@
+"""Finding the entry-gap block in entry_64.S text, in both macro styles, and saying why when there is none."""
+
 from pathlib import Path
 
 import pytest

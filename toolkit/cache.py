@@ -32,11 +32,16 @@ def package_digest() -> str:
     """A digest of every file of the installed toolkit that its results depend on."""
     digest = hashlib.sha256()
     top = Path(str(resources.files("toolkit")))
-    for path in sorted(p for p in top.rglob("*") if p.suffix in _PACKAGE_FILES
-                       and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(top).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    for name in package_files():
+        digest.update(name.encode() + b"\0" + (top / name).read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def package_files() -> list[str]:
+    """The files `package_digest` covers, relative to the package."""
+    top = Path(str(resources.files("toolkit")))
+    return sorted(p.relative_to(top).as_posix() for p in top.rglob("*")
+                  if p.suffix in _PACKAGE_FILES and "__pycache__" not in p.parts)
 
 
 def write_atomic(path: Path, data: bytes) -> bool:

@@ -207,13 +207,13 @@ def _add_parse(sub):
 def _run_parse_header(args) -> int:
     import json
 
-    from toolkit.cmodel import header as cheader
+    from toolkit.cmodel import describe, header
 
-    model = cheader.read_header(args.path, tree=args.tree and _kernel_tree(args.tree))
+    model = header.read_header(args.path, tree=args.tree and _kernel_tree(args.tree))
     if args.format == "json":
         print(json.dumps(model.to_dict(), indent=2))
     else:
-        print(cheader.describe(model), end="")
+        print(describe.describe(model), end="")
     return 0
 
 

@@ -27,7 +27,7 @@ def refused_input(patch: Patch, ctx: Context) -> Iterator[Finding]:
                                          "which is outside the tree", line.at,
                                   Location(diff.path, line.new_line), line="+" + line.text)
     for block, number in _unbuildable(ctx.paths.after(patch)):
-        if block.patch != patch.index or (block.path, number) in outside:
+        if block.changed_by != patch.index or (block.path, number) in outside:
             continue
         yield ctx.finding(patch, f"{block.name} includes another file: not built or run, only "
                                  "the toolkit's own files are built with a patch's code",

@@ -39,7 +39,7 @@ def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
             if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
                 continue
             span = (function.line, function.end_line)
-            for write in _stores_below_sp(function.body):
+            for write in function.stores_below_saved_sp():
                 real = pairs[write - 1][0]
                 line = lines.get(real)
                 if line is None:
@@ -128,53 +128,3 @@ def _names(words: str) -> Iterator[str]:
             continue
         if "_" in name.strip("_") or name.startswith("\\"):
             yield name
-
-
-def _stores_below_sp(body) -> Iterator[int]:
-    """Lines (of the parsed text) of `*(T *)P->sp = V` after a `P->sp -= N` (or `P->sp = P->sp - N`)
-    in the same function: a push emulated on a saved stack pointer."""
-    lowered: set[str] = set()
-    for node in _walk(body):
-        if type(node).__name__ != "Assignment":
-            continue
-        target = _sp_field(node.lvalue)
-        if target and (node.op == "-=" or (node.op == "=" and _lowers(node.rvalue, target))):
-            lowered.add(target)
-            continue
-        if (node.op == "=" and type(node.lvalue).__name__ == "UnaryOp"
-                and node.lvalue.op == "*" and _sp_field(_uncast(node.lvalue.expr)) in lowered):
-            yield node.coord.line
-
-
-def _walk(node):
-    # pycparser nodes, visited in source order without importing pycparser here
-    yield node
-    for _, child in node.children():
-        yield from _walk(child)
-
-
-def _sp_field(node) -> str | None:
-    """'regs' for `regs->sp`, else None."""
-    if (type(node).__name__ == "StructRef" and node.type == "->" and node.field.name == "sp"
-            and type(node.name).__name__ == "ID"):
-        return node.name.name
-    return None
-
-
-def _uncast(node):
-    while type(node).__name__ == "Cast":
-        node = node.expr
-    return node
-
-
-def _lowers(value, target: str) -> bool:
-    return (type(value).__name__ == "BinaryOp" and value.op == "-"
-            and _sp_field(_uncast(value.left)) == target)
-
-
-# --- rules backed by running the state's code ----------------------------------------------------
-
-
-# --- references to other commits ----------------------------------------------------------------
-
-

@@ -23,7 +23,7 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """The gap block this patch leaves, run with known-good helpers, damages the saved frame."""
     yield from _partial_notes(ctx, patch, lambda name: name == GAP)
     state = ctx.paths.after(patch)
-    if state.gap is None or state.gap.patch != patch.index:
+    if state.gap is None or state.gap.changed_by != patch.index:
         return
     verdict = trial.gap_alone(state)
     if verdict.error:
@@ -39,7 +39,7 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     entry, so that the helper alone is judged)."""
     yield from _partial_notes(ctx, patch, lambda name: name != GAP)
     state = ctx.paths.after(patch)
-    changed = [b for b in state.helpers if b.patch == patch.index]
+    changed = [b for b in state.helpers if b.changed_by == patch.index]
     if not changed:
         return
     verdict = trial.helpers_alone(state)

@@ -47,6 +47,9 @@ class PatchRef:
     subject: str
     msgid: str | None = None
 
+    def __str__(self) -> str:
+        return f"PATCH {self.index}/{self.total}: {self.subject}"
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:

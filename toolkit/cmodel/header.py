@@ -67,6 +67,18 @@ class Function:
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def identifiers(self) -> set[str]:
+        """Every identifier the definition uses (called functions, macros, fields, locals)."""
+        return _identifiers(self.node)
+
+    def stores_below_saved_sp(self) -> list[int]:
+        """Lines (of the parsed text) of `*(T *)P->sp = V` after a `P->sp -= N` (or `P->sp =
+        P->sp - N`) in this function: a push emulated on a saved stack pointer."""
+        visitor = _StoresBelowSp()
+        visitor.visit(self.body)
+        return visitor.lines
+
 
 @dataclass(frozen=True, slots=True)
 class Declaration:
@@ -250,53 +262,40 @@ def _identifiers(node: c_ast.Node) -> set[str]:
     return visitor.names
 
 
-def describe(model: HeaderModel) -> str:
-    """The model as text for a person: one line per function, macro, region and unparsed part."""
-    out = [f"{model.path}: {len(model.functions)} functions, {len(model.macros)} macros, "
-           f"{len(model.unparsed)} unparsed"]
-    for f in model.functions:
-        where = f"  under {' && '.join(f.conditions)}" if f.conditions else ""
-        out.append(f"  {f.line}-{f.end_line}  {f.signature}{where}")
-        out.extend(f"      comment {c.line}-{c.end_line}: {c.words.splitlines()[0] if c.words else ''}"
-                   for c in f.comments)
-    out.extend(f"  {m.line}  {_define(m)}" for m in model.macros)
-    for r in model.regions:
-        if not r.guard:
-            out.append(f"  {r.line}-{r.end_line}  {r.condition}  (#{r.directive})")
-    for c in model.conflicts:
-        out.append(f"  {c.line}-{c.end_line}  unresolved merge conflict")
-    for u in model.unparsed:
-        out.append(f"  {u.line}-{u.end_line}  unparsed: {u.reason}")
-    if model.followed is not None:
-        out.extend(_describe_followed(model))
-    return "\n".join(out) + "\n"
+class _StoresBelowSp(c_ast.NodeVisitor):
+    """Assignments in source order: which `P->sp` were lowered, and stores through them after."""
+
+    def __init__(self) -> None:
+        self.lowered: set[str] = set()
+        self.lines: list[int] = []
+
+    def visit_Assignment(self, node: c_ast.Assignment) -> None:
+        target = _sp_field(node.lvalue)
+        if target and (node.op == "-=" or (node.op == "=" and _lowers(node.rvalue, target))):
+            self.lowered.add(target)
+        elif (node.op == "=" and isinstance(node.lvalue, c_ast.UnaryOp) and node.lvalue.op == "*"
+              and _sp_field(_uncast(node.lvalue.expr)) in self.lowered):
+            self.lines.append(node.coord.line)
+        self.generic_visit(node)
 
 
-def _describe_followed(model: HeaderModel) -> list[str]:
-    """The includes followed: a count, what could not be followed, and where the included macros
-    that the header's functions and macros use are defined."""
-    followed = model.followed
-    out = [f"includes followed in {followed.tree}: {len(followed.files)} headers, "
-           f"{len(followed.macros)} macros, {len(followed.unresolved)} unresolved"]
-    out.extend(f"  {u.path}:{u.include.line}  {u.include}  unresolved: {u.why}"
-               for u in followed.unresolved)
-    used = set().union(*(_identifiers(f.node) for f in model.functions),
-                       *(re.findall(r"[A-Za-z_]\w*", m.body) for m in model.macros))
-    own = {m.name for m in model.macros}
-    # a heading of their own, or they read as more of the unresolved list above them
-    out.append("included macros the header uses:")
-    for name in sorted(used - own):
-        macro = model.macro(name)
-        if macro is not None:
-            where = f"  under {' && '.join(macro.conditions)}" if macro.conditions else ""
-            out.append(f"  {macro.path}:{macro.line}  {_define(macro)}{where}")
-    return out
+def _sp_field(node: c_ast.Node) -> str | None:
+    """'regs' for `regs->sp`, else None."""
+    if (isinstance(node, c_ast.StructRef) and node.type == "->" and node.field.name == "sp"
+            and isinstance(node.name, c_ast.ID)):
+        return node.name.name
+    return None
 
 
-def _define(m: Macro) -> str:
-    value = "" if m.value is None or m.body == str(m.value) else f"  (= {m.value})"
-    params = "" if m.params is None else f"({', '.join(m.params)})"
-    return f"#define {m.name}{params} {m.body}".rstrip() + value
+def _uncast(node: c_ast.Node) -> c_ast.Node:
+    while isinstance(node, c_ast.Cast):
+        node = node.expr
+    return node
+
+
+def _lowers(value: c_ast.Node, target: str) -> bool:
+    return (isinstance(value, c_ast.BinaryOp) and value.op == "-"
+            and _sp_field(_uncast(value.left)) == target)
 
 
 def _followed_dict(followed: Followed) -> dict:
@@ -355,7 +354,7 @@ def parse_lines(lines: Iterable[tuple[int, str]], path: str,
 
 
 class _Reader:
-    def __init__(self, source: cpre.Source) -> None:
+    def __init__(self, source: cpre.ScannedText) -> None:
         self.source = source
         self.parser = c_parser.CParser()
         self.generator = c_generator.CGenerator()
@@ -470,7 +469,7 @@ class _Reader:
         if isinstance(node, (c_ast.Struct, c_ast.Union)):
             return f"{'union' if isinstance(node, c_ast.Union) else 'struct'} {node.name or ''}" \
                 .strip()
-        text = self.generator._generate_type(_without_body(node), emit_declname=False)
+        text = self.generator.visit(c_ast.Typename(None, [], None, _without_name(_without_body(node))))
         return " ".join(text.split())
 
     def _params(self, decl: c_ast.FuncDecl) -> tuple[Param, ...]:
@@ -517,6 +516,18 @@ def _without_body(node: c_ast.Node) -> c_ast.Node:
         if inner is not node.type:
             node = copy.copy(node)
             node.type = inner
+    return node
+
+
+def _without_name(node: c_ast.Node) -> c_ast.Node:
+    """`node` with the declared name taken off its innermost declarator, so it renders as a type
+    (`unsigned long *`), the way a cast or a sizeof writes it."""
+    if isinstance(node, c_ast.TypeDecl):
+        node = copy.copy(node)
+        node.declname = None
+    elif isinstance(node, (c_ast.PtrDecl, c_ast.ArrayDecl, c_ast.FuncDecl)):
+        node = copy.copy(node)
+        node.type = _without_name(node.type)
     return node
 
 

@@ -96,7 +96,7 @@ class Conflict:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class ScannedText:
     """Header text split into what a C parser can read and what it cannot.
 
     `clean` has comments, directives and conflict markers blanked and kernel attributes
@@ -154,7 +154,7 @@ def numbered(text: str, first_line: int = 1) -> list[tuple[int, str]]:
     return list(enumerate(text.splitlines(), first_line))
 
 
-def scan(lines: Iterable[tuple[int, str]], path: str) -> Source:
+def scan(lines: Iterable[tuple[int, str]], path: str) -> ScannedText:
     """Build the preprocessor-level view of `lines`, (real line number, text) pairs in order.
 
     The pairs may skip numbers (a hunk post-image without its removed lines); every position the
@@ -191,7 +191,7 @@ def scan(lines: Iterable[tuple[int, str]], path: str) -> Source:
         index += 1
     directives.finish(len(code_lines))
     code = "\n".join(clean_lines)
-    return Source(path=path, clean=_neutralise(code), code=code, lines=real,
+    return ScannedText(path=path, clean=_neutralise(code), code=code, lines=real,
                   conditions=tuple(directives.line_terms), comments=tuple(comments),
                   macros=directives.macros(), includes=tuple(directives.includes),
                   regions=tuple(sorted(directives.regions, key=lambda r: r.line)),

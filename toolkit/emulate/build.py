@@ -81,7 +81,7 @@ class Toolchain:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class SourceFile:
     """One input file by name: `.c` is compiled, `.S` preprocessed and assembled by the compiler
     (as kbuild does), `.s` assembled by the assembler, `.h` only made available to the others."""
 
@@ -120,7 +120,7 @@ class Image:
                                  ) from None
 
 
-def build(sources: Sequence[Source], arch: str, *, toolchain: Toolchain | None = None,
+def build(sources: Sequence[SourceFile], arch: str, *, toolchain: Toolchain | None = None,
           cache: Path | None = None) -> Image:
     """Compile, assemble and link `sources` for `arch`; reuse the linked file of an earlier build of
     the same sources with the same tools and flags instead of running any tool again."""
@@ -135,7 +135,7 @@ def build(sources: Sequence[Source], arch: str, *, toolchain: Toolchain | None =
     return _link(cached, sources, arch, tools, flags, script)
 
 
-def _cache_key(sources: Sequence[Source], arch: str, tools: tuple[str, ...], script: str) -> str:
+def _cache_key(sources: Sequence[SourceFile], arch: str, tools: tuple[str, ...], script: str) -> str:
     # A tool is identified by its path, size and modification time: asking it for its version would
     # itself run the tool, which the cache exists to avoid.
     digest = hashlib.sha256()
@@ -150,7 +150,7 @@ def _cache_key(sources: Sequence[Source], arch: str, tools: tuple[str, ...], scr
     return digest.hexdigest()[:32]
 
 
-def _link(target: Path, sources: Sequence[Source], arch: str, tools: tuple[str, str, str],
+def _link(target: Path, sources: Sequence[SourceFile], arch: str, tools: tuple[str, str, str],
           flags: Mapping[str, tuple[str, ...]], script: str) -> Image:
     """Build the image, and keep it at `target` when the cache can be written."""
     cc, as_, ld = tools

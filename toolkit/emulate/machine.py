@@ -114,19 +114,11 @@ class Machine:
         self.entry = image.symbol(entry)
         self.handler = image.symbol(handler)
         self.limit = limit
-        self.uc = uc = unicorn.Uc(unicorn.UC_ARCH_X86, unicorn.UC_MODE_64 if layout.word == 8 else unicorn.UC_MODE_32)
+        self.uc = uc = unicorn.Uc(unicorn.UC_ARCH_X86, unicorn.UC_MODE_64 if layout.word == 8
+                                  else unicorn.UC_MODE_32)
         # Without virtual TLB mode Unicorn cannot fetch from addresses above the 48-bit physical range.
         uc.ctl_set_tlb_mode(unicorn.UC_TLB_VIRTUAL)
-        self._map_image(image)
-        for base, size in ((layout.sites, PAGE), (layout.gdt, PAGE), (layout.stack, STACK_SIZE),
-                           (layout.task_stack, STACK_SIZE), (layout.user_sites, PAGE),
-                           (layout.user_stack, STACK_SIZE)):
-            uc.mem_map(base, size)
-        # Landing pads everywhere but the byte before each site: a nop there means that a run
-        # which stops right after a hlt byte has landed, and not looped on the site itself.
-        for page, site in ((layout.sites, layout.site), (layout.user_sites, layout.user_site)):
-            uc.mem_write(page, HLT * PAGE)
-            uc.mem_write(site - 1, b"\x90")                                         # nop
+        self._map_memory(image)
         self._placed: dict[int, bytes] = {}
         self._load_gdt()
         self._fill = b"\x5a" * STACK_SIZE
@@ -145,12 +137,7 @@ class Machine:
         self._pt_regs: int | None = None
         self._landed: int | None = None
         self._unmapped: str | None = None
-        # Only the event delivery calls into Python on an ordinary run: each callback costs about
-        # as much as the whole int3 round trip in native code, so landings are found without one.
-        uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
-        uc.hook_add(unicorn.UC_HOOK_INSN_INVALID, self._on_invalid)
-        # Called only on an access to unmapped memory, so free otherwise: it names the address.
-        uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_unmapped)
+        self._install_hooks()
         self._base = uc.context_save()
         self._user_base = self._enter_user_mode()
         self._cpu = Cpu(uc, layout, self.entry, self._base)
@@ -161,6 +148,28 @@ class Machine:
         # runs go to a twin that watches, made when the first one is asked for.
         self._watcher = _Watcher(self) if watching else None
         self._twin: Machine | None = None
+
+    def _map_memory(self, image: Image) -> None:
+        """The image, the site pages, the GDT and the stacks; landing pads everywhere but the byte
+        before each site: a nop there means that a run which stops right after a hlt byte has
+        landed, and not looped on the site itself."""
+        uc, layout = self.uc, self.layout
+        self._map_image(image)
+        for base, size in ((layout.sites, PAGE), (layout.gdt, PAGE), (layout.stack, STACK_SIZE),
+                           (layout.task_stack, STACK_SIZE), (layout.user_sites, PAGE),
+                           (layout.user_stack, STACK_SIZE)):
+            uc.mem_map(base, size)
+        for page, site in ((layout.sites, layout.site), (layout.user_sites, layout.user_site)):
+            uc.mem_write(page, HLT * PAGE)
+            uc.mem_write(site - 1, b"\x90")                                         # nop
+
+    def _install_hooks(self) -> None:
+        # Only the event delivery calls into Python on an ordinary run: each callback costs about
+        # as much as the whole int3 round trip in native code, so landings are found without one.
+        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
+        self.uc.hook_add(unicorn.UC_HOOK_INSN_INVALID, self._on_invalid)
+        # Called only on an access to unmapped memory, so free otherwise: it names the address.
+        self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_unmapped)
 
     # --- setup -----------------------------------------------------------------------------------
 
@@ -237,18 +246,7 @@ class Machine:
             return self._watching_twin().run(probe)
         uc, layout = self.uc, self.layout
         self._start_state(probe)
-        # What the last run may have written is reset: after a normal end, the top of the stacks
-        # of its ring (ring 0 uses only the kernel stack); after anything else, every stack whole.
-        # The stacks of this run's ring are reset by its clean memory below.
-        if self._dirty:
-            for base in (layout.stack, layout.task_stack, layout.user_stack):
-                uc.mem_write(base, self._fill)
-        elif self._ring != probe.ring:
-            for base in self._stacks[self._ring]:
-                uc.mem_write(base + STACK_SIZE - RESET_SIZE, self._top_fill)
-        self._ring = probe.ring
-        for address, data in self._clean_memory(probe):
-            uc.mem_write(address, data)
+        self._reset_memory(probe)
         self._fault = self._frame = self._pt_regs = self._landed = self._unmapped = None
         watcher = self._watcher
         if watcher:
@@ -259,32 +257,62 @@ class Machine:
             # every emu_start, which costs more than the run; 20,000 instructions take a few ms.
             uc.emu_start(probe.start, 0, count=self.limit)
         except unicorn.UcError as error:
-            if error.errno == unicorn.UC_ERR_INSN_INVALID:
-                self._fault = (6, uc.reg_read(register_id(layout.pc)))
-            elif self._unmapped:
-                stop, detail = "unmapped", self._unmapped
-            elif self._fault is None:
-                # Anything else Unicorn refuses (an exception it cannot deliver, say) is a fault
-                # of the code that ran, described as Unicorn describes it.
-                stop, detail = "fault", str(error)
+            stop, detail = self._stopped_by(error)
         registers = dict(zip(self.layout.registers, self._all.read()))
-        pc = registers[layout.pc]
-        if stop == "halt":
-            if self._fault is not None:
-                vector, at = self._fault
-                stop, detail, pc = "fault", VECTORS.get(vector, f"vector {vector}"), at
-            elif self._landed is not None:
-                pc = registers[layout.pc] = self._landed
-            elif self._on_landing_pad(pc - 1):
-                # hlt stops Unicorn with the program counter after it; report the landing pad.
-                pc = registers[layout.pc] = pc - 1
-            else:
-                stop, detail = "limit", f"no landing pad reached within {self.limit} instructions"
+        stop, detail, pc = self._classify_stop(stop, detail, registers)
         self._dirty = watcher is not None or stop != "halt"
         low, high = probe.window
         window = (low, read_memory(uc, low, high - low) if high > low else b"")
         return Run(stop, pc, detail, registers, window, self._frame, self._pt_regs, layout.arch,
                    tuple(watcher.steps) if watcher else (), tuple(watcher.writes) if watcher else ())
+
+    def _reset_memory(self, probe: Probe) -> None:
+        """Undo what the last run may have written: after a normal end, the top of the stacks of
+        its ring (ring 0 uses only the kernel stack); after anything else, every stack whole. The
+        stacks of this run's ring are reset by its clean memory."""
+        uc, layout = self.uc, self.layout
+        if self._dirty:
+            for base in (layout.stack, layout.task_stack, layout.user_stack):
+                uc.mem_write(base, self._fill)
+        elif self._ring != probe.ring:
+            for base in self._stacks[self._ring]:
+                uc.mem_write(base + STACK_SIZE - RESET_SIZE, self._top_fill)
+        self._ring = probe.ring
+        for address, data in self._clean_memory(probe):
+            uc.mem_write(address, data)
+
+    def _stopped_by(self, error) -> tuple[str, str]:
+        """How a run that Unicorn ended with `error` stopped (a fault noted by a hook stays a halt
+        here: `_classify_stop` names it)."""
+        if error.errno == unicorn.UC_ERR_INSN_INVALID:
+            self._fault = (6, self.uc.reg_read(register_id(self.layout.pc)))
+        elif self._unmapped:
+            return "unmapped", self._unmapped
+        elif self._fault is None:
+            # Anything else Unicorn refuses (an exception it cannot deliver, say) is a fault of
+            # the code that ran, described as Unicorn describes it.
+            return "fault", str(error)
+        return "halt", ""
+
+    def _classify_stop(self, stop: str, detail: str, registers: dict[str, int]
+                       ) -> tuple[str, str, int]:
+        """The stop, its detail and the program counter to report: a fault the hooks saw, a
+        landing pad reached, or the instruction limit."""
+        pc_name = self.layout.pc
+        pc = registers[pc_name]
+        if stop != "halt":
+            return stop, detail, pc
+        if self._fault is not None:
+            vector, at = self._fault
+            return "fault", VECTORS.get(vector, f"vector {vector}"), at
+        if self._landed is not None:
+            registers[pc_name] = self._landed
+            return stop, detail, self._landed
+        if self._on_landing_pad(pc - 1):
+            # hlt stops Unicorn with the program counter after it; report the landing pad.
+            registers[pc_name] = pc - 1
+            return stop, detail, pc - 1
+        return "limit", f"no landing pad reached within {self.limit} instructions", pc
 
     def _start_state(self, probe: Probe) -> None:
         """Restore the CPU state of setup for the probe's ring with the probe's registers written.

@@ -27,7 +27,7 @@ def command(finding: Finding) -> str:
     lines = [finding.message]
     if finding.patch is not None:
         ref = finding.patch
-        lines.append(f"PATCH {ref.index}/{ref.total}: {ref.subject}")
+        lines.append(str(ref))
     if finding.file_at is not None and finding.mbox_at is not None:
         lines.append(f"mail: {finding.mbox_at}")
     return f"::{_COMMANDS[finding.level]} {','.join(properties)}::{escape_data(chr(10).join(lines))}"

@@ -160,22 +160,7 @@ def _reply(patch: Patch, message: Message, findings: list[Finding],
 def _body(patch: Patch, message: Message, findings: list[Finding],
           unchecked: Sequence[str]) -> str:
     lines = [line.text for line in message.body]
-    index = {}
-    for k, line in enumerate(message.body):
-        if line.at is not None:
-            index.setdefault(line.at, k)
-    remarks: dict[int, list[Finding]] = {}
-    on_subject, general = [], []
-    for finding in findings:
-        where = finding.mbox_at
-        line = where.line if where is not None and where.path == message.source else None
-        if line is not None and line in index:
-            remarks.setdefault(index[line], []).append(finding)
-        elif line is not None and line == message.subject_at:
-            on_subject.append(finding)
-        else:
-            general.append(finding)
-
+    remarks, on_subject, general = _placed(message, findings)
     quoted = set()
     for k in remarks:
         quoted.update(_context(patch, message, k))
@@ -208,6 +193,28 @@ def _body(patch: Patch, message: Message, findings: list[Finding],
                                  break_long_words=False, break_on_hyphens=False)
                    for note in unchecked)
     return "\n".join(out).strip("\n") + "\n"
+
+
+def _placed(message: Message, findings: list[Finding]
+            ) -> tuple[dict[int, list[Finding]], list[Finding], list[Finding]]:
+    """The findings by where the reply puts them: under a body line (by its index), under the
+    quoted subject, or after the quotes."""
+    index: dict[int, int] = {}
+    for k, line in enumerate(message.body):
+        if line.at is not None:
+            index.setdefault(line.at, k)
+    remarks: dict[int, list[Finding]] = {}
+    on_subject, general = [], []
+    for finding in findings:
+        where = finding.mbox_at
+        line = where.line if where is not None and where.path == message.source else None
+        if line is not None and line in index:
+            remarks.setdefault(index[line], []).append(finding)
+        elif line is not None and line == message.subject_at:
+            on_subject.append(finding)
+        else:
+            general.append(finding)
+    return remarks, on_subject, general
 
 
 def _context(patch: Patch, message: Message, k: int) -> set[int]:

@@ -77,7 +77,7 @@ def _block(finding: Finding) -> str:
         lines.append(f"#{at.line}: FILE: {at}:" if at.line is not None else f"FILE: {at}:")
     if finding.patch is not None:
         ref = finding.patch
-        lines.append(f"PATCH {ref.index}/{ref.total}: {ref.subject}")
+        lines.append(str(ref))
     if finding.file_at is not None:
         lines.append(f"FILE: {finding.file_at}:")
     shown = finding.evidence.get("line")

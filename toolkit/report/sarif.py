@@ -95,7 +95,7 @@ def _message(finding: Finding) -> str:
     if finding.patch is None:
         return finding.message
     ref = finding.patch
-    return f"{finding.message} (PATCH {ref.index}/{ref.total}: {ref.subject})"
+    return f"{finding.message} ({ref})"
 
 
 def _location(where: Location) -> dict[str, Any]:

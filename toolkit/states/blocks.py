@@ -34,12 +34,12 @@ _COMMENT_BODY = re.compile(r"\s*\*(?!/)")
 class Block:
     """A helper function, a macro or the entry-gap block as one state has it: its lines (real line
     number, text) in `path`, and the patch that last changed it (0: from the tree or the
-    reference); `style` is the gap block's macro style (trap_bp or create_gap)."""
+    reference) in `changed_by`; `style` is the gap block's macro style (trap_bp or create_gap)."""
 
     name: str
     path: str
     lines: tuple[tuple[int, str], ...]
-    patch: int
+    changed_by: int
     style: str | None = None
 
     @property

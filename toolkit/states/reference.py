@@ -63,7 +63,7 @@ def _blocks() -> list:
 
 
 def _plain(block: Block) -> dict:
-    return {"name": block.name, "path": block.path, "lines": block.lines, "patch": block.patch,
+    return {"name": block.name, "path": block.path, "lines": block.lines, "changed_by": block.changed_by,
             "style": block.style}
 
 

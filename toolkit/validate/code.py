@@ -17,7 +17,7 @@ from toolkit.cmodel import header as cheader
 from toolkit.cmodel import ptregs
 from toolkit.codegen import render
 from toolkit.codegen.target import Target
-from toolkit.emulate.build import Source, build
+from toolkit.emulate.build import SourceFile, build
 from toolkit.errors import InputError
 from toolkit.validate.scenarios import Variant
 from toolkit.x86 import DELIVERIES, ENTRY_64, FRED_ENTRY, TEXT_PATCHING_H
@@ -50,11 +50,11 @@ class CodeUnderTest:
     def sources(self):
         handler = (resources.files("toolkit.validate") / "handlers" / "scenario.c").read_text()
         have = "".join(f"#define TOOLKIT_HAVE_{h.upper()} 1\n" for h in self.helpers)
-        return [Source("toolkit_prelude.h", self.prelude),
-                Source("text-patching.h", self.header),
-                Source("toolkit_scenario_helpers.h", have),
-                Source("scenario.c", handler),
-                Source("entry.s", self.entry)]
+        return [SourceFile("toolkit_prelude.h", self.prelude),
+                SourceFile("text-patching.h", self.header),
+                SourceFile("toolkit_scenario_helpers.h", have),
+                SourceFile("scenario.c", handler),
+                SourceFile("entry.s", self.entry)]
 
 
 class VariantMismatch(Exception):
@@ -158,7 +158,7 @@ def check_builds(t: Target) -> None:
     """Build the generated header, prelude and harness of `t` with the real toolchain (gcc -Wall
     -Werror, GNU as), linked with a handler that calls every helper; a ToolchainError says what
     failed."""
-    build([Source("toolkit_prelude.h", render.render_prelude(t)),
-           Source("text-patching.h", render.render_header(t)),
-           Source("handler.c", render.render_check_handler(t)),
-           Source("harness.s", render.render_harness(t))], t.arch)
+    build([SourceFile("toolkit_prelude.h", render.render_prelude(t)),
+           SourceFile("text-patching.h", render.render_header(t)),
+           SourceFile("handler.c", render.render_check_handler(t)),
+           SourceFile("harness.s", render.render_harness(t))], t.arch)

@@ -56,7 +56,7 @@ class Status(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Edit:
+class VariantEdit:
     """Replace `old` (which must occur exactly once) by `new` in one part of the code under test."""
 
     part: str        # "header" (the helpers) or "entry" (the entry stub with the gap)
@@ -70,7 +70,7 @@ class Variant:
 
     name: str
     about: str
-    edits: tuple[Edit, ...]
+    edits: tuple[VariantEdit, ...]
     path: str
 
 
@@ -160,7 +160,7 @@ def load_variant(path: Path) -> Variant:
                 or not isinstance(edit.get("old"), str) or not isinstance(edit.get("new"), str):
             raise InputError("an [[edit]] needs part (header or entry), old and new",
                              path=str(path))
-        parsed.append(Edit(edit["part"], edit["old"], edit["new"]))
+        parsed.append(VariantEdit(edit["part"], edit["old"], edit["new"]))
     return Variant(path.stem, data["about"], tuple(parsed), str(path))
 
 
@@ -193,44 +193,13 @@ def _expand(row: dict, group: str, path: Path, line: int | None,
     def bad(what: str) -> InputError:
         return InputError(what, path=str(path), line=line)
 
-    unknown = sorted(set(row) - _ROW_KEYS)
-    if unknown:
-        raise bad(f"unknown key(s) {', '.join(unknown)} in a row "
-                  f"(known: {', '.join(sorted(_ROW_KEYS))})")
-    for key, kind, what in (("count", int, "a number of pushes"), ("value", int, "a number"),
-                            ("roundtrip", bool, "true or false"), ("name", str, "text"),
-                            ("group", str, "text"), ("variant", str, "a variant's name")):
-        # type(), not isinstance(): TOML's true is a bool, and a bool is an int to isinstance.
-        if key in row and type(row[key]) is not kind:
-            raise bad(f"{key} must be {what}")
-    if row.get("count", 1) < 1 or row.get("arch", "x86_64") not in ("x86_64", "x86_32") \
-            or row.get("delivery", "idt") not in ("idt", "fred"):
-        raise bad("count must be at least 1, arch x86_64 or x86_32, delivery idt or fred")
-    insn = row.get("insn")
-    if insn not in INSNS:
-        raise bad(f"insn must be one of {', '.join(INSNS)}, not {insn!r}")
+    _check_row(row, bad)
     stacks = row.get("stack", "aligned")
     stacks = [stacks] if isinstance(stacks, str) else stacks
     if not isinstance(stacks, list) or not stacks or any(s not in STACKS for s in stacks):
         raise bad(f"stack must be one or a list of {', '.join(STACKS)}")
     ccs = _numbers(row.get("cc", 0), range(16), "cc", bad)
-    if row.get("flags", "base") == "all":
-        flag_sets = [BASE_FLAGS | sum(1 << bit for (name, bit), on in zip(EFLAGS_BITS, combo) if on)
-                     for combo in itertools.product((0, 1), repeat=len(EFLAGS_BITS))]
-    elif row.get("flags", "base") == "base":
-        flag_sets = [BASE_FLAGS]
-    else:
-        names = dict(EFLAGS_BITS)
-        if not isinstance(row["flags"], list) or any(not isinstance(n, str) or n not in names
-                                                     for n in row["flags"]):
-            raise bad(f"flags must be \"all\", \"base\" or a list of {', '.join(names)}")
-        flag_sets = [BASE_FLAGS | sum(1 << names[n] for n in row["flags"])]
-    if row.get("ring", 0) not in (0, 3) or row.get("expect", "pass") not in ("pass", "fail"):
-        raise bad("ring must be 0 or 3 and expect \"pass\" or \"fail\"")
-    if row.get("form", "rel32") not in ("rel32", "rel8"):
-        raise bad("form must be rel32 or rel8")
-    if "skip" in row and not (isinstance(row["skip"], str) and row["skip"].strip()):
-        raise bad("a skipped row must say why: skip = \"reason\"")
+    flag_sets = _flag_sets(row.get("flags", "base"), bad)
     variant = find_variant(row["variant"], path, line) if "variant" in row else None
     checks = row.get("check", [])
     checks = [checks] if isinstance(checks, str) else checks
@@ -239,17 +208,63 @@ def _expand(row: dict, group: str, path: Path, line: int | None,
     for check in checks:
         if check not in CHECKS:
             raise bad(f"unknown check {check!r} (known: {', '.join(CHECKS)})")
-    base = Scenario(group=row.get("group", group), name="", insn=insn, ring=row.get("ring", 0),
-                    form=row.get("form", "rel32"), value=row.get("value", 0x12345678),
-                    count=row.get("count", 1), roundtrip=row.get("roundtrip", False),
-                    variant=variant, expect=row.get("expect", "pass"), checks=tuple(checks),
-                    arch=row.get("arch"), delivery=row.get("delivery"), skip=row.get("skip"),
-                    path=str(path), line=line)
+    base = Scenario(group=row.get("group", group), name="", insn=row["insn"],
+                    ring=row.get("ring", 0), form=row.get("form", "rel32"),
+                    value=row.get("value", 0x12345678), count=row.get("count", 1),
+                    roundtrip=row.get("roundtrip", False), variant=variant,
+                    expect=row.get("expect", "pass"), checks=tuple(checks), arch=row.get("arch"),
+                    delivery=row.get("delivery"), skip=row.get("skip"), path=str(path), line=line)
     scenarios = []
     for stack, cc, flags in itertools.product(stacks, ccs, flag_sets):
         name = row.get("name") or _name(base, stack, cc, flags, len(flag_sets) > 1)
         scenarios.append(replace(base, name=name, stack=stack, cc=cc, flags=flags))
     return scenarios
+
+
+# Keys of a row whose value has one type: (key, type, what the message calls it).
+_TYPED_KEYS = (("count", int, "a number of pushes"), ("value", int, "a number"),
+               ("roundtrip", bool, "true or false"), ("name", str, "text"), ("group", str, "text"),
+               ("variant", str, "a variant's name"))
+# Keys of a row with a few allowed values: (key, default, allowed, message).
+_CHOSEN_KEYS = (("arch", "x86_64", ("x86_64", "x86_32"), "arch must be x86_64 or x86_32"),
+                ("delivery", "idt", ("idt", "fred"), "delivery must be idt or fred"),
+                ("ring", 0, (0, 3), "ring must be 0 or 3"),
+                ("expect", "pass", ("pass", "fail"), "expect must be \"pass\" or \"fail\""),
+                ("form", "rel32", ("rel32", "rel8"), "form must be rel32 or rel8"))
+
+
+def _check_row(row: dict, bad: Callable[[str], InputError]) -> None:
+    """Raise `bad(...)` for a key the row must not have or a value it must not hold."""
+    unknown = sorted(set(row) - _ROW_KEYS)
+    if unknown:
+        raise bad(f"unknown key(s) {', '.join(unknown)} in a row "
+                  f"(known: {', '.join(sorted(_ROW_KEYS))})")
+    for key, kind, what in _TYPED_KEYS:
+        # type(), not isinstance(): TOML's true is a bool, and a bool is an int to isinstance.
+        if key in row and type(row[key]) is not kind:
+            raise bad(f"{key} must be {what}")
+    if row.get("count", 1) < 1:
+        raise bad("count must be at least 1")
+    for key, default, allowed, message in _CHOSEN_KEYS:
+        if row.get(key, default) not in allowed:
+            raise bad(message)
+    if row.get("insn") not in INSNS:
+        raise bad(f"insn must be one of {', '.join(INSNS)}, not {row.get('insn')!r}")
+    if "skip" in row and not (isinstance(row["skip"], str) and row["skip"].strip()):
+        raise bad("a skipped row must say why: skip = \"reason\"")
+
+
+def _flag_sets(flags, bad: Callable[[str], InputError]) -> list[int]:
+    """The RFLAGS values a row runs with: "base", "all" 32 combinations, or named bits set."""
+    if flags == "all":
+        return [BASE_FLAGS | sum(1 << bit for (name, bit), on in zip(EFLAGS_BITS, combo) if on)
+                for combo in itertools.product((0, 1), repeat=len(EFLAGS_BITS))]
+    if flags == "base":
+        return [BASE_FLAGS]
+    names = dict(EFLAGS_BITS)
+    if not isinstance(flags, list) or any(not isinstance(n, str) or n not in names for n in flags):
+        raise bad(f"flags must be \"all\", \"base\" or a list of {', '.join(names)}")
+    return [BASE_FLAGS | sum(1 << names[n] for n in flags)]
 
 
 def _numbers(value, allowed: range, key: str, bad) -> list[int]:
