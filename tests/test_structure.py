@@ -53,6 +53,15 @@ def _own_targets(node: ast.AST, importer: str) -> list[str]:
             for a in node.names]
 
 
+def _lazily_bound(node: ast.AST) -> str | None:
+    """The module of `name = lazy.module("...")`, a binding that loads on first use."""
+    if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "module"
+            and getattr(node.func.value, "id", None) == "lazy" and node.args
+            and isinstance(node.args[0], ast.Constant)):
+        return node.args[0].value
+    return None
+
+
 def _third_party(node: ast.AST) -> list[str]:
     names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
         [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else []
@@ -69,9 +78,15 @@ TREES = _trees()
 
 
 def _graph() -> dict[str, set[str]]:
-    """Module-level imports between toolkit modules (those inside functions are judged apart)."""
-    return {name: {t for node in tree.body for t in _own_targets(node, name) if t != name}
-            for name, tree in TREES.items()}
+    """Module-level imports between toolkit modules, lazy bindings included (imports inside
+    functions are judged apart)."""
+    graph = {}
+    for name, tree in TREES.items():
+        targets = {t for node in tree.body for t in _own_targets(node, name)}
+        targets |= {bound for node in tree.body if isinstance(node, ast.Assign)
+                    and (bound := _lazily_bound(node.value)) and bound.startswith("toolkit.")}
+        graph[name] = targets - {name}
+    return graph
 
 
 def _stage(module: str) -> str:
@@ -126,10 +141,9 @@ def test_each_third_party_package_is_imported_by_one_module():
     # lazy.module("unicorn") binds a package by name: that counts as importing it
     for name, tree in TREES.items():
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "module"
-                    and getattr(node.func.value, "id", None) == "lazy" and node.args
-                    and isinstance(node.args[0], ast.Constant)):
-                importers.setdefault(node.args[0].value, set()).add(name)
+            bound = _lazily_bound(node)
+            if bound and not bound.startswith("toolkit."):
+                importers.setdefault(bound, set()).add(name)
     assert {"pycparser", "unidiff", "unicorn", "git"} <= set(importers)
     shared = {package: sorted(names) for package, names in importers.items() if len(names) > 1}
     assert not shared, f"third-party packages imported by more than one module: {shared}"

@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
 from toolkit.series.model import Patch
-from toolkit import gitrepo
+from toolkit import lazy
 from toolkit.states.refusals import INCLUDE_OUTSIDE, unbuildable
+
+# Commit ids are looked up only with --tree.
+gitrepo = lazy.module("toolkit.gitrepo")
 
 
 def refused_input(patch: Patch, ctx: Context) -> Iterator[Finding]:

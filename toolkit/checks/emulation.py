@@ -13,10 +13,13 @@ from dataclasses import replace
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
+from toolkit import lazy
 from toolkit.checks import trial
 from toolkit.states.blocks import GAP
-from toolkit.validate import pictures
 from toolkit.x86 import HELPER_OF
+
+# Drawn only for a failed run's evidence.
+pictures = lazy.module("toolkit.validate.pictures")
 
 
 def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:

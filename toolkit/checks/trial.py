@@ -17,14 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from toolkit import cache
+from toolkit import cache, lazy
 from toolkit.errors import ToolkitError
 from toolkit.states import reference
 from toolkit.states.int3path import Int3Path
 from toolkit.states.refusals import unbuildable
-from toolkit.validate import runner, scenarios
-from toolkit.validate.code import state_code
-from toolkit.validate.scenarios import Status
+
+# Building and running code is needed only for a state no earlier run saw pass: a warm check
+# loads none of it.
+runner = lazy.module("toolkit.validate.runner")
+scenarios = lazy.module("toolkit.validate.scenarios")
+code_under_test = lazy.module("toolkit.validate.code")
 
 _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 
@@ -88,15 +91,15 @@ def _run(state: Int3Path) -> TrialResult:
         return TrialResult()
     texts = reference.texts()
     try:
-        code = state_code(f"the state after patch {state.index}", texts["prelude"],
+        code = code_under_test.state_code(f"the state after patch {state.index}", texts["prelude"],
                           texts["harness trap_bp"], "".join(f"{m}" for m in state.macros),
                           "\n".join(str(b) for b in state.helpers),
                           str(state.gap) if state.gap else "", helpers)
         outcomes = runner.validate(code, table())
     except ToolkitError as error:
         return TrialResult(error=str(error))
-    bad = tuple(o for o in outcomes if o.status is Status.FAILED)
-    errors = [o.reason for o in outcomes if o.status is Status.ERROR]
+    bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
+    errors = [o.reason for o in outcomes if o.status is scenarios.Status.ERROR]
     if errors:
         return TrialResult(failed=bad, error=errors[0])
     if not bad:

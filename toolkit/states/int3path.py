@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from toolkit import gitrepo
+from toolkit import lazy
 from toolkit.cmodel import preprocessor as cpre
 from toolkit.series.model import Patch, Series
 from toolkit.states import reference
@@ -22,6 +22,9 @@ from toolkit.states.blocks import (GAP, Block, HelperCall, PartialBlock, added_b
                                    header_blocks, partial_blocks, post_image, removed_names, uses_in)
 from toolkit.states.refusals import Refusal, path_refusal
 from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+
+# The repository is read only with --tree.
+gitrepo = lazy.module("toolkit.gitrepo")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 
-from toolkit import cache
+from toolkit import cache, lazy
 from toolkit.cmodel import preprocessor as cpre
-from toolkit.codegen import render
-from toolkit.codegen.target import Target
 from toolkit.states.blocks import Block, code_words, gap_block, header_blocks
 from toolkit.x86 import ENTRY_64, STYLES, TEXT_PATCHING_H
+
+# The code generator is loaded only when the cache has no reference texts for this toolkit.
+render = lazy.module("toolkit.codegen.render")
+target = lazy.module("toolkit.codegen.target")
 
 # Names of the kernel's int3 path that the reference model stands in for without generating
 # them (entry_32.S's frame macros, FRED's red zone, the text-poking machinery around the helpers).
@@ -45,11 +47,11 @@ def words() -> frozenset[str]:
 
 
 def _render() -> dict[str, str]:
-    target = Target()
-    out = {"header": render.render_header(target), "gap": render.render_gap_block(target),
-           "prelude": render.render_prelude(target)}
+    default = target.Target()
+    out = {"header": render.render_header(default), "gap": render.render_gap_block(default),
+           "prelude": render.render_prelude(default)}
     for style in STYLES["x86_64"]:
-        styled = Target(style=style)
+        styled = target.Target(style=style)
         out[f"entry {style}"] = render.render_entry(styled)
         out[f"harness {style}"] = render.render_harness(styled)
     return out
