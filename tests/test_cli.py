@@ -94,8 +94,10 @@ def test_revision_chooses_among_revisions(capsys, tmp_path):
     both.write_bytes(Path(DEMO_V1).read_bytes() + b"\n" + Path(DEMO_V2).read_bytes())
     newest = json.loads(_run(capsys, "check", str(both), "--format", "json")[1])
     first = json.loads(_run(capsys, "check", str(both), "--revision", "1", "--format", "json")[1])
-    assert (newest["series"]["revision"], newest["findings"]) == (2, [])
-    assert (first["series"]["revision"], [f["rule"] for f in first["findings"]]) \
+    # the two postings are one series: the same sender sent the same subjects again
+    assert (newest["summary"]["series"], newest["series"][0]["revisions"]) == (1, [1, 2])
+    assert (newest["series"][0]["revision"], newest["findings"]) == (2, [])
+    assert (first["series"][0]["revision"], [f["rule"] for f in first["findings"]]) \
         == (1, ["TYPO_SPELLING", "COMMIT_LOG_OTHER_PATCH", "COMMIT_LOG_OTHER_PATCH",
                 "STACK_GAP_UNDOCUMENTED"])
 
@@ -150,3 +152,28 @@ def test_a_tree_that_is_a_file_is_exit_2_naming_it(capsys, command):
     code, out, err = _run(capsys, *argv[command], "--tree", mbox)
     assert (code, out) == (2, "")
     assert err == f"toolkit: {mbox}: not a directory (given with --tree)\n"
+
+
+def test_every_series_of_an_mbox_is_checked_under_its_own_heading(capsys):
+    many = str(ROOT / "tests" / "data" / "series" / "many.mbox")
+    code, out, _ = _run(capsys, "check", many)
+    headings = [line for line in out.splitlines() if line.startswith("SERIES ")]
+    assert code == 0 and len(headings) == 5
+    assert headings[4].startswith("SERIES 5/5: [PATCH 1/3] x86/entry: a different series")
+    assert out.splitlines()[-1] == ("0 errors, 0 warnings, 0 checks, 1 note in 8 patches of 5 "
+                                    "series; 15 mails read, 2 skipped (no patch)")
+    data = json.loads(_run(capsys, "check", many, "--format", "json")[1])
+    assert (data["schema"], data["summary"]["series"], data["summary"]["patches"],
+            data["summary"]["mails"], data["summary"]["skipped"]) == (2, 5, 8, 15, 2)
+    (note,) = data["findings"]
+    assert (note["rule"], note["level"], note["series"]) == (
+        "SERIES_NUMBERING", "note", "<c2-1@example.org>")
+    picked = json.loads(_run(capsys, "check", many, "--series", "c-2@example.org",
+                             "--format", "json")[1])
+    assert [s["id"] for s in picked["series"]] == ["<c-1@example.org>"]
+
+
+def test_a_mail_without_a_patch_is_read_and_skipped(capsys):
+    code, out, err = _run(capsys, "check", str(ROOT / "tests" / "data" / "mail" / "reply-only.eml"))
+    assert (code, err) == (0, "")
+    assert out.endswith("in 0 patches of 0 series; 1 mail read, 1 skipped (no patch)\n")

@@ -60,12 +60,14 @@ def _names(text: str) -> list[str]:
 
 @command
 def _add_check(sub):
-    p = sub.add_parser("check", help="review a patch series mailed as an mbox",
-                       description="Apply the review rules to a patch series (an mbox, a mail, "
-                                   "a directory of git format-patch files, or - for stdin).")
-    p.add_argument("path", metavar="PATH", help="the series to check; - reads standard input")
+    p = sub.add_parser("check", help="review the patch series mailed in an mbox",
+                       description="Apply the review rules to every patch series of an mbox, a "
+                                   "mail, a directory of git format-patch files, or - for stdin.")
+    p.add_argument("path", metavar="PATH", help="the mail to check; - reads standard input")
+    p.add_argument("--series", metavar="MSGID",
+                   help="check only the series that holds this message (any mail of it)")
     p.add_argument("--revision", type=int, metavar="N",
-                   help="check revision vN of the series (default: the newest in the mbox)")
+                   help="check revision vN of each series (default: the newest in the mbox)")
     p.add_argument("--format", choices=("text", "json", "email", "sarif", "github", "b4"),
                    default="text",
                    help="text (default); json; email: review replies as an mbox; sarif: SARIF "
@@ -93,8 +95,8 @@ def _run_check(args) -> int:
     from toolkit.checks.spelling import Spelling
     from toolkit.errors import UsageError
     from toolkit.mail import read_messages
-    from toolkit.report.report import CheckReport
-    from toolkit.series.assemble import assemble
+    from toolkit.report.report import Checked, CheckReport
+    from toolkit.series.assemble import group
 
     if args.output and args.format != "email":
         raise UsageError("-o/--output is for --format email",
@@ -108,26 +110,71 @@ def _run_check(args) -> int:
 
         chosen = tuple(rule for rule in chosen if rule.name not in SERIES_ONLY)
     spelling = Spelling.load(args.tree)
+    progress = _Progress("check") if sys.stderr.isatty() else None
     # Read once: standard input cannot be read again, and the email replies quote the mails.
-    messages = tuple(read_messages(args.path))
-    series = assemble(messages, args.path, revision=args.revision)
-    paths = None
-    if args.tree:
-        from toolkit import gitrepo
-        from toolkit.states import int3path
-
-        if gitrepo.is_repository(args.tree):
-            paths = int3path.from_repository(series, args.tree)
-            if paths.missing_base:
-                print(f"toolkit: {args.tree} has no commit {paths.missing_base} (the series' "
-                      "base-commit): the patches are applied at HEAD", file=sys.stderr)
-        else:
-            print(f"toolkit: {args.tree} is not a git repository: the patches are judged on the "
-                  "toolkit's reference model, and commit ids are not looked up", file=sys.stderr)
-    report = CheckReport(series, tuple(catalogue.run(series, chosen, spelling, paths)),
-                         Level.parse(args.fail_on))
+    messages = tuple(_counted(read_messages(args.path), progress))
+    archive = group(messages, args.path, revision=args.revision, pick=args.series)
+    repository = args.tree and _repository(args.tree)
+    checked = []
+    for number, series in enumerate(archive.series, 1):
+        paths = _paths_in(repository, series) if repository else None
+        checked.append(Checked(series, tuple(catalogue.run(series, chosen, spelling, paths))))
+        if progress:
+            progress.show(f"{len(messages):,} mails, series {number:,}/{len(archive.series):,}")
+    if progress:
+        progress.done()
+    report = CheckReport(tuple(checked), Level.parse(args.fail_on), archive.mails_read,
+                         archive.skipped)
     _print_report(args, report, chosen, messages)
     return report.exit_code
+
+
+class _Progress:
+    """One line on a terminal's standard error, rewritten in place at most ten times a second."""
+
+    def __init__(self, label: str) -> None:
+        import time
+
+        self.label, self.clock, self.last = label, time.monotonic, 0.0
+
+    def show(self, text: str) -> None:
+        now = self.clock()
+        if now - self.last >= 0.1:
+            self.last = now
+            print(f"\r{self.label}: {text}\033[K", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.last:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _counted(messages, progress):
+    for count, message in enumerate(messages, 1):
+        if progress and count % 200 == 0:
+            progress.show(f"{count:,} mails read")
+        yield message
+
+
+def _repository(tree: str) -> str | None:
+    """`tree` when it is a git repository; otherwise say what that means and give None."""
+    from toolkit import gitrepo
+
+    if gitrepo.is_repository(tree):
+        return tree
+    print(f"toolkit: {tree} is not a git repository: the patches are judged on the "
+          "toolkit's reference model, and commit ids are not looked up", file=sys.stderr)
+    return None
+
+
+def _paths_in(repository: str, series):
+    """The int3 path after each patch of `series`, applied in `repository`."""
+    from toolkit.states import int3path
+
+    paths = int3path.from_repository(series, repository)
+    if paths.missing_base:
+        print(f"toolkit: {repository} has no commit {paths.missing_base} (the series' "
+              "base-commit): the patches are applied at HEAD", file=sys.stderr)
+    return paths
 
 
 def _print_report(args, report, chosen, messages) -> None:
@@ -135,9 +182,10 @@ def _print_report(args, report, chosen, messages) -> None:
         from toolkit.checks import catalogue
         from toolkit.report import replies
 
-        limits = replies.not_checked(args.tree, report.series, (rule.name for rule in chosen),
-                                     (rule.name for rule in catalogue.RULES))
-        mails = replies.replies(report, messages, limits)
+        applied = [rule.name for rule in chosen]
+        known = [rule.name for rule in catalogue.RULES]
+        mails = replies.replies(report, messages,
+                                lambda series: replies.not_checked(args.tree, series, applied, known))
         if args.output:
             for path in replies.write(mails, args.output):
                 print(path)

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.checks import catalogue
-from toolkit.series import read_series
+from toolkit.mail import read_messages
+from toolkit.series.assemble import group
 
 DATA = Path(__file__).parents[1] / "data" / "check"
 CASES = sorted(path.stem for path in DATA.glob("*.mbox"))
@@ -28,10 +29,12 @@ def _value(text: str) -> int | None:
 
 
 def _found(case: str) -> list[tuple]:
-    series = read_series(str(DATA / f"{case}.mbox"))
+    path = str(DATA / f"{case}.mbox")
+    findings = [f for series in group(read_messages(path), path).series
+                for f in catalogue.run(series)]
     return sorted(((f.rule, f.patch.index if f.patch else None, f.mbox_at.line if f.mbox_at else None,
                     f.file_at.path if f.file_at else None, f.file_at.line if f.file_at else None)
-                   for f in catalogue.run(series)), key=repr)
+                   for f in findings), key=repr)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -228,7 +228,7 @@ def test_emulator_evidence_comes_with_its_remark():
                       {"scenario": "call/aligned",
                        "stack_text": "0x1008  0x0000000000000001  interrupted sp+0\n"
                                      "0x1000  0xffffffff82000805  gap (old ss)\n"})
-    (mail,) = replies.replies(CheckReport(series, (finding,)), messages)
+    (mail,) = replies.replies(CheckReport.of(series, (finding,)), messages)
     lines = mail.get_content().splitlines()
     at = lines.index("the push lands on the frame (EMULATION_MISMATCH)")
     assert lines[at - 2:at + 6] == [

@@ -26,7 +26,7 @@ LAYOUT_RULES = catalogue.select(types=("TRAILING_WHITESPACE", "DOS_LINE_ENDINGS"
 
 def _report_of(path: Path, fail_on: Level = Level.WARNING) -> CheckReport:
     series = read_series(str(path))
-    return CheckReport(series, tuple(catalogue.run(series, LAYOUT_RULES)), fail_on)
+    return CheckReport.of(series, tuple(catalogue.run(series, LAYOUT_RULES)), fail_on)
 
 
 def test_text_block_names_both_coordinates_and_shows_the_line():
@@ -51,7 +51,7 @@ def test_text_block_names_both_coordinates_and_shows_the_line():
 
 def test_series_wide_finding_has_no_patch_and_no_line():
     blocks = _report("numbering").text().split("\n\n")
-    assert blocks[0].splitlines() == ["ERROR:SERIES_NUMBERING: patch 2/3 is missing",
+    assert blocks[0].splitlines() == ["ERROR:SERIES_NUMBERING: patch 2 of 3 is missing",
                                       f"FILE: {CHECK / 'numbering.mbox'}:"]
     assert blocks[-1] == "3 errors, 0 warnings, 0 checks, 0 notes in 2 patches\n"
 
@@ -60,7 +60,9 @@ def test_json_layout():
     report = _report("numbering")
     data = json.loads(report.json())
     assert sorted(data) == ["findings", "schema", "series", "summary"]
-    assert data["schema"] == 1
+    assert data["schema"] == 2
+    assert (data["summary"]["series"], data["summary"]["patches"]) == (1, 2)
+    assert {f["series"] for f in data["findings"]} == {data["series"][0]["id"]}
     first, duplicate = data["findings"][:2]
     assert (first["rule"], first["level"], first["patch"], first["file"]) \
         == ("SERIES_NUMBERING", "error", None, None)
@@ -68,10 +70,11 @@ def test_json_layout():
     assert duplicate["patch"] == {"index": 3, "total": 3, "msgid": "numbering-3-again@example.org",
                                   "subject": "x86/alternatives: Step 3 of the int3 rework, sent twice"}
     assert duplicate["mbox"]["line"] == 65
-    assert (data["series"]["total"], data["series"]["missing"],
-            [p["index"] for p in data["series"]["patches"]]) == (3, [2], [1, 3])
-    assert data["series"]["cover"] is None
-    demo = json.loads(_report_of(DEMO).json())["series"]
+    (series,) = data["series"]
+    assert (series["total"], series["missing"], [p["index"] for p in series["patches"]]) \
+        == (3, [2], [1, 3])
+    assert series["cover"] is None
+    (demo,) = json.loads(_report_of(DEMO).json())["series"]
     assert (demo["cover"]["index"], demo["cover"]["line"], demo["patches"][1]["author"]) \
         == (0, 1, "Peter Zijlstra <peterz@infradead.org>")
     summary = data["summary"]

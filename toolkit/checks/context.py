@@ -79,10 +79,10 @@ class Context:
         """A remark about `patch`; `at` is a line of the mail file the patch came from."""
         return Finding(self.rule.name, self.rule.level, message,
                        PatchRef(patch.index, patch.total, patch.subject, patch.msgid),
-                       Location(patch.source, at), file_at, evidence)
+                       Location(patch.source, at), file_at, evidence, self.series.name)
 
     def about_series(self, series: Series, message: str, at: int | None = None,
                      **evidence: Any) -> Finding:
         """A remark about the series as a whole (no single patch to name)."""
         return Finding(self.rule.name, self.rule.level, message, None,
-                       Location(series.source, at), None, evidence)
+                       Location(series.source, at), None, evidence, series.name)

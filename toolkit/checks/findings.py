@@ -57,7 +57,8 @@ class Finding:
 
     `mbox_at` is the line of the mail file where the remark belongs; `file_at` is the line of the
     source file after the patch (a post-image line), or None when the remark is not about source.
-    `patch` is None for a remark about the series as a whole. `evidence` holds plain data (JSON-able).
+    `patch` is None for a remark about the series as a whole; `series` names the series (see
+    `Series.name`). `evidence` holds plain data (JSON-able).
     """
 
     rule: str
@@ -67,3 +68,4 @@ class Finding:
     mbox_at: Location | None = None
     file_at: Location | None = None
     evidence: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    series: str | None = None

@@ -1,14 +1,15 @@
 """Rules over a whole series: its numbering, and what the mail reader had to guess while decoding.
 
-Each rule is a generator `(series, ctx) -> Findings`; `ctx` is a rules.Context.
+Each rule is a generator `(series, ctx) -> Findings`; `ctx` is a `toolkit.checks.context.Context`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from toolkit.checks.context import Context
-from toolkit.checks.findings import Finding
+from toolkit.checks.findings import Finding, Level
 from toolkit.mail.message import DecodeNote
 from toolkit.series.model import Patch, Series
 
@@ -18,8 +19,17 @@ LOSSY_KINDS = frozenset({"replaced", "truncated"})
 
 
 def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
-    for k in series.missing:
-        yield ctx.about_series(series, f"patch {k}/{series.total} is missing", missing=k)
+    if series.missing:
+        count = len(series.missing)
+        finding = ctx.about_series(
+            series, f"{'patch' if count == 1 else 'patches'} {ranges(series.missing)} of "
+                    f"{series.total} {'is' if count == 1 else 'are'} missing",
+            missing=list(series.missing))
+        if len(list(_mails(series))) == 1:
+            # One mail saved from a list is no broken series: say what was not seen, quietly.
+            finding = replace(finding, level=Level.NOTE,
+                              message=finding.message + " (the file holds only this mail of it)")
+        yield finding
     for patch in series.duplicates:
         yield ctx.finding(patch, f"patch {patch.index}/{patch.total} appears more than once "
                                  f"(this copy is not checked)", patch.subject_at or patch.at,
@@ -51,6 +61,17 @@ def _notes(series: Series, ctx: Context, lossy: bool) -> Iterator[Finding]:
         for note in patch.decode_notes:
             if _lossy(note) == lossy:
                 yield ctx.finding(patch, note.message, note.at, kind=note.kind)
+
+
+def ranges(numbers: Iterable[int]) -> str:
+    """`2-15, 17` for 2, 3, ..., 15, 17."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def _lossy(note: DecodeNote) -> bool:

@@ -8,10 +8,11 @@ the end what could not be checked.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from email.generator import Generator
 from email.message import EmailMessage
 from email.policy import default
@@ -62,25 +63,34 @@ def not_checked(tree: str | None, series: Series, applied: Iterable[str],
 
 
 def replies(report: CheckReport, messages: Iterable[Message],
-            unchecked: Sequence[str] = ()) -> list[EmailMessage]:
-    """One reply per mail of the series that has remarks, in mail order. Remarks about the
-    series as a whole go to the cover letter, or to the first patch when there is none; what
-    could not be run is listed under "Not checked" instead of standing as a remark."""
-    messages = sorted(messages, key=lambda m: (m.source, m.at))
-    series = report.series
+            unchecked: Callable[[Series], Sequence[str]] = lambda series: ()
+            ) -> list[EmailMessage]:
+    """One reply per mail with remarks, series by series, in mail order. Remarks about a series
+    as a whole go to its cover letter, or to its first patch when there is none; what could not
+    be run is listed under "Not checked" (with `unchecked(series)`) instead of standing as a
+    remark."""
+    by_place = {(m.source, m.at): m for m in messages}
+    starts = sorted(by_place)
+    return [mail for checked in report.checked
+            for mail in _series_replies(checked.series, checked.findings, starts, by_place,
+                                        unchecked(checked.series))]
+
+
+def _series_replies(series: Series, findings: Sequence[Finding], starts: list[tuple[str, int]],
+                    by_place: dict[tuple[str, int], Message], unchecked: Sequence[str]
+                    ) -> list[EmailMessage]:
     mails = {(p.source, p.at): p
              for p in (series.cover, *series.patches, *series.duplicates, *series.extra) if p}
     if not mails:
         return []
     found: dict[tuple[str, int], list[Finding]] = {}
-    for finding in report.findings:
-        place = _place_of(finding, messages, mails)
+    for finding in findings:
+        place = _place_of(finding, starts, mails)
         if place is None:
             home = series.cover or (series.patches[0] if series.patches else min(
                 mails.values(), key=lambda p: (p.source, p.at)))
             place = (home.source, home.at)
         found.setdefault(place, []).append(finding)
-    by_place = {(m.source, m.at): m for m in messages}
     # A mail whose only findings are what could not be run gets no reply: the author has
     # nothing to answer.
     return [_reply(mails[place], by_place[place], found[place], unchecked)
@@ -112,17 +122,16 @@ def write(mails: Sequence[EmailMessage], outdir: str) -> list[str]:
     return paths
 
 
-def _place_of(finding: Finding, messages: list[Message],
+def _place_of(finding: Finding, starts: list[tuple[str, int]],
               mails: dict[tuple[str, int], Patch]) -> tuple[str, int] | None:
     """(source, first line) of the series mail a finding is about: the message that holds its
-    mbox line if that is a mail of the series, else the mail its patch reference names; None
-    for a remark about the whole series."""
+    mbox line (`starts` are the messages' first lines, sorted) if that is a mail of the series,
+    else the mail its patch reference names; None for a remark about the whole series."""
     where = finding.mbox_at
     if where is not None and where.line is not None:
-        holding = [(m.source, m.at) for m in messages
-                   if m.source == where.path and m.at <= where.line]
-        if holding and holding[-1] in mails:
-            return holding[-1]
+        k = bisect.bisect_right(starts, (where.path, where.line)) - 1
+        if k >= 0 and starts[k][0] == where.path and starts[k] in mails:
+            return starts[k]
     ref = finding.patch
     if ref is None:
         return None

@@ -1,4 +1,4 @@
-"""The outcome of checking a series: its findings rendered as text or JSON, a summary line, an exit code."""
+"""The outcome of a check: the findings of every series rendered as text or JSON, a summary line, an exit code."""
 
 from __future__ import annotations
 
@@ -11,16 +11,42 @@ from toolkit.checks.findings import Finding, Level
 from toolkit.series.model import Patch, Series
 
 #: version of the JSON layout; raised when a field changes meaning or disappears
-SCHEMA = 1
+#: (2: "series" is a list, one entry per series of the file, and every finding names its series)
+SCHEMA = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One series and the findings on it, in mbox order."""
+
+    series: Series
+    findings: tuple[Finding, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
-    """Findings on one series, and the level from which a finding fails the check."""
+    """Findings on every series of a file, what was read, and the level from which a finding
+    fails the check."""
 
-    series: Series
-    findings: tuple[Finding, ...]
+    checked: tuple[Checked, ...]
     fail_on: Level = Level.WARNING
+    mails_read: int = 0
+    #: mails that were no patch and answered none (replies, pull requests, notifications)
+    skipped: int = 0
+
+    @classmethod
+    def of(cls, series: Series, findings: tuple[Finding, ...],
+           fail_on: Level = Level.WARNING) -> CheckReport:
+        """The report of one series."""
+        return cls((Checked(series, findings),), fail_on, series.messages_read)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for checked in self.checked for f in checked.findings)
+
+    @property
+    def patches(self) -> int:
+        return sum(len(checked.series.patches) for checked in self.checked)
 
     @property
     def counts(self) -> dict[Level, int]:
@@ -33,40 +59,68 @@ class CheckReport:
         return int(any(finding.level >= self.fail_on for finding in self.findings))
 
     def summary(self) -> str:
-        """`1 error, 2 warnings, 0 checks, 0 notes in 3 patches`"""
+        """`1 error, 2 warnings, 0 checks, 0 notes in 3 patches` (and, for a file of several
+        series or none, `of 41 series; 6,075 mails read, 2,011 skipped`)."""
         parts = [_count(n, str(level)) for level, n in self.counts.items()]
-        return f"{', '.join(parts)} in {_count(len(self.series.patches), 'patch')}"
+        text = f"{', '.join(parts)} in {_count(self.patches, 'patch')}"
+        if len(self.checked) != 1:
+            text += (f" of {len(self.checked)} series; {_count(self.mails_read, 'mail')} read, "
+                     f"{self.skipped:,} skipped (no patch)")
+        return text
 
     def text(self) -> str:
-        blocks = [_block(finding) for finding in self.findings]
-        return "".join(block + "\n" for block in blocks) + self.summary() + "\n"
+        out = []
+        for number, checked in enumerate(self.checked, 1):
+            if len(self.checked) > 1:
+                out.append(_heading(number, len(self.checked), checked) + "\n\n")
+            out += [_block(finding) + "\n" for finding in checked.findings]
+        return "".join(out) + self.summary() + "\n"
 
     def json(self) -> str:
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def as_dict(self) -> dict[str, Any]:
-        series = self.series
         return {
             "schema": SCHEMA,
             "findings": [_finding_dict(finding) for finding in self.findings],
-            "series": {
-                "source": series.source,
-                "revision": series.revision,
-                "total": series.total,
-                "revisions": list(series.revisions),
-                "cover": None if series.cover is None else _mail_dict(series.cover),
-                "patches": [_mail_dict(patch) for patch in series.patches],
-                "missing": list(series.missing),
-                "messages_read": series.messages_read,
-            },
+            "series": [_series_dict(checked) for checked in self.checked],
             "summary": {
                 **{_plural(str(level)): n for level, n in self.counts.items()},
-                "patches": len(series.patches),
+                "patches": self.patches,
+                "series": len(self.checked),
+                "mails": self.mails_read,
+                "skipped": self.skipped,
                 "fail_on": str(self.fail_on),
                 "exit_code": self.exit_code,
                 "text": self.summary(),
             },
         }
+
+
+def _heading(number: int, total: int, checked: Checked) -> str:
+    """`SERIES 2/41: [PATCH v2 0/5] x86/int3: ... <id> (5 patches: 1 error, 2 warnings)`"""
+    series = checked.series
+    first = series.first
+    subject = first.raw_subject if first is not None else series.source
+    levels = Counter(str(f.level) for f in checked.findings)
+    found = ", ".join(_count(n, level) for level, n in levels.items()) or "no findings"
+    return (f"SERIES {number}/{total}: {subject} {series.name} "
+            f"({_count(len(series.patches), 'patch')}: {found})")
+
+
+def _series_dict(checked: Checked) -> dict[str, Any]:
+    series = checked.series
+    return {
+        "id": series.name,
+        "source": series.source,
+        "revision": series.revision,
+        "total": series.total,
+        "revisions": list(series.revisions),
+        "cover": None if series.cover is None else _mail_dict(series.cover),
+        "patches": [_mail_dict(patch) for patch in series.patches],
+        "missing": list(series.missing),
+        "findings": len(checked.findings),
+    }
 
 
 def _block(finding: Finding) -> str:
@@ -98,6 +152,7 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "mbox": None if mbox is None else {"path": mbox.path, "line": mbox.line},
         "file": None if file is None else {"path": file.path, "line": file.line},
         "evidence": finding.evidence,
+        "series": finding.series,
     }
 
 
@@ -107,7 +162,7 @@ def _mail_dict(patch: Patch) -> dict[str, Any]:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun if n == 1 else _plural(noun)}"
+    return f"{n:,} {noun if n == 1 else _plural(noun)}"
 
 
 def _plural(noun: str) -> str:

@@ -1,9 +1,21 @@
-"""Mails grouped into a series: threads, revisions, the cover letter, numbering, and follow-ups."""
+"""Mails grouped into series: threads, revisions, cover letters, numbering, and the replies to each patch.
+
+An mbox from a list archive holds many series. They are told apart the way b4 and patchwork do:
+by thread first; mails that are not threaded together belong to one posting when the same sender
+numbers them k/N with the same N and revision within a few hours of each other; postings are
+revisions of one series when they share a thread or when the same sender gave them the same
+subject. Replies go to the patch they answer. What is no patch (a reply to a patch that is not in
+the file, a pull request, a notification without a diff) is counted and left out.
+"""
 
 from __future__ import annotations
 
 import collections
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from toolkit.errors import InputError, UsageError
 from toolkit.mail import read_messages
@@ -13,82 +25,229 @@ from toolkit.series.model import Patch, Series
 from toolkit.series.patch import followup_of, patch_of
 from toolkit.series.subject import Subject, parse_subject
 
+# "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch.
+_PULL_REQUEST = re.compile(r"\bGIT\s+PULL\b", re.IGNORECASE)
+# "Signed-off-by:" or the "---" line: a mail tagged otherwise than [PATCH] ("[RFC]", "[tip: ...]")
+# is a patch only with one of them (a commit notification), not a bug report with a test diff.
+_COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
+# Unthreaded mails of one posting are sent together; ones further apart are separate postings.
+_POSTING_WINDOW = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """Every series an mbox holds (each at its chosen revision, in the order the file first
+    has them), and what was read but left out."""
+
+    source: str
+    series: tuple[Series, ...]
+    mails_read: int
+    #: mails that are no patch and answer none in the file (replies, pull requests, notices);
+    #: the first series reports them and what decoding noted on them
+    skipped: int
+
+    @property
+    def patches(self) -> int:
+        return sum(len(s.patches) for s in self.series)
+
 
 def read_series(path: str, revision: int | None = None) -> Series:
-    """Read the mail at `path` (see toolkit.mail) and assemble the chosen revision of its series:
-    the newest unless `revision` names another. Raises InputError when no mail holds a patch and
-    UsageError for a revision the mail does not have."""
+    """The first series of the mail at `path` (see toolkit.mail), at the newest revision unless
+    `revision` names another."""
     return assemble(read_messages(path), path, revision)
 
 
 def assemble(messages: Iterable[Message], source: str, revision: int | None = None) -> Series:
-    """Group messages into revisions, pick one, number its patches and attach the replies."""
-    mails = [(message, parse_subject(message.subject)) for message in messages]
+    """The first series of `messages`; InputError when the mail holds no patch."""
+    archive = group(messages, source, revision)
+    if not archive.series:
+        raise InputError("no patch in this mail", path=source,
+                         why=f"{archive.mails_read} message(s) read, none with [PATCH] or a diff")
+    return archive.series[0]
+
+
+def group(messages: Iterable[Message], source: str, revision: int | None = None,
+          pick: str | None = None) -> Archive:
+    """Every series of `messages` at its newest revision, or at `revision` (every series that
+    has it); with `pick`, the message id of any mail of one series, only that series."""
+    mails = [(m, parse_subject(m.subject)) for m in messages]
     by_id = {m.msgid: i for i, (m, _) in enumerate(mails) if m.msgid}
     parents = [_parent(m, by_id) for m, _ in mails]
     patch_mails = [i for i, (m, s) in enumerate(mails) if _is_patch(m, s)]
-    if not patch_mails:
-        raise InputError("no patch in this mail", path=source,
-                         why=f"{len(mails)} message(s) read, none with [PATCH] or a diff")
+    revision_of = _revisions(mails, parents, patch_mails)
+    members = _series_members(mails, parents, patch_mails, revision_of)
+    if pick is not None:
+        members = _picked(members, mails, parents, pick, source)
+    chosen = [_chosen_revision(indices, revision_of, revision, source, len(members) > 1)
+              for indices in members]
+    covers = [_naked_cover(mails, parents, [i for i in indices if revision_of[i] == r], revision_of)
+              if r is not None else None for indices, r in zip(members, chosen)]
+    followups, unmatched = _followups(mails, parents,
+                                      {*patch_mails, *(c for c in covers if c is not None)})
+    built = [_series(mails, indices, revision_of, r, cover, followups, source)
+             for indices, r, cover in zip(members, chosen, covers) if r is not None]
+    if revision is not None and not built:
+        raise UsageError(f"no revision {revision} in this mail", path=source)
+    built = _with_leftovers(built, mails, unmatched)
+    return Archive(source, tuple(built), len(mails), len(unmatched))
 
+
+def _with_leftovers(built: list[Series], mails, unmatched: list[int]) -> list[Series]:
+    """What belongs to no series still has to be said somewhere: the replies that answer no
+    patch of the file and what decoding noted on them go with the first series."""
+    if not built or not unmatched:
+        return built
+    first = built[0]
+    notes = tuple(note for i in unmatched for note in mails[i][0].notes)
+    return [replace(first, decode_notes=first.decode_notes + notes,
+                    unmatched_followups=tuple(followup_of(mails[i][0]) for i in unmatched)),
+            *built[1:]]
+
+
+# --- which mails are patches, and of which revision -------------------------------------------------
+
+def _is_patch(message: Message, subject: Subject) -> bool:
+    if subject.reply or subject.forward or _PULL_REQUEST.search(subject.raw or ""):
+        return False
+    if subject.is_patch:
+        return True
+    diff_at = diff_start(message.body, 0)
+    if diff_at == len(message.body):
+        return False
+    return not subject.prefixes or any(_COMMIT_MARK.match(line.text)
+                                       for line in message.body[:diff_at])
+
+
+def _revisions(mails, parents, patch_mails) -> dict[int, int]:
+    """The revision of each patch mail: its own vN, else its thread root's ("[PATCH 2/3]"
+    threaded under "[PATCH v2 0/3]" belongs to v2)."""
     revision_of = {}
     for i in patch_mails:
         subject, root = mails[i][1], mails[_root(i, parents)][1]
-        # "[PATCH 2/3]" threaded under "[PATCH v2 0/3]" belongs to v2, wherever the cover is
         given = subject if subject.revision_given or not root.revision_given else root
         revision_of[i] = given.revision
-    revisions = tuple(sorted(set(revision_of.values())))
-    chosen = revisions[-1] if revision is None else revision
-    if chosen not in revisions:
-        raise UsageError(f"no revision {chosen} in this mail", path=source,
-                         why="revisions found: " + ", ".join(f"v{r}" for r in revisions))
-    members = [i for i in patch_mails if revision_of[i] == chosen]
-    covers = [i for i in members if mails[i][1].counter == 0]
-    if not covers:
-        # A mail without tags that the patches answer is their cover letter (b4 calls it naked).
-        naked = sorted(j for j in {parents[i] for i in members} - {None}
-                       if not (mails[j][1].reply or mails[j][1].forward or j in revision_of))
-        if naked:
-            covers = naked[:1]
-            members = sorted([*members, naked[0]])
-            patch_mails = sorted([*patch_mails, naked[0]])
-            revision_of[naked[0]] = chosen
+    return revision_of
 
+
+# --- grouping patch mails into series ----------------------------------------------------------------
+
+def _series_members(mails, parents, patch_mails, revision_of) -> list[list[int]]:
+    """The patch mails of each series, in file order; series in the order of their first mail."""
+    postings: dict[tuple, list[int]] = collections.defaultdict(list)
+    open_postings: dict[tuple, list[tuple]] = collections.defaultdict(list)
+    roots = [_root(i, parents) for i in patch_mails]
+    patches_in_thread = collections.Counter(roots)
+    for i, root in zip(patch_mails, roots):
+        # a patch alone in its thread (the others sent unthreaded) is grouped by its numbering
+        if root != i or patches_in_thread[root] > 1 or mails[i][1].expected in (None, 1):
+            key = ("thread", root, revision_of[i])
+        else:
+            key = _unthreaded_posting(mails, i, revision_of[i], postings, open_postings)
+        postings[key].append(i)
+    _join_untagged(mails, postings, revision_of)
+    # postings -> series: the same thread root, or a mail of the same sender and subject
+    series: dict[tuple, list[int]] = {}
+    for key, indices in postings.items():
+        names = [("root", key[1])] if key[0] == "thread" else []
+        names += [("subject", _sender(mails[i][0]), mails[i][1].text.lower(),
+                   mails[i][1].counter or 0) for i in indices]
+        home = next((series[name] for name in names if name in series), None)
+        if home is None:
+            home = []
+        home.extend(indices)
+        for name in names:
+            series.setdefault(name, home)
+    unique = {id(v): v for v in series.values()}.values()
+    return sorted((sorted(v) for v in unique), key=lambda v: v[0])
+
+
+def _join_untagged(mails, postings: dict[tuple, list[int]], revision_of) -> None:
+    """A lone mail without a counter joins a k/N posting of its sender that lacks patch 1 and
+    was sent within the window: a mailer that dropped the tag of the first patch."""
+    lone = [key for key, indices in postings.items()
+            if len(indices) == 1 and mails[indices[0]][1].counter is None]
+    for key in lone:
+        i = postings[key][0]
+        when = _date(mails[i][0])
+        for other, indices in postings.items():
+            if other == key or not indices or mails[indices[0]][1].expected in (None, 1):
+                continue
+            first = mails[indices[0]][0]
+            if (_sender(first) == _sender(mails[i][0]) and revision_of[indices[0]] == revision_of[i]
+                    and 1 not in {mails[j][1].counter for j in indices}
+                    and _near(when, [_date(mails[j][0]) for j in indices])):
+                indices.append(i)
+                indices.sort()
+                postings[key] = []
+                break
+    for key in [key for key, indices in postings.items() if not indices]:
+        del postings[key]
+
+
+def _near(when: datetime | None, dates: list[datetime | None]) -> bool:
+    known = [d for d in dates if d is not None]
+    return when is None or not known or min(abs(when - d) for d in known) <= _POSTING_WINDOW
+
+
+def _unthreaded_posting(mails, i, revision, postings, open_postings) -> tuple:
+    """The posting an unthreaded k/N mail joins: one of the same sender, N and revision, sent
+    within the window, that has no mail k yet; else a new one."""
+    message, subject = mails[i]
+    family = (_sender(message), subject.expected, revision)
+    when = _date(message)
+    for key in reversed(open_postings[family]):
+        taken = {mails[j][1].counter for j in postings[key]}
+        if subject.counter not in taken and _near(when, [_date(mails[j][0]) for j in postings[key]]):
+            return key
+    key = ("posting", i, revision)
+    open_postings[family].append(key)
+    return key
+
+
+def _picked(members, mails, parents, pick: str, source: str) -> list[list[int]]:
+    """The one series that holds the message `pick` (a patch, or a reply to one)."""
+    wanted = pick.strip().strip("<>")
+    for indices in members:
+        held = set(indices)
+        for i, (m, _) in enumerate(mails):
+            if m.msgid == wanted and (i in held or _root(i, parents) in
+                                      {_root(j, parents) for j in held}):
+                return [indices]
+    raise UsageError(f"no series with message <{wanted}> in this mail", path=source)
+
+
+def _chosen_revision(indices, revision_of, revision, source, many) -> int | None:
+    revisions = sorted({revision_of[i] for i in indices})
+    if revision is None:
+        return revisions[-1]
+    if revision in revisions:
+        return revision
+    if many:
+        return None                 # another series of the file may have it
+    raise UsageError(f"no revision {revision} in this mail", path=source,
+                     why="revisions found: " + ", ".join(f"v{r}" for r in revisions))
+
+
+# --- one series at its chosen revision ----------------------------------------------------------------
+
+def _series(mails, indices, revision_of, chosen, naked, followups, source) -> Series:
+    revisions = tuple(sorted({revision_of[i] for i in indices}))
+    members = [i for i in indices if revision_of[i] == chosen]
+    covers = [i for i in members if mails[i][1].counter == 0]
+    if not covers and naked is not None:
+        covers = [naked]
+        members = sorted([*members, naked])
     totals = [mails[i][1].expected for i in members if mails[i][1].expected is not None]
-    if covers and mails[covers[0]][1].expected is not None:
-        total = mails[covers[0]][1].expected
-    elif totals:
-        total = collections.Counter(totals).most_common(1)[0][0]
-    else:
-        total = 1
+    total = _total(mails, covers, totals)
     index_of = {i: 1 if mails[i][1].counter is None else mails[i][1].counter for i in members}
     index_of.update((i, 0) for i in covers)
-
-    # Replies go to the patch they answer: by thread, else by the subject they repeat.
-    followups: dict[int, list[int]] = collections.defaultdict(list)
-    unmatched = []
-    by_subject = {(mails[i][1].text, index_of[i]): i for i in reversed(members)}
-    patch_set = set(patch_mails)
-    for i, (_, subject) in enumerate(mails):
-        if i in patch_set:
-            continue
-        target = _answered(i, parents, patch_set)
-        if target is None and subject.reply:
-            counter = subject.counter if subject.counter is not None else 1
-            target = by_subject.get((subject.text, counter))
-        if target is None:
-            unmatched.append(i)
-        elif revision_of[target] == chosen:
-            followups[target].append(i)
 
     def build(i: int) -> Patch:
         message, subject = mails[i]
         replies = tuple(followup_of(mails[j][0]) for j in followups.get(i, ()))
         return patch_of(message, subject, index_of[i], total, chosen, replies)
 
-    cover = None
-    patches: dict[int, Patch] = {}
-    duplicates, extra = [], []
+    cover, patches, duplicates, extra = None, {}, [], []
     for i in members:
         index = index_of[i]
         if index == 0 and cover is None:
@@ -99,23 +258,64 @@ def assemble(messages: Iterable[Message], source: str, revision: int | None = No
             extra.append(build(i))
         else:
             patches[index] = build(i)
-    chosen_set = set(members)
-    notes = tuple(note for i, (m, _) in enumerate(mails) if i not in chosen_set for note in m.notes)
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
         missing=tuple(k for k in range(1, total + 1) if k not in patches),
         duplicates=tuple(duplicates), extra=tuple(extra),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
-        messages_read=len(mails), decode_notes=notes,
-        unmatched_followups=tuple(followup_of(mails[j][0]) for j in unmatched))
+        messages_read=len(mails),
+        decode_notes=tuple(note for i in sorted(_held(indices, members, followups))
+                           if i not in members for note in mails[i][0].notes))
 
 
-def _is_patch(message: Message, subject: Subject) -> bool:
-    if subject.reply or subject.forward:
-        return False
-    return subject.is_patch or diff_start(message.body, 0) < len(message.body)
+def _held(indices, members, followups) -> set[int]:
+    """The mails of a series: its patch mails of every revision, and the replies to them."""
+    return {*indices, *members, *(j for i in indices for j in followups.get(i, ()))}
 
+
+def _naked_cover(mails, parents, members, revision_of) -> int | None:
+    """A mail without tags that the patches answer is their cover letter (b4 calls it naked);
+    None when the patches have a tagged cover, or answer no such mail."""
+    if any(mails[i][1].counter == 0 for i in members):
+        return None
+    naked = sorted(j for j in {parents[i] for i in members} - {None}
+                   if not (mails[j][1].reply or mails[j][1].forward or j in revision_of))
+    return naked[0] if naked else None
+
+
+def _total(mails, covers, totals) -> int:
+    if covers and mails[covers[0]][1].expected is not None:
+        return mails[covers[0]][1].expected
+    if totals:
+        return collections.Counter(totals).most_common(1)[0][0]
+    return 1
+
+
+def _followups(mails, parents, patch_set) -> tuple[dict[int, list[int]], list[int]]:
+    """Replies by the patch they answer (by thread, else by the subject they repeat), and the
+    mails that are no patch and answer none."""
+    by_subject: dict[tuple, int] = {}
+    for i in sorted(patch_set, reverse=True):
+        subject = mails[i][1]
+        by_subject[(subject.text, subject.counter if subject.counter is not None else 1)] = i
+    followups: dict[int, list[int]] = collections.defaultdict(list)
+    unmatched = []
+    for i, (_, subject) in enumerate(mails):
+        if i in patch_set:
+            continue
+        target = _answered(i, parents, patch_set)
+        if target is None and subject.reply:
+            target = by_subject.get((subject.text,
+                                     subject.counter if subject.counter is not None else 1))
+        if target is None:
+            unmatched.append(i)
+        else:
+            followups[target].append(i)
+    return followups, unmatched
+
+
+# --- threads -----------------------------------------------------------------------------------------
 
 def _parent(message: Message, by_id: dict[str, int]) -> int | None:
     """The message this one answers: In-Reply-To if it is in the mail, else the nearest
@@ -143,3 +343,15 @@ def _answered(i: int, parents: list[int | None], patches: set[int]) -> int | Non
         seen.add(parent)
         i = parent
     return None
+
+
+def _sender(message: Message) -> str:
+    return message.sender.email.lower() if message.sender else ""
+
+
+def _date(message: Message) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(message.date) if message.date else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when is None or when.tzinfo else None

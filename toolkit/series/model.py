@@ -105,6 +105,8 @@ class Patch:
     followups: tuple[FollowUp, ...] = ()
     resend: bool = False
     rfc: bool = False
+    #: sent for the author by a list relay or a bot ("Name via B4 Relay", a commit notification)
+    relayed: bool = False
 
     def line_at(self, at: int | None) -> DiffLine | None:
         """The diff line at mail line `at`, if the diff has one there."""
@@ -143,3 +145,18 @@ class Series:
     messages_read: int = 0
     decode_notes: tuple[DecodeNote, ...] = ()
     unmatched_followups: tuple[FollowUp, ...] = field(default=())
+
+    @property
+    def first(self) -> Patch | None:
+        """The mail that opens the series: the cover letter, else its first patch."""
+        mails = (self.cover, *self.patches, *self.duplicates, *self.extra)
+        return next((m for m in mails if m is not None), None)
+
+    @property
+    def name(self) -> str:
+        """How findings name the series: the message id of its first mail, `<id>`, or where that
+        mail starts in the file when it has none."""
+        first = self.first
+        if first is None:
+            return self.source
+        return f"<{first.msgid}>" if first.msgid else f"{first.source}:{first.at}"
