@@ -83,11 +83,11 @@ RULES: tuple[Rule, ...] = (
          "Convert the file to LF line ends before committing.",
          patchmail.dos_line_endings),
     Rule("BAD_STABLE_ADDRESS_STYLE", Level.WARNING, "patch",
-         "The stable address is not written as 'Cc: stable@vger.kernel.org'.",
-         "a trailer naming stable@kernel.org or stable@vger.kernel.org that is not "
-         "'Cc: stable@vger.kernel.org' (angle brackets and a '# version' comment allowed).",
-         "The stable team's scripts look for exactly that line; a name before the address or "
-         "the old stable@kernel.org address is missed.",
+         "The stable address carries a display name or a comment not after '#'.",
+         "a trailer naming stable@vger.kernel.org or stable@kernel.org with a name before the "
+         "address, or text after it that does not start with '#' (as checkpatch.pl judges it).",
+         "The stable team's scripts read the address and a '# <version>' comment; a display "
+         "name or a bracketed note is not read as either.",
          "Write 'Cc: stable@vger.kernel.org', optionally followed by '# <first version>'.",
          patchmail.bad_stable_address_style),
     Rule("DIFFSTAT_MISMATCH", Level.WARNING, "patch",
@@ -99,11 +99,11 @@ RULES: tuple[Rule, ...] = (
          "Regenerate the patch with git format-patch instead of editing the mail.",
          patchmail.diffstat_mismatch),
     Rule("SIGN_OFF_CHAIN", Level.WARNING, "patch",
-         "The Signed-off-by: chain is out of order.",
-         "someone other than a co-developer signs off before the author, or, in a mail sent by "
-         "someone other than its author, the sender's sign-off is not the last one.",
-         "The chain records the path the patch took: the author first, each handler after, "
-         "the sender last.",
+         "The sender of a patch someone else wrote is not the last to sign off.",
+         "a mail sent by someone other than its author (not a list relay or a commit "
+         "notification sent for the author) whose last Signed-off-by: is another person's.",
+         "The chain records the path the patch took, in order; whoever sends it on signs off "
+         "last.",
          "Order the sign-offs as the patch travelled; add your own sign-off when you send on "
          "someone else's patch.",
          patchmail.sign_off_chain),

@@ -25,13 +25,21 @@ _FIXES_LINE = re.compile(r"\s*fixes:\s*(.*)", re.IGNORECASE)
 _SIGN_OFF_LINE = re.compile(r"\s*signed-off-by:", re.IGNORECASE)
 # Cc: stable@vger.kernel.org    Cc: <stable@vger.kernel.org> # 5.1.x
 _STABLE_MENTION = re.compile(r"\bstable@(?:vger\.)?kernel\.org\b", re.IGNORECASE)
-_GOOD_STABLE = re.compile(r"<?stable@vger\.kernel\.org>?\s*(?:#.*)?", re.IGNORECASE)
+# "<stable@vger.kernel.org> # 6.1+", "stable@kernel.org": the stable address with no display name,
+# and a comment only after '#' (what checkpatch.pl accepts).
+_GOOD_STABLE = re.compile(r"<?stable@(?:vger\.)?kernel\.org>?\s*(?:#.*)?", re.IGNORECASE)
 # Changes in v2:   Changes since v1   v1 -> v2:   v3:   Changelog:   ---v2
 _CHANGELOG = re.compile(
     r"\s*(?:changes\s+(?:in|since|from)\s+v\d+|v\d+\s*(?:->|\.\.|to)\s*v\d+"
     r"|v\d+\s*:|change\s*log\s*:|-{2,}\s*v\d+\b)", re.IGNORECASE)
 # [   12.345678] a kernel log line, quoted as evidence
 _LOG_LINE = re.compile(r"\s*\[\s*\d+\.\d+\]")
+# Tool output pasted as evidence: "arch/x86/kernel/alternative.c:99:6: warning: ...",
+# "vmlinux.o: warning: objtool: ...", "ffffffff81000000 <text_poke>:", "  12:	e8 00 00 ..."
+_TOOL_OUTPUT = re.compile(r"\s*(?:[\w.+-]*/)*[\w.+-]+\.\w+:(?:\d+:|\s+(?:warning|error|note):)"
+                          r"|\s*[0-9a-f]{8,16} <[^>]+>:|\s*[0-9a-f]+:\t")
+# commit 0123456789ab ("x86/alternatives: ..."): a quoted commit title cannot be rewrapped
+_COMMIT_QUOTE = re.compile(r".*\b[0-9a-f]{12,40} \(\".*\"\)", re.IGNORECASE)
 
 #: longest commit-log line (git log indents by 4, leaving 75 of 80 columns)
 MAX_LOG_COLUMNS = 75
@@ -82,12 +90,14 @@ def _typo(patch: Patch, ctx: Context, typo: Typo, at: int | None, file_at: Locat
 
 
 def commit_log_long_line(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    # Once per patch, as checkpatch.pl does: the author rewraps the message, not each line.
     for line in patch.message:
         text = line.text.rstrip("\r")
         if len(text) > MAX_LOG_COLUMNS and not _exempt_from_length(text):
             yield ctx.finding(patch, f"Prefer a maximum {MAX_LOG_COLUMNS} chars per line "
                                      f"(possible unwrapped commit description?)", line.at,
                               line=text, columns=len(text))
+            return
 
 
 def commit_message(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -112,8 +122,8 @@ def dos_line_endings(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def bad_stable_address_style(patch: Patch, ctx: Context) -> Iterator[Finding]:
     for trailer in patch.trailers:
-        if _STABLE_MENTION.search(trailer.value) and not (
-                trailer.name.lower() == "cc" and _GOOD_STABLE.fullmatch(trailer.value.strip())):
+        if _STABLE_MENTION.search(trailer.value) and not _GOOD_STABLE.fullmatch(
+                trailer.value.strip()):
             yield ctx.finding(patch, f"Invalid email format for stable: '{trailer}', prefer "
                                      f"'Cc: stable@vger.kernel.org'", trailer.at, line=str(trailer))
 
@@ -123,9 +133,9 @@ def diffstat_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if stat is None or not patch.files:
         return
     by_path = {diff.path: diff for diff in patch.files}
-    seen = set()
+    seen: set[str] = set()
     for entry in stat.entries:
-        diff = _stated_file(entry.path, by_path)
+        diff = _stated_file(entry.path, by_path, seen)
         if diff is None:
             yield ctx.finding(patch, f"diffstat lists {entry.path}, which the diff does not change",
                               entry.at or stat.at, path=entry.path)
@@ -153,24 +163,13 @@ def diffstat_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def sign_off_chain(patch: Patch, ctx: Context) -> Iterator[Finding]:
     trailers = patch.trailers
-    sign_offs = [i for i, t in enumerate(trailers) if t.name.lower() == "signed-off-by"]
-    if not sign_offs:
-        return
-    # Co-developers may sign off before the author; anyone else signing off first handled the
-    # patch before it existed, which cannot be.
-    author = next((i for i in sign_offs if _same_person(trailers[i], patch.author)), None)
-    if author is not None:
-        for i in sign_offs:
-            if i == author:
-                break
-            if not (i > 0 and trailers[i - 1].name.lower() == "co-developed-by"):
-                yield ctx.finding(patch, f"'{trailers[i]}' comes before the author's sign-off; "
-                                         f"the author signs off first", trailers[i].at,
-                                  line=str(trailers[i]), author=str(patch.author))
-                break
+    sign_offs = [t for t in trailers if t.name.lower() == "signed-off-by"]
     # Only a mail sent by someone other than its author shows who passed it on: `git
-    # format-patch` output names the author as sender whoever exports it.
-    last = trailers[sign_offs[-1]]
+    # format-patch` output names the author as sender whoever exports it, and a list relay or a
+    # commit notification sends for someone without passing anything on.
+    if not sign_offs or patch.relayed:
+        return
+    last = sign_offs[-1]
     passed_on = patch.sender.email.lower() != patch.author.email.lower()
     if passed_on and not _same_person(last, patch.sender):
         yield ctx.finding(patch, f"the last sign-off is '{last.value}', but the patch was sent by "
@@ -212,11 +211,19 @@ def _named(trailers: tuple[Trailer, ...], name: str) -> list[Trailer]:
 
 
 def _same_person(trailer: Trailer, person: Person) -> bool:
+    """By address, or by name: one person signs with several addresses ("Jane Doe (Intel)" at
+    work, "Jane Doe" at home)."""
     if trailer.person is None:
         return False
     if trailer.person.email.lower() == person.email.lower():
         return True
-    return bool(person.name) and trailer.person.name.lower() == person.name.lower()
+    return bool(_plain_name(person.name)) and _plain_name(trailer.person.name) == _plain_name(
+        person.name)
+
+
+def _plain_name(name: str) -> str:
+    """A name without the parenthesised employer and case: `Jane Doe (Intel)` -> `jane doe`."""
+    return " ".join(re.sub(r"\([^()]*\)", " ", name).split()).casefold()
 
 
 def _last_at(lines: tuple[Line, ...]) -> int | None:
@@ -235,7 +242,8 @@ def _fixes_tags(patch: Patch) -> Iterator[tuple[int | None, str, str]]:
 def _exempt_from_length(text: str) -> bool:
     # URLs cannot be wrapped; indented, quoted and kernel-log lines are evidence kept as printed.
     return ("://" in text or text[:1] in (" ", "\t", ">") or bool(_LOG_LINE.match(text))
-            or bool(_FIXES_LINE.fullmatch(text)))
+            or bool(_FIXES_LINE.fullmatch(text)) or bool(_TOOL_OUTPUT.match(text))
+            or bool(_COMMIT_QUOTE.match(text)))
 
 
 def _added_lines(patch: Patch) -> Iterator[tuple[FileDiff, DiffLine]]:
@@ -250,25 +258,43 @@ def _post_image(diff: FileDiff, line: DiffLine) -> Location:
     return Location(diff.path, line.new_line)
 
 
-def _stated_file(stated: str, by_path: dict[str, FileDiff]) -> FileDiff | None:
-    path = _renamed_to(stated)
-    if path in by_path:
-        return by_path[path]
-    if path.startswith("..."):
-        # git shortens a long path to its tail: ".../asm/text-patching.h".
-        tail = path[3:]
-        matches = [diff for name, diff in by_path.items() if name.endswith(tail)]
-        if len(matches) == 1:
-            return matches[0]
-    return None
+def _stated_file(stated: str, by_path: dict[str, FileDiff], taken: set[str]) -> FileDiff | None:
+    """The file of the diff a diffstat line names (of those not `taken` by an earlier line,
+    when several fit). git shortens a long name to its tail
+    (`.../asm/text-patching.h`), even inside a rename (`.../{patch.h => text-patching.h}`,
+    `.../asm => include/asm-generic}/orc.h`), and a diff made with a top folder of its own
+    (`linux-2.6/include/...`, as quilt writes) names files below it."""
+    old, new = _rename_sides(stated)
+    if new in by_path:
+        return by_path[new]
+    matches = [diff for name, diff in by_path.items()
+               if _ends_with(name, new) and (old is None or _ends_with(diff.old_path or "", old))]
+    # git lists both in path order, so of several files a shortened name fits, the first one not
+    # yet named is the one this line names
+    fresh = [diff for diff in matches if diff.path not in taken]
+    return (fresh or matches or [None])[0]
 
 
-def _renamed_to(stated: str) -> str:
-    """The new path of a diffstat name: `a/{old => new}/c` → `a/new/c`, `old => new` → `new`."""
+def _rename_sides(stated: str) -> tuple[str | None, str]:
+    """The old name (None when not a rename) and the new name of a diffstat line, each possibly
+    shortened to a tail: `a/{old => new}/c` -> (`a/old/c`, `a/new/c`)."""
     brace = re.fullmatch(r"(.*)\{(.*) => (.*)\}(.*)", stated)
     if brace:
-        head, _, new, tail = brace.groups()
-        return re.sub("/+", "/", head + new + tail)
+        head, old, new, tail = brace.groups()
+        return re.sub("/+", "/", head + old + tail), re.sub("/+", "/", head + new + tail)
+    cut = re.fullmatch(r"\.\.\./(.*) => (.*)\}(.*)", stated)   # the "{" was shortened away
+    if cut:
+        return f".../{cut[1]}{cut[3]}", f".../{cut[2]}{cut[3]}"
+    if stated.startswith(".../") and stated.endswith("}"):
+        return None, stated[:-1]
     if " => " in stated:
-        return stated.split(" => ", 1)[1]
-    return stated
+        old, new = stated.split(" => ", 1)
+        return old, new
+    return None, stated
+
+
+def _ends_with(path: str, stated: str) -> bool:
+    """Whether `path` is the file a possibly shortened or prefix-less name stands for."""
+    tail = stated[4:] if stated.startswith(".../") else stated
+    return path == tail or path.endswith("/" + tail) or (stated.startswith(".../")
+                                                         and path.endswith(tail))

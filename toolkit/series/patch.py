@@ -38,6 +38,13 @@ _BASE_COMMIT = re.compile(r"base-commit:\s*([0-9a-fA-F]{7,64})\s*")
 _BASE_INFO = re.compile(r"(base-commit|prerequisite-patch-id):")
 # The signature separator "-- ", and "--" as mail clients that strip trailing spaces send it.
 _SIGNATURES = ("-- ", "--")
+# "Author:        Peter Zijlstra <peterz@infradead.org>", "Commit-ID: 936e...": the fields a
+# commit notification puts above the commit it announces.
+_NOTIFICATION_FIELD = re.compile(
+    r"(Commit-ID|Gitweb|Author|AuthorDate|Committer|CommitterDate|Commit|Date):\s*(.*)")
+# "Jane Doe via B4 Relay", "tip-bot2 for Peter Zijlstra": a sender name wrapped by who relayed it.
+_SENT_FOR = re.compile(r"(?P<via>.+?)\s+via\s+\S.*|[\w.-]*bot[\w.-]*\s+for\s+(?P<bot>.+)",
+                       re.IGNORECASE)
 # Trailer names that make a paragraph a trailer block (with any "...-by").
 _WELL_KNOWN_TRAILERS = frozenset({"fixes", "cc", "link", "closes", "bug", "message-id"})
 
@@ -52,6 +59,9 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
         start += 1
     if in_body:
         start = _skip_blank(lines, start)
+    notification = False
+    if not in_body:
+        start, notification = _notification(lines, start, in_body)
 
     diff_at = diff_start(lines, start)
     if diff_at == len(lines):
@@ -72,6 +82,9 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
     sender = message.sender or Person("", "")
     author = _person(in_body["From"].text) if "From" in in_body else None
     title = in_body.get("Subject")
+    relayed = notification or bool(_SENT_FOR.fullmatch(sender.name))
+    if author is None:
+        author = _unwrapped(sender)
     return Patch(
         index=index, total=total, revision=revision,
         subject=parse_subject(title.text).text if title else subject.text,
@@ -86,7 +99,41 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
         diffstat=_diffstat(below if separator is not None else message_lines),
         to=message.to, cc=message.cc, date=message.date,
         decode_notes=message.notes + diff_notes, followups=followups,
-        resend=subject.resend, rfc=subject.rfc)
+        resend=subject.resend, rfc=subject.rfc, relayed=relayed)
+
+
+def _notification(lines: list[Line], start: int, in_body: dict[str, Line]) -> tuple[int, bool]:
+    """Where the commit message of a commit notification starts (tip-bot, `git show
+    --pretty=fuller`), and whether the mail is one: after an optional banner paragraph, a block
+    of `Author:`, `Commit-ID:`, `Committer:`... lines and the commit's title, which go into
+    `in_body` as From and Subject. Anything else starts where it starts."""
+    for begin in (start, _skip_blank(lines, _paragraph_end(lines, start))):
+        end = _paragraph_end(lines, begin)
+        fields = [_NOTIFICATION_FIELD.fullmatch(line.text) for line in lines[begin:end]]
+        if end > begin and all(fields) and any(f.group(1) == "Author" for f in fields):
+            author = next(line for line, f in zip(lines[begin:end], fields)
+                          if f.group(1) == "Author")
+            in_body["From"] = Line(_NOTIFICATION_FIELD.fullmatch(author.text).group(2), author.at)
+            title = _skip_blank(lines, end)
+            if title < len(lines) and not diff_start(lines, title) == title:
+                in_body["Subject"] = Line(lines[title].text.strip(), lines[title].at)
+                return _skip_blank(lines, title + 1), True
+            return title, True
+    return start, False
+
+
+def _paragraph_end(lines: list[Line], k: int) -> int:
+    while k < len(lines) and lines[k].text.strip():
+        k += 1
+    return k
+
+
+def _unwrapped(sender: Person) -> Person:
+    """The person a list or a bot sent the mail for: "Name via B4 Relay", "tip-bot2 for Name"."""
+    found = _SENT_FOR.fullmatch(sender.name)
+    if not found:
+        return sender
+    return Person((found.group("via") or found.group("bot")).strip(), sender.email)
 
 
 def _skip_blank(lines: list[Line], k: int) -> int:
