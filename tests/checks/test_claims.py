@@ -19,8 +19,15 @@ def test_claims_of_a_paragraph(row):
     message = tuple(Line(text, n) for n, text in enumerate(row["text"].splitlines(), 1))
     found = list(claims.claims(message))
     assert [claim.change for claim in found] == row["claims"]
+    if "label" in row:
+        assert row["label"] == ("claim" if row["claims"] else "context")
     if "also" in row:
         assert [claim.also for claim in found] == row["also"]
+
+
+def test_the_table_holds_real_shapes_of_both_kinds():
+    labels = [row["label"] for row in ROWS if "label" in row]
+    assert len(labels) >= 40 and labels.count("claim") >= 15 and labels.count("context") >= 15
 
 
 def test_what_each_patch_of_the_first_posting_makes_and_claims_of_others():

@@ -1,9 +1,12 @@
 """What a commit message claims to change, compared with what its patch's diff changes.
 
-A paragraph *claims* a change when it says, in its own voice, that something is made (the entry
-code copies the frame, the helpers were added). It merely *describes* context when the change is
-attributed elsewhere ("the previous patch", "patch 1") or stated as a precondition ("now that the
-entry leaves a gap, ..."). Only claims are judged; the vocabulary is that of the int3 path.
+A sentence *claims* a change when it says that this patch makes it: in the imperative, as kernel
+commit messages are written ("Copy the frame lower and leave a gap", "Add the helpers"), with
+"this patch" as its subject ("This patch adds ..."), or in the passive of what was done ("the
+helpers were also added"). Everything else is context: the present tense describes how the code
+stands ("the entry code leaves a gap below the frame; use it to push ..."), a change attributed
+elsewhere ("the previous patch", "patch 1") or stated as a precondition ("now that the entry
+leaves a gap, ...") is history. Only claims are judged; the vocabulary is that of the int3 path.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ CLAIMS = {
 _ELSEWHERE = re.compile(
     r"\b(?:previous|preceding|earlier|next|following|later|other|first|second|third|last)\s+"
     r"(?:patch|commit|change)|\b(?:patch|commit)\s+\d+\b|\bthis series\b|\balready\b"
-    r"|\bexisting\b|\bcurrently\b", re.IGNORECASE)
+    r"|\bcurrently\b", re.IGNORECASE)
 # "Now that X, ...", "Since X, ...", "To make room, ...": a precondition or a purpose, up to the
 # comma or semicolon that ends it.
 _PRECONDITION = re.compile(
@@ -51,6 +54,23 @@ _PRECONDITION = re.compile(
     re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _ALSO = re.compile(r"\balso\b", re.IGNORECASE)
+# What may stand before an imperative verb in its clause: "Also add", "So, make", "Instead copy".
+_BEFORE_IMPERATIVE = re.compile(
+    r"^(?:(?:also|so|then|instead|therefore|thus|now|simply|just|finally|first|and|but)\b[\s,]*)*",
+    re.IGNORECASE)
+# "This patch adds", "this commit also makes", "The patch below introduces": the patch as the
+# subject of the clause.
+_THIS_PATCH = re.compile(r"\s*(?:this|the)\s+(?:patch|commit|change)\b", re.IGNORECASE)
+# "Make the entry leave room", "Let the handler emulate": an imperative that has another do it.
+_CAUSATIVE = re.compile(r"(?:make|let|have)\b", re.IGNORECASE)
+# "were also added", "is introduced": a change told in the passive, which is this patch's.
+_PASSIVE = re.compile(r"\b(?:were|was|are|is|been)\s+(?:also\s+)?(?:added|introduced)\b",
+                      re.IGNORECASE)
+# Where a clause starts within a sentence: after ";", ":", ", and"/" and", or ", so".
+_CLAUSE_START = re.compile(r"(?:[;:]|,?\s+and\s+|,\s*so\s+|,\s*then\s+)", re.IGNORECASE)
+# Verbs in their base form, as an imperative is written ("copy", not "copies" or "copied").
+_BASE_FORMS = frozenset(("copy", "leave", "make", "create", "add", "introduce", "let", "use",
+                         "call"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +93,26 @@ def claims(message: tuple[Line, ...]) -> Iterator[Claim]:
                 continue
             own = _PRECONDITION.sub("", sentence)
             for change, pattern in CLAIMS.items():
-                match = pattern.search(own)
+                match = next((m for m in pattern.finditer(own) if _made_here(own, m)), None)
                 if match and change not in seen:
                     seen.add(change)
                     yield Claim(change, match.group(0), _line_of(paragraph, match.group(0)),
                                 bool(_ALSO.search(own)))
+
+
+def _made_here(sentence: str, match: re.Match) -> bool:
+    """Whether the claim words `match` say that this patch makes the change: an imperative verb
+    opening its clause, "this patch" before the verb, or the passive; not a description."""
+    if _PASSIVE.search(match.group(0)):
+        return True
+    words = match.group(0).split()
+    # the named option itself (`create_gap`) is claimed only as a verb's object
+    verb = words[0].lower() if words else ""
+    before = sentence[:match.start()]
+    clause = _BEFORE_IMPERATIVE.sub("", _CLAUSE_START.split(before)[-1].lstrip(" ,"))
+    if _THIS_PATCH.match(clause) or _CAUSATIVE.match(clause):
+        return True
+    return verb in _BASE_FORMS and not clause.strip(" ,")
 
 
 def changes(patch: Patch) -> set[str]:
