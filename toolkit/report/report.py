@@ -61,19 +61,13 @@ class CheckReport:
     def summary(self) -> str:
         """`1 error, 2 warnings, 0 checks, 0 notes in 3 patches` (and, for a file of several
         series or none, `of 41 series; 6,075 mails read, 2,011 skipped`)."""
-        parts = [_count(n, str(level)) for level, n in self.counts.items()]
-        text = f"{', '.join(parts)} in {_count(self.patches, 'patch')}"
-        if len(self.checked) != 1:
-            text += (f" of {len(self.checked)} series; {_count(self.mails_read, 'mail')} read, "
-                     f"{self.skipped:,} skipped (no patch)")
-        return text
+        return summary_text(self.counts, self.patches, len(self.checked), self.mails_read,
+                            self.skipped)
 
     def text(self) -> str:
         out = []
         for number, checked in enumerate(self.checked, 1):
-            if len(self.checked) > 1:
-                out.append(_heading(number, len(self.checked), checked) + "\n\n")
-            out += [_block(finding) + "\n" for finding in checked.findings]
+            out.append(series_text(checked, number if len(self.checked) > 1 else None))
         return "".join(out) + self.summary() + "\n"
 
     def json(self) -> str:
@@ -97,14 +91,73 @@ class CheckReport:
         }
 
 
-def _heading(number: int, total: int, checked: Checked) -> str:
-    """`SERIES 2/41: [PATCH v2 0/5] x86/int3: ... <id> (5 patches: 1 error, 2 warnings)`"""
+def summary_text(counts: dict[Level, int], patches: int, series: int, mails: int,
+                 skipped: int) -> str:
+    """The closing line: findings by level, patches, and for other than one series what was read."""
+    parts = [_count(n, str(level)) for level, n in counts.items()]
+    text = f"{', '.join(parts)} in {_count(patches, 'patch')}"
+    if series != 1:
+        text += (f" of {series:,} series; {_count(mails, 'mail')} read, {skipped:,} skipped "
+                 f"(no patch)")
+    return text
+
+
+def series_text(checked: Checked, number: int | None) -> str:
+    """A series' findings as text, under its heading when it is `number` of several."""
+    heading = "" if number is None else _heading(number, checked) + "\n\n"
+    return heading + "".join(_block(finding) + "\n" for finding in checked.findings)
+
+
+def series_json_line(checked: Checked) -> str:
+    """One series and its findings as one line of JSON (`--format jsonl`)."""
+    return json.dumps({"schema": SCHEMA, "series": _series_dict(checked),
+                       "findings": [_finding_dict(f) for f in checked.findings]},
+                      ensure_ascii=False) + "\n"
+
+
+class Tally:
+    """What a streamed check has found so far: findings by level, patches, series and mails."""
+
+    def __init__(self, fail_on: Level) -> None:
+        self.fail_on = fail_on
+        self.levels: Counter = Counter()
+        self.patches = self.series = self.mails = self.skipped = 0
+        self.failed = False
+
+    def add(self, checked: Checked) -> None:
+        self.series += 1
+        self.patches += len(checked.series.patches)
+        self.levels.update(finding.level for finding in checked.findings)
+        self.failed |= any(finding.level >= self.fail_on for finding in checked.findings)
+
+    @property
+    def counts(self) -> dict[Level, int]:
+        return {level: self.levels[level] for level in sorted(Level, reverse=True)}
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.failed)
+
+    def summary(self) -> str:
+        return summary_text(self.counts, self.patches, self.series, self.mails, self.skipped)
+
+    def json_line(self) -> str:
+        """The closing line of `--format jsonl`."""
+        return json.dumps({"schema": SCHEMA, "summary": {
+            **{_plural(str(level)): n for level, n in self.counts.items()},
+            "patches": self.patches, "series": self.series, "mails": self.mails,
+            "skipped": self.skipped, "fail_on": str(self.fail_on),
+            "exit_code": self.exit_code, "text": self.summary()}}) + "\n"
+
+
+def _heading(number: int, checked: Checked) -> str:
+    """`SERIES 2: [PATCH v2 0/5] x86/int3: ... <id> (5 patches: 1 error, 2 warnings)`"""
     series = checked.series
     first = series.first
     subject = first.raw_subject if first is not None else series.source
     levels = Counter(str(f.level) for f in checked.findings)
     found = ", ".join(_count(n, level) for level, n in levels.items()) or "no findings"
-    return (f"SERIES {number}/{total}: {subject} {series.name} "
+    return (f"SERIES {number}: {subject} {series.name} "
             f"({_count(len(series.patches), 'patch')}: {found})")
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from toolkit import __version__
+from toolkit.cli import check
+from toolkit.cli.common import kernel_tree, make_folder, names
 from toolkit.errors import ToolkitError
 
 # Each command is a pair: `_add_<name>(subparsers)` declares its arguments and sets `func` to
@@ -25,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS: list = []
+_COMMANDS: list = [check.add_check]
 
 
 def command(add):
@@ -52,159 +54,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --- commands ------------------------------------------------------------------------------------
-
-
-def _names(text: str) -> list[str]:
-    return [name for name in text.split(",") if name.strip()]
-
-
-@command
-def _add_check(sub):
-    p = sub.add_parser("check", help="review the patch series mailed in an mbox",
-                       description="Apply the review rules to every patch series of an mbox, a "
-                                   "mail, a directory of git format-patch files, or - for stdin.")
-    p.add_argument("path", metavar="PATH", help="the mail to check; - reads standard input")
-    p.add_argument("--series", metavar="MSGID",
-                   help="check only the series that holds this message (any mail of it)")
-    p.add_argument("--revision", type=int, metavar="N",
-                   help="check revision vN of each series (default: the newest in the mbox)")
-    p.add_argument("--format", choices=("text", "json", "email", "sarif", "github", "b4"),
-                   default="text",
-                   help="text (default); json; email: review replies as an mbox; sarif: SARIF "
-                        "2.1.0; github: workflow annotations; b4: b4's per-patch check lines")
-    p.add_argument("-o", "--output", metavar="DIR",
-                   help="with --format email: write one file per reply into DIR (new or empty), "
-                        "ready for git send-email DIR")
-    p.add_argument("--ignore", type=_names, default=[], metavar="RULE,..",
-                   help="do not apply these rules")
-    p.add_argument("--types", type=_names, default=[], metavar="RULE,..",
-                   help="apply only these rules")
-    p.add_argument("--fail-on", choices=("error", "warning", "check", "note"), default="warning",
-                   help="exit 1 when a finding is at or above this level (default: warning)")
-    p.add_argument("--tree", metavar="DIR",
-                   help="a kernel git repository: each patch is judged on the tree after the "
-                        "patches before it (applied in a temporary worktree; the repository is "
-                        "not changed), Fixes: ids are looked up, and its scripts/spelling.txt "
-                        "extends the misspelling list")
-    p.set_defaults(func=_run_check)
-
-
-def _run_check(args) -> int:
-    from toolkit.checks import catalogue
-    from toolkit.checks.findings import Level
-    from toolkit.checks.spelling import Spelling
-    from toolkit.errors import UsageError
-    from toolkit.mail import read_messages
-    from toolkit.report.report import Checked, CheckReport
-    from toolkit.series.assemble import group
-
-    if args.output and args.format != "email":
-        raise UsageError("-o/--output is for --format email",
-                         why="the other formats are written to standard output")
-    if args.tree:
-        # A mistyped path would otherwise leave the series judged on the reference model.
-        _folder(args.tree)
-    chosen = catalogue.select(types=args.types, ignore=args.ignore)
-    if args.format == "b4":
-        from toolkit.report.b4 import SERIES_ONLY
-
-        chosen = tuple(rule for rule in chosen if rule.name not in SERIES_ONLY)
-    spelling = Spelling.load(args.tree)
-    progress = _Progress("check") if sys.stderr.isatty() else None
-    # Read once: standard input cannot be read again, and the email replies quote the mails.
-    messages = tuple(_counted(read_messages(args.path), progress))
-    archive = group(messages, args.path, revision=args.revision, pick=args.series)
-    repository = args.tree and _repository(args.tree)
-    checked = []
-    for number, series in enumerate(archive.series, 1):
-        paths = _paths_in(repository, series) if repository else None
-        checked.append(Checked(series, tuple(catalogue.run(series, chosen, spelling, paths))))
-        if progress:
-            progress.show(f"{len(messages):,} mails, series {number:,}/{len(archive.series):,}")
-    if progress:
-        progress.done()
-    report = CheckReport(tuple(checked), Level.parse(args.fail_on), archive.mails_read,
-                         archive.skipped)
-    _print_report(args, report, chosen, messages)
-    return report.exit_code
-
-
-class _Progress:
-    """One line on a terminal's standard error, rewritten in place at most ten times a second."""
-
-    def __init__(self, label: str) -> None:
-        import time
-
-        self.label, self.clock, self.last = label, time.monotonic, 0.0
-
-    def show(self, text: str) -> None:
-        now = self.clock()
-        if now - self.last >= 0.1:
-            self.last = now
-            print(f"\r{self.label}: {text}\033[K", end="", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.last:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-
-
-def _counted(messages, progress):
-    for count, message in enumerate(messages, 1):
-        if progress and count % 200 == 0:
-            progress.show(f"{count:,} mails read")
-        yield message
-
-
-def _repository(tree: str) -> str | None:
-    """`tree` when it is a git repository; otherwise say what that means and give None."""
-    from toolkit import gitrepo
-
-    if gitrepo.is_repository(tree):
-        return tree
-    print(f"toolkit: {tree} is not a git repository: the patches are judged on the "
-          "toolkit's reference model, and commit ids are not looked up", file=sys.stderr)
-    return None
-
-
-def _paths_in(repository: str, series):
-    """The int3 path after each patch of `series`, applied in `repository`."""
-    from toolkit.states import int3path
-
-    paths = int3path.from_repository(series, repository)
-    if paths.missing_base:
-        print(f"toolkit: {repository} has no commit {paths.missing_base} (the series' "
-              "base-commit): the patches are applied at HEAD", file=sys.stderr)
-    return paths
-
-
-def _print_report(args, report, chosen, messages) -> None:
-    if args.format == "email":
-        from toolkit.checks import catalogue
-        from toolkit.report import replies
-
-        applied = [rule.name for rule in chosen]
-        known = [rule.name for rule in catalogue.RULES]
-        mails = replies.replies(report, messages,
-                                lambda series: replies.not_checked(args.tree, series, applied, known))
-        if args.output:
-            for path in replies.write(mails, args.output):
-                print(path)
-        else:
-            sys.stdout.write(replies.mbox(mails))
-    elif args.format == "sarif":
-        from toolkit.report import sarif
-
-        sys.stdout.write(sarif.render(report, chosen))
-    elif args.format == "github":
-        from toolkit.report import github
-
-        sys.stdout.write(github.render(report))
-    elif args.format == "b4":
-        from toolkit.report import b4
-
-        sys.stdout.write(b4.render(report))
-    else:
-        sys.stdout.write(report.json() if args.format == "json" else report.text())
 
 
 @command
@@ -257,7 +106,7 @@ def _run_parse_header(args) -> int:
 
     from toolkit.cmodel import describe, header
 
-    model = header.read_header(args.path, tree=args.tree and _kernel_tree(args.tree))
+    model = header.read_header(args.path, tree=args.tree and kernel_tree(args.tree))
     if args.format == "json":
         print(json.dumps(model.to_dict(), indent=2))
     else:
@@ -271,7 +120,7 @@ def _run_parse_pt_regs(args) -> int:
     from toolkit import x86
     from toolkit.cmodel import ptregs
 
-    layout = ptregs.from_tree(_kernel_tree(args.tree), args.arch) if args.tree \
+    layout = ptregs.from_tree(kernel_tree(args.tree), args.arch) if args.tree \
         else x86.reference(args.arch)
     if args.format == "json":
         print(json.dumps(layout.to_dict(), indent=2))
@@ -296,9 +145,9 @@ def _add_gen(sub):
     shape = argparse.ArgumentParser(add_help=False)
     shape.add_argument("--gap-words", type=int, metavar="N",
                        help="words of room the entry leaves below the interrupted stack (default 6)")
-    shape.add_argument("--helpers", type=_names, metavar="NAME,..",
+    shape.add_argument("--helpers", type=names, metavar="NAME,..",
                        help="which int3_emulate_* helpers (default: jmp,push,pop,call,ret,jcc)")
-    shape.add_argument("--mechanisms", type=_names, metavar="NAME,..",
+    shape.add_argument("--mechanisms", type=names, metavar="NAME,..",
                        help="what the push comment names as the source of the room: bp_gap, "
                             "fixup_frame, fred (default: the architecture's own)")
     style = argparse.ArgumentParser(add_help=False)
@@ -443,11 +292,11 @@ def _run_validate(args) -> int:
     evidence = Path(args.evidence) if args.evidence else None
     if evidence:
         # Made before the runs, so that a folder that cannot be made costs no emulation time.
-        _make_folder(evidence)
+        make_folder(evidence)
     tables = [Path(t) for t in args.table] if args.table else scenarios.builtin_tables()
     rows = [s for table in tables for s in scenarios.load_table(table)]
     arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
-    tree = Path(_kernel_tree(args.tree)) if args.tree else None
+    tree = Path(kernel_tree(args.tree)) if args.tree else None
     codes = [code.tree_code(tree, arch, delivery) if tree else code.generated_code(arch, delivery)
              for arch in arches for delivery in code.deliveries(arch, tree)]
     started = time.perf_counter()
@@ -467,41 +316,6 @@ def _progress(label: str):
         end = "\n" if done == total else ""
         print(f"\rvalidate: {label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
     return show
-
-
-def _folder(path: str) -> str:
-    """`path` as the directory --tree names, or an input error saying what it is instead."""
-    import os
-
-    from toolkit.errors import InputError
-
-    if not os.path.isdir(path):
-        raise InputError("not a directory" if os.path.exists(path) else "no such directory",
-                         path=path, why="given with --tree")
-    return path
-
-
-def _kernel_tree(path: str) -> str:
-    """`path` as the kernel source tree --tree names. One level too deep (`linux/arch`) would
-    otherwise show up as a header missing inside it, or as includes quietly left unresolved."""
-    import os
-
-    from toolkit.errors import InputError
-
-    if not os.path.isdir(os.path.join(_folder(path), "arch", "x86")):
-        raise InputError("not a kernel source tree, it has no arch/x86", path=path,
-                         why="given with --tree")
-    return path
-
-
-def _make_folder(folder) -> None:
-    from toolkit.errors import InputError
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError("cannot make the evidence folder", path=str(folder),
-                         why=error.strerror) from None
 
 
 def _write_evidence(folder, report) -> None:

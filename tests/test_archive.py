@@ -1,0 +1,49 @@
+"""An archive read as a stream: mails tied into groups, closed groups checked in workers, in order."""
+
+import json
+from pathlib import Path
+
+from toolkit import archive
+from toolkit.cli import main
+from toolkit.mail import read_messages
+
+MANY = Path(__file__).parent / "data" / "series" / "many.mbox"
+
+
+def _subjects(groups) -> list[list[str]]:
+    return [[m.subject for m in group] for group in groups]
+
+
+def test_mails_are_tied_by_thread_posting_and_subject():
+    groups = _subjects(archive.closed_groups(read_messages(str(MANY))))
+    # v1 and v2 of the first series, with the review; the unthreaded posting and the same
+    # sender's later one; the lone patch; the pull request; the reply to an absent patch;
+    # the notification
+    assert [len(g) for g in groups] == [7, 4, 1, 1, 1, 1]
+    assert groups[0][3].startswith("Re: [PATCH 1/2]") and groups[1][3].endswith("different series")
+
+
+def test_a_thread_nobody_joined_within_the_window_is_closed_early():
+    # with a window of two mails, v2 comes too late to join v1: it is read as a thread of its own
+    groups = _subjects(archive.closed_groups(read_messages(str(MANY)), window=2))
+    assert groups[0] == ["[PATCH 0/2] x86/alternatives: name the int3 sites",
+                         "[PATCH 1/2] x86/alternatives: name the selftest site",
+                         "[PATCH 2/2] x86/alternatives: print the site name",
+                         "Re: [PATCH 1/2] x86/alternatives: name the selftest site"]
+    assert sum(len(g) for g in groups) == 15
+
+
+def test_workers_find_what_one_process_finds_in_the_same_order(capsys):
+    lines = {}
+    for jobs in ("1", "2"):
+        assert main(["check", str(MANY), "--format", "jsonl", "--jobs", jobs]) == 0
+        lines[jobs] = capsys.readouterr().out.splitlines()
+    assert lines["1"] == lines["2"]
+    series = [json.loads(line) for line in lines["2"][:-1]]
+    summary = json.loads(lines["2"][-1])["summary"]
+    assert [s["series"]["id"] for s in series] == [
+        "<a2-0@example.org>", "<c-1@example.org>", "<c2-1@example.org>", "<d-1@example.org>",
+        "<notice-1@example.org>"]
+    assert [len(s["findings"]) for s in series] == [0, 0, 1, 0, 0]
+    assert (summary["series"], summary["mails"], summary["skipped"], summary["notes"]) == (
+        5, 15, 2, 1)

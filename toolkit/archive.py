@@ -1,0 +1,216 @@
+"""Every series of a mail archive checked in worker processes, reported in archive order as each completes.
+
+An archive is read once, as a stream. Mails are tied together as they arrive: by message id (a
+reply and what it answers), by the unthreaded posting a k/N mail belongs to, and by sender and
+subject (a revision). A group of tied mails that no mail has joined within the last `window`
+mails is closed: it is grouped into its series (`toolkit.series.assemble.group`) and checked in a
+worker, and forgotten by the reader. So memory holds the open threads, not the archive; a reply
+or a revision that comes more than `window` mails after its thread is read as a thread of its own.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import itertools
+import signal
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from toolkit.checks import catalogue
+from toolkit.checks.spelling import Spelling
+from toolkit.errors import UsageError
+from toolkit.mail.message import Message
+from toolkit.report.report import Checked
+from toolkit.series.assemble import group
+from toolkit.series.subject import parse_subject
+from toolkit.states import int3path
+
+#: Mails after which a thread nobody joined is taken as complete.
+WINDOW = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every worker needs to check a series the way the command line asked."""
+
+    source: str
+    rules: tuple[str, ...]
+    #: --tree: its spelling list is used; with `repository`, the patches are applied in it
+    tree: str | None = None
+    repository: bool = False
+    revision: int | None = None
+    pick: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """One closed group of mails, checked: its series with their findings, and the mails read
+    and skipped in it."""
+
+    checked: tuple[Checked, ...]
+    mails: int
+    skipped: int
+    #: base commits the repository (--tree) lacks, so the series was applied at HEAD
+    missing_bases: tuple[str, ...] = ()
+
+
+def check(messages: Iterable[Message], settings: Settings, jobs: int = 1,
+          window: int = WINDOW) -> Iterator[Done]:
+    """The checked groups of `messages`, in the order of their first mail. With `jobs` > 1 and
+    more than one group, the groups are checked in that many processes while the stream is
+    read on; a file of one series is checked here, without starting any."""
+    groups = closed_groups(messages, window)
+    first = next(groups, None)
+    if first is None:
+        return
+    second = next(groups, None) if jobs > 1 else None
+    if second is None:
+        yield _check_group(first, settings)
+        yield from (_check_group(group_, settings) for group_ in groups)
+        return
+    with concurrent.futures.ProcessPoolExecutor(jobs, initializer=_start_worker) as pool:
+        pending: collections.deque = collections.deque()
+        try:
+            for group_ in itertools.chain((first, second), groups):
+                pending.append(pool.submit(_check_group, group_, settings))
+                # Keep the workers fed, but read no further ahead than they can follow.
+                while len(pending) > 4 * jobs or (pending and pending[0].done()):
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def closed_groups(messages: Iterable[Message], window: int = WINDOW) -> Iterator[list[Message]]:
+    """The messages cut into groups that belong together, each yielded once no mail has joined
+    it for `window` mails (all the rest at the end), in the order of their first mail."""
+    ties = _Ties(window)
+    held: dict[int, list[tuple[int, Message]]] = {}
+    last: dict[int, int] = {}
+    for index, message in enumerate(messages):
+        root = ties.tie(index, _keys(message))
+        for joined in ties.merged:
+            held.setdefault(root, []).extend(held.pop(joined, []))
+            last.pop(joined, None)
+        held.setdefault(root, []).append((index, message))
+        last[root] = index
+        if index % 256 == 0:
+            yield from _release(held, last, ties, index - window)
+    yield from _release(held, last, ties, None)
+
+
+def _release(held, last, ties, before: int | None) -> Iterator[list[Message]]:
+    """The groups last joined before mail `before` (all when None), oldest first; while an
+    older group is still open, the groups after it wait, so that the order stays the file's."""
+    oldest_open = min((held[root][0][0] for root in held if before is not None
+                       and last[root] >= before), default=None)
+    ready = sorted((held[root][0][0], root) for root in held
+                   if before is None or last[root] < before)
+    for first, root in ready:
+        if oldest_open is not None and first > oldest_open:
+            break
+        yield [message for _, message in sorted(held.pop(root))]
+        del last[root]
+        ties.forget(root)
+
+
+def _keys(message: Message) -> list[tuple]:
+    """What ties a mail to others: its id and the ids it answers, and for a patch its posting
+    (sender, N, revision of an unthreaded k/N) and its sender and subject."""
+    keys: list[tuple] = [("id", msgid) for msgid in (message.msgid, message.in_reply_to,
+                                                      *message.references) if msgid]
+    subject = parse_subject(message.subject)
+    sender = message.sender.email.lower() if message.sender else ""
+    if not subject.reply and subject.counter is not None and subject.expected not in (None, 1):
+        keys.append(("posting", sender, subject.expected, subject.revision))
+    if not subject.reply and subject.is_patch:
+        keys.append(("subject", sender, subject.text.lower()))
+    return keys
+
+
+class _Ties:
+    """Union-find over tie keys; a key not used for `window` mails starts afresh."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.parent: dict[int, int] = {}
+        self.owner: dict[tuple, tuple[int, int]] = {}      # key -> (a mail of it, last tie)
+        self.keys_of: dict[int, list[tuple]] = collections.defaultdict(list)
+        self.members: dict[int, list[int]] = {}
+        self.merged: list[int] = []
+
+    def find(self, index: int) -> int:
+        while self.parent[index] != index:
+            self.parent[index] = self.parent[self.parent[index]]
+            index = self.parent[index]
+        return index
+
+    def tie(self, index: int, keys: list[tuple]) -> int:
+        """The group of mail `index`; `merged` lists the groups it joined into that one."""
+        self.parent[index] = index
+        self.members[index] = [index]
+        roots = {index}
+        for key in keys:
+            found = self.owner.get(key)
+            if found is not None and index - found[1] <= self.window and found[0] in self.parent:
+                roots.add(self.find(found[0]))
+        root = min(roots)
+        self.merged = sorted(roots - {root})
+        for other in self.merged:
+            self.parent[other] = root
+            self.keys_of[root].extend(self.keys_of.pop(other, []))
+            self.members[root].extend(self.members.pop(other))
+        for key in keys:
+            self.owner[key] = (root, index)
+            self.keys_of[root].append(key)
+        return root
+
+    def forget(self, root: int) -> None:
+        """Drop a released group: its keys and its mails."""
+        mails = set(self.members[root])
+        for key in self.keys_of.pop(root, []):
+            if self.owner.get(key, (None,))[0] in mails:
+                del self.owner[key]
+        for index in self.members.pop(root):
+            del self.parent[index]
+
+
+# --- in a worker -------------------------------------------------------------------------------------
+
+_SPELLING: dict[str | None, Spelling] = {}
+
+
+def _start_worker() -> None:
+    # A worker is stopped by its pool; Ctrl-C is the reader's to handle, once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _check_group(messages: list[Message], settings: Settings) -> Done:
+    if settings.pick is not None and not _holds(messages, settings.pick):
+        return Done((), len(messages), 0)
+    try:
+        archive = group(messages, settings.source, settings.revision, settings.pick)
+    except UsageError:
+        if settings.revision is None:
+            raise
+        return Done((), len(messages), 0)       # another group may have that revision
+    if settings.tree not in _SPELLING:
+        _SPELLING[settings.tree] = Spelling.load(settings.tree)
+    rules = tuple(catalogue.lookup(name) for name in settings.rules)
+    checked, notices = [], []
+    for series in archive.series:
+        paths = None
+        if settings.repository:
+            paths = int3path.from_repository(series, settings.tree)
+            if paths.missing_base:
+                notices.append(paths.missing_base)
+        findings = catalogue.run(series, rules, _SPELLING[settings.tree], paths)
+        checked.append(Checked(series, tuple(findings)))
+    return Done(tuple(checked), archive.mails_read, archive.skipped, tuple(notices))
+
+
+def _holds(messages: list[Message], msgid: str) -> bool:
+    wanted = msgid.strip().strip("<>")
+    return any(m.msgid == wanted for m in messages)

@@ -1,0 +1,73 @@
+"""What the commands of the command line share: option types, path checks, a progress line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from toolkit.errors import InputError
+
+
+def names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name.strip()]
+
+
+class Progress:
+    """One line on a terminal's standard error, rewritten in place at most ten times a second:
+    what was done, the rate, and with the file's length known, how long the rest will take."""
+
+    def __init__(self, label: str, lines: int | None = None) -> None:
+        self.label, self.clock, self.lines = label, time.monotonic, lines
+        self.started, self.last, self.at, self.count = self.clock(), 0.0, 0, 0
+
+    def read(self, at: int) -> None:
+        self.count += 1
+        self.at = at
+
+    def show(self, text: str) -> None:
+        now = self.clock()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = f", {self.count / elapsed:,.0f} mails/s"
+        eta = ""
+        if self.lines and self.at:
+            left = elapsed * (self.lines - self.at) / self.at
+            eta = f", {100 * self.at / self.lines:.0f}%, about {left:,.0f} s to go"
+        print(f"\r{self.label}: {text}{rate}{eta}\033[K", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.last:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def folder(path: str) -> str:
+    """`path` as the directory --tree names, or an input error saying what it is instead."""
+
+
+    if not os.path.isdir(path):
+        raise InputError("not a directory" if os.path.exists(path) else "no such directory",
+                         path=path, why="given with --tree")
+    return path
+
+
+def kernel_tree(path: str) -> str:
+    """`path` as the kernel source tree --tree names. One level too deep (`linux/arch`) would
+    otherwise show up as a header missing inside it, or as includes quietly left unresolved."""
+
+
+    if not os.path.isdir(os.path.join(folder(path), "arch", "x86")):
+        raise InputError("not a kernel source tree, it has no arch/x86", path=path,
+                         why="given with --tree")
+    return path
+
+
+def make_folder(folder) -> None:
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError("cannot make the evidence folder", path=str(folder),
+                         why=error.strerror) from None
