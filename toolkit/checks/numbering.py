@@ -25,10 +25,13 @@ def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
             series, f"{'patch' if count == 1 else 'patches'} {ranges(series.missing)} of "
                     f"{series.total} {'is' if count == 1 else 'are'} missing",
             missing=list(series.missing))
-        if len(list(_mails(series))) == 1:
-            # One mail saved from a list is no broken series: say what was not seen, quietly.
+        present = len(series.patches) + len(series.duplicates) + len(series.extra)
+        if present <= 1:
+            # One mail saved from a list, or a list that was sent only the cover letter and a
+            # patch of a wider series, is no broken series: say what was not seen, quietly.
+            held = "only the cover letter" if present == 0 else "only one patch"
             finding = replace(finding, level=Level.NOTE,
-                              message=finding.message + " (the file holds only this mail of it)")
+                              message=f"{finding.message} (the file holds {held} of it)")
         yield finding
     for patch in series.duplicates:
         yield ctx.finding(patch, f"patch {patch.index}/{patch.total} appears more than once "
