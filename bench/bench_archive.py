@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from toolkit.mail import read_messages
+
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPATCH = ROOT / ".kernels/linux-source-6.12/scripts/checkpatch.pl"
 SEPARATOR = b"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
@@ -39,12 +41,13 @@ def joined(files: list[Path], copy: str = "") -> bytes:
     out = []
     for path in files:
         data = path.read_bytes()
-        if data.startswith(b"From "):
-            data = data.split(b"\n", 1)[1] if b"\n" in data else b""
         if copy:
             data = MSGID.sub(lambda m: m.group(1) + b":" + re.sub(
                 rb">", copy.encode() + b">", m.group(2)), data)
-        out.append(SEPARATOR + ESCAPE.sub(rb">\1", data).rstrip(b"\n") + b"\n\n")
+        if data.startswith(b"From "):
+            out.append(data.rstrip(b"\n") + b"\n\n")   # an mbox already: its mails as they are
+        else:
+            out.append(SEPARATOR + ESCAPE.sub(rb">\1", data).rstrip(b"\n") + b"\n\n")
     return b"".join(out)
 
 
@@ -62,7 +65,7 @@ def main(argv: list[str]) -> int:
         once, twice = Path(scratch) / "once.mbox", Path(scratch) / "twice.mbox"
         once.write_bytes(joined(files))
         twice.write_bytes(joined(files) + joined(files, copy=".copy"))
-        mails = once.read_bytes().count(SEPARATOR)
+        mails = sum(1 for _ in read_messages(str(once)))
         print(f"{len(files)} files, {mails} mails, {once.stat().st_size / 2**20:.1f} MiB as one mbox")
         subprocess.run([toolkit, "check", str(files[0])], capture_output=True)   # warm the cache
         rows = []
