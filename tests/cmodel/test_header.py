@@ -121,9 +121,19 @@ def test_unknown_helper_is_a_usage_error():
 
 
 def test_unclosed_comment_names_its_line():
+    # a whole file cannot end inside a comment: that one is broken
     with pytest.raises(ParseError) as caught:
         cheader.parse_header("int a;\n\n/* never closed\nint b;\n", "broken.h")
     assert (caught.value.path, caught.value.line) == ("broken.h", 3)
+
+
+def test_lines_cut_inside_a_comment_are_modelled_up_to_it():
+    # a hunk can end inside one: the model reads what comes before and marks the rest unparsed
+    model = cheader.parse_lines([(7, "int a;"), (8, ""), (9, "/* closed below"), (10, "int b;")],
+                                "cut.h")
+    assert [d.name for d in model.declarations] == ["a"]
+    assert [(u.line, u.end_line, u.reason.split(": ", 1)[0]) for u in model.unparsed] == \
+        [(9, 10, "cut.h:9")]
 
 
 def test_missing_file_is_an_input_error(tmp_path):

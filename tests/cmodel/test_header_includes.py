@@ -8,7 +8,7 @@ import pytest
 
 from headercase import HEADERS
 from toolkit.cmodel import header as cheader
-from toolkit.cmodel import preprocessor as cpre
+from toolkit.cmodel import includes as cinc
 from toolkit.cli import main
 from toolkit.errors import InputError
 
@@ -56,7 +56,7 @@ def test_a_hunk_post_image_follows_includes_too():
 
 
 def test_depth_is_bounded_but_a_shallower_path_still_reads_the_file(monkeypatch):
-    monkeypatch.setattr(cpre, "INCLUDE_DEPTH", 1)
+    monkeypatch.setattr(cinc, "INCLUDE_DEPTH", 1)
     followed = cheader.read_header(str(HEADER), tree=str(TREE)).followed
     # Only what the header includes itself is read. linux/cycle.h is first reached 2 deep,
     # through linux/types.h, then 1 deep from the header: read, and not reported.
@@ -81,9 +81,9 @@ def test_an_edited_header_is_read_again(tmp_path):
 
 def test_a_second_model_reads_no_header_again():
     cheader.read_header(str(HEADER), tree=str(TREE))
-    before = cpre._cached_definitions.cache_info()
+    before = cinc._cached_definitions.cache_info()
     files = cheader.read_header(str(HEADER), tree=str(TREE)).followed.files
-    after = cpre._cached_definitions.cache_info()
+    after = cinc._cached_definitions.cache_info()
     assert (after.misses - before.misses, after.hits - before.hits) == (0, len(files))
 
 

@@ -14,7 +14,7 @@ from toolkit.checks.findings import Finding, Level, Location
 from toolkit.cmodel import preprocessor as cpre
 from toolkit.series.diff import FileDiff
 from toolkit.series.model import Patch
-from toolkit.states.blocks import close_cut_comments, header_model
+from toolkit.states.blocks import header_model
 from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
 
 # What a comment says when it explains where the room below regs->sp comes from: the gap the
@@ -26,34 +26,41 @@ _ARCH_NAME = re.compile(r"[A-Za-z]+\d+_\d+")
 # A name a comment can refer to: `create_gap`, `\vector`, `CONFIG_X86_64`, `int3_emulate_push()`.
 # Single words without an underscore are prose; `entry_64.S` and `a/b_c` are file names.
 _NAMED = re.compile(r"(?<![\w/.-])(\\?[A-Za-z_]\w*)(?:\(\))?(?![\w/]|\.\w)")
+# A line of a comment: `/* ...`, `// ...`, ` * words`, ` */` (`*(long *)p = v;` is a store).
+_COMMENT_LINE = re.compile(r"\s*(?:/\*|//|\*(?:/|\s|$))")
 
 
 def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """Added code that stores below a saved stack pointer, in a function whose comments do not say
     where that room comes from."""
     state = ctx.paths.after(patch)
-    for diff in _c_files(patch):
-        pairs, lines = _source(diff, state)
-        model = header_model(tuple(pairs), diff.path)
-        for function in model.functions:
-            if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
-                continue
-            span = (function.line, function.end_line)
-            for write in function.stores_below_saved_sp():
-                real = pairs[write - 1][0]
-                line = lines.get(real)
-                if line is None:
+    for diff in filter(_may_store_below_sp, _c_files(patch)):
+        stretches, lines = _source(diff, state)
+        for pairs in stretches:
+            for function in header_model(pairs, diff.path).functions:
+                if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
                     continue
-                if line.kind == "+":
-                    why = "no comment in or above it says why that room is free (the entry gap?)"
-                elif _comment_removed(diff, *span):
-                    why = "this patch removes the comment that said why that room is free"
-                else:
-                    continue
-                yield ctx.finding(
-                    patch, f"{function.name}() stores below the saved stack pointer, and {why}",
-                    line.at, Location(diff.path, real), line=f"{line.kind}{line.text}",
-                    function=function.name)
+                unseen = _unseen_above(function, pairs[0][0])
+                for write in function.stores_below_saved_sp():
+                    real = pairs[write - 1][0]
+                    line = lines.get(real)
+                    if line is None:
+                        continue
+                    if line.kind == "+":
+                        why = "no comment in " + ("it" if unseen else "or above it") + \
+                              " says why that room is free (the entry gap?)"
+                    elif _comment_removed(diff, function.line, function.end_line):
+                        why = "this patch removes the comment that said why that room is free"
+                    else:
+                        continue
+                    finding = ctx.finding(
+                        patch, f"{function.name}() stores below the saved stack pointer, and {why}"
+                        + (f"; {unseen}, so a comment there was not read (--tree reads the whole "
+                           "file)" if unseen else ""),
+                        line.at, Location(diff.path, real), line=f"{line.kind}{line.text}",
+                        function=function.name, **({"unknown": unseen} if unseen else {}))
+                    # a remark on text that was not read is a hint, not a verdict
+                    yield replace(finding, level=Level.NOTE) if unseen else finding
 
 
 def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -66,9 +73,9 @@ def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
             continue        # without a tree only the files of the reference model are known
         if not diff.path.endswith((".h", ".c", ".S")):
             continue
-        pairs, lines = _source(diff, state)
-        source = cpre.scan(pairs, diff.path)
-        for comment in source.comments:
+        stretches, lines = _source(diff, state)
+        comments = (c for pairs in stretches for c in cpre.scan(pairs, diff.path).comments)
+        for comment in comments:
             added = [lines[n] for n in range(comment.line, comment.end_line + 1)
                      if n in lines and lines[n].kind == "+"]
             if not added:
@@ -93,19 +100,39 @@ def _c_files(patch: Patch) -> Iterator[FileDiff]:
     return (d for d in patch.files if d.path.endswith((".h", ".c")) and not d.binary)
 
 
+def _may_store_below_sp(diff: FileDiff) -> bool:
+    """Whether the rule can fire on a file at all, read from its lines before any parsing: a
+    store through `P->sp` that the patch adds, or one it keeps while taking a comment out."""
+    kinds = {ln.kind for h in diff.hunks for ln in h.lines if "->sp" in ln.text}
+    return "+" in kinds or (" " in kinds and any(
+        ln.kind == "-" and _COMMENT_LINE.match(ln.text) for h in diff.hunks for ln in h.lines))
+
+
+def _unseen_above(function, first: int) -> str | None:
+    """What above `function` the text read, from line `first` on, does not show (None: all of
+    it), where the comment saying why the room is free would stand."""
+    above = next((c for c in function.comments if c.line < function.line), None)
+    if above is not None and above.cut:
+        return f"the comment above it starts before line {above.line}, outside the patch"
+    if above is None and function.line == first and first > 1:
+        return f"line {first - 1}, above it, is not in the patch"
+    return None
+
+
 def _source(diff: FileDiff, state):
-    """(real line, text) pairs to read a changed file from, and the diff's lines by real line.
+    """The stretches of (real line, text) pairs to read a changed file from, and the diff's lines
+    by real line.
 
     With a tree the whole file after the patch (so that a comment or function the hunk shows
-    only part of is read whole); without, the hunks' post-image, opened with `/*` when it starts
-    inside a comment.
+    only part of is read whole); without, each hunk's post-image, a fragment the header model
+    reads as far as it goes.
     """
     lines = {ln.new_line: ln for h in diff.hunks for ln in h.lines
              if ln.kind != "-" and ln.new_line is not None}
     whole = state.file(diff.path) if state.backed_by_tree and not state.failed else None
     if whole is not None:
-        return cpre.numbered(whole), lines
-    return close_cut_comments([(n, ln.text) for n, ln in lines.items()]), lines
+        return [tuple(cpre.numbered(whole))], lines
+    return cpre.stretches((n, ln.text) for n, ln in lines.items()), lines
 
 
 def _comment_removed(diff: FileDiff, first: int, last: int) -> bool:
@@ -116,7 +143,7 @@ def _comment_removed(diff: FileDiff, first: int, last: int) -> bool:
         for ln in hunk.lines:
             if ln.kind != "-":
                 after = ln.new_line if ln.new_line is not None else after
-            elif first - 1 <= after <= last and ln.text.lstrip().startswith(("/*", "*", "//")):
+            elif first - 1 <= after <= last and _COMMENT_LINE.match(ln.text):
                 return True
     return False
 

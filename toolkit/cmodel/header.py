@@ -1,9 +1,11 @@
 """The model of a kernel C header: its functions, declarations, structs and macros, parsed by pycparser.
 
-`parse_header()` reads header text (a whole file or the post-image lines of a hunk), lets
-`toolkit.cmodel.preprocessor` take the preprocessor-level view, then hands pycparser one top-level chunk at a time
-so that a construct it cannot read costs only that chunk, which becomes an `Unparsed` region.
-Given a kernel tree, the macros of the headers it includes are read too (`HeaderModel.followed`).
+`parse_header()` reads a whole header's text and `parse_lines()` any part of one (the post-image
+lines of a hunk); `toolkit.cmodel.preprocessor` takes the preprocessor-level view, then pycparser
+is handed one top-level chunk (`toolkit.cmodel.chunks`) at a time, so that a construct it cannot
+read costs only that chunk, which becomes an `Unparsed` region — as does what a fragment leaves
+open. Given a kernel tree, the macros of the headers it includes are read too
+(`HeaderModel.followed`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from typing import Any, Iterable
 from pycparser import c_ast, c_generator, c_parser
 
 from toolkit.cmodel import constexpr as cexpr
+from toolkit.cmodel import includes as cinc
 from toolkit.cmodel import preprocessor as cpre
-from toolkit.cmodel.preprocessor import Comment, Conflict, Followed, Include, Macro, Region
+from toolkit.cmodel.chunks import chunks
+from toolkit.cmodel.includes import Followed
+from toolkit.cmodel.preprocessor import Comment, Conflict, Include, Macro, Region
 from toolkit.errors import InputError, ParseError, UsageError
 
 # Kernel type names pycparser must know are types; a header's own typedefs are added as it is read.
@@ -334,23 +339,28 @@ def read_header(path: str, tree: str | None = None) -> HeaderModel:
 
 def parse_header(text: str, path: str = "<text>", first_line: int = 1,
                  tree: str | None = None) -> HeaderModel:
-    """Model header `text` whose first line is line `first_line` of the file `path`."""
-    return parse_lines(cpre.numbered(text, first_line), path, tree)
+    """Model header `text`, the whole of the file `path`, whose first line is line `first_line`
+    (a ParseError when it ends inside a comment, which a whole file cannot)."""
+    return _modelled(cpre.whole_file(cpre.scan(cpre.numbered(text, first_line), path)), tree)
 
 
 def parse_lines(lines: Iterable[tuple[int, str]], path: str,
                 tree: str | None = None) -> HeaderModel:
     """Model (real line, text) pairs — e.g. a hunk's post-image lines (`DiffLine.new_line`,
-    `DiffLine.text`) — reporting every position as a real line.
+    `DiffLine.text`) — reporting every position as a real line. The pairs may be any part of a
+    file: what they open or close outside themselves is `unparsed`, never an error.
 
-    With a kernel source `tree` the #includes are followed there (`cpre.follow`): relative to
+    With a kernel source `tree` the #includes are followed there (`cinc.follow`): relative to
     the tree, `path` is where a "quoted" include is first looked for."""
-    source = cpre.scan(lines, path)
+    return _modelled(cpre.scan(lines, path), tree)
+
+
+def _modelled(source: cpre.ScannedText, tree: str | None) -> HeaderModel:
     model = _Reader(source).model()
     if tree is None:
         return model
-    followed = cpre.follow(model.includes, tree, path, model.macros)
-    return replace(model, macros=cpre.with_values(model.macros, followed), followed=followed)
+    followed = cinc.follow(model.includes, tree, source.path, model.macros)
+    return replace(model, macros=cinc.with_values(model.macros, followed), followed=followed)
 
 
 class _Reader:
@@ -367,7 +377,7 @@ class _Reader:
         self.real_index = {real: index for index, real in enumerate(source.lines)}
 
     def model(self) -> HeaderModel:
-        for start, end, text, cut in _chunks(self.source.clean):
+        for start, end, text, cut in chunks(self.source.clean):
             if cut:
                 self.unparsed.append(Unparsed(
                     self.source.lines[start], self.source.lines[end],
@@ -376,9 +386,13 @@ class _Reader:
             else:
                 self._read_chunk(start, end, text)
         s = self.source
+        index = self.real_index
+        self.unparsed += [Unparsed(u.line, u.end_line, u.reason,
+                                   self._text(index[u.line], index[u.end_line]))
+                          for u in s.unknown]
         return HeaderModel(s.path, tuple(self.functions), tuple(self.declarations),
                            tuple(self.structs), s.macros, s.includes, s.regions, s.comments,
-                           s.conflicts, tuple(self.unparsed))
+                           s.conflicts, tuple(sorted(self.unparsed, key=lambda u: u.line)))
 
     def _read_chunk(self, start: int, end: int, text: str) -> None:
         # Declaring only the type names the chunk mentions keeps pycparser's work per chunk small.
@@ -535,63 +549,3 @@ def _join_type(typ: str, name: str) -> str:
     match = re.fullmatch(r"(.*?)((?:\[[^\]]*\])*)", typ)
     base, arrays = match[1], match[2]
     return f"{base}{name}{arrays}" if base.endswith("*") else f"{base} {name}{arrays}"
-
-
-# Only braces, parentheses, semicolons and literals matter for finding where a declaration ends.
-_STRUCTURE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|[{}();]')
-
-
-def _chunks(clean: str) -> Iterable[tuple[int, int, str, str | None]]:
-    """Split cleaned text into top-level declarations: (first line, last line, text, cut) with
-    0-based line indexes and the text padded so that its columns are the real ones; `cut` says
-    why a chunk is not a whole declaration (text that starts or ends inside one), else None.
-
-    A declaration ends at a `;` outside braces and parentheses, or at the `}` that closes a
-    function body (a `{` right after a `)`), which has no `;` after it.
-    """
-    # Text that starts inside a body (a hunk beginning mid-function) has closing braces nothing
-    # opened: start that many levels deep, so that the body's tail is one chunk of its own.
-    braces = _unopened_braces(clean)
-    cut = "the text starts inside a body opened before it" if braces else None
-    parens = 0
-    begin = 0
-    function_body = braces > 0
-    for match in _STRUCTURE.finditer(clean):
-        char = match.group()
-        if char == "{":
-            if braces == 0:
-                function_body = _last_char_before(clean, match.start()) == ")"
-            braces += 1
-        elif char == "}":
-            braces -= 1
-        elif char == "(":
-            parens += 1
-        elif char == ")":
-            parens -= 1
-        if braces == 0 and parens == 0 and (char == ";" or (char == "}" and function_body)):
-            yield (*_chunk(clean, begin, match.end()), cut)
-            begin, cut = match.end(), None
-    if clean[begin:].strip():
-        yield (*_chunk(clean, begin, len(clean.rstrip())), "the text ends inside this declaration")
-
-
-def _unopened_braces(clean: str) -> int:
-    depth = lowest = 0
-    for match in _STRUCTURE.finditer(clean):
-        depth += {"{": 1, "}": -1}.get(match.group(), 0)
-        lowest = min(lowest, depth)
-    return -lowest
-
-
-def _last_char_before(text: str, offset: int) -> str:
-    offset -= 1
-    while offset >= 0 and text[offset].isspace():
-        offset -= 1
-    return text[offset] if offset >= 0 else ""
-
-
-def _chunk(clean: str, begin: int, end: int) -> tuple[int, int, str]:
-    first = begin + len(clean[begin:end]) - len(clean[begin:end].lstrip())
-    line_begin = clean.rfind("\n", 0, first) + 1
-    return (clean.count("\n", 0, first), clean.count("\n", 0, end - 1),
-            " " * (first - line_begin) + clean[first:end])

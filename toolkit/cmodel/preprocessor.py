@@ -3,35 +3,47 @@ cleaned copy of the code that a C parser can read and a map from its lines back 
 
 Nothing here runs a preprocessor: every branch of every #if stays in the text, because a review
 needs to see all of them. Directive and comment lines become blank lines (never removed), so line
-*k* of the cleaned text is always `lines[k - 1]` of the real file. Given a kernel tree, `follow()`
-reads the `#define`s of the headers the text includes, as kbuild would find them for x86.
+*k* of the cleaned text is always `lines[k - 1]` of the real file. The text may be a fragment (a
+hunk): a comment, #if or #define that it opens or closes outside itself is read as far as it goes
+and listed as `Unknown`, never an error. `directives_of()` reads only the `#define`s and
+`#include`s of a whole header, which is what following includes (`toolkit.cmodel.includes`) needs.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterable
 
 from toolkit.cmodel.constexpr import evaluate
-from toolkit.errors import InputError, ParseError
-from toolkit.x86 import INCLUDE_PATH
+from toolkit.errors import ParseError
+# Following includes moved to toolkit.cmodel.includes; the kernel-tree tests still look the
+# search path up here.
+from toolkit.x86 import INCLUDE_PATH  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """A `/* ... */` or `// ...` comment as written, and the real lines it spans."""
+    """A `/* ... */` or `// ...` comment as written, and the real lines it spans; in a fragment
+    the text may show only part of one (`cut`)."""
 
     text: str
     line: int
     end_line: int
 
     @property
+    def cut(self) -> bool:
+        """Whether the comment opens before the text or closes after it."""
+        if self.text.startswith("//"):
+            return False
+        return not (len(self.text) >= 4 and self.text.startswith("/*") and self.text.endswith("*/"))
+
+    @property
     def words(self) -> str:
         """The comment's prose: delimiters and the leading `*` of each line removed."""
-        body = self.text[2:-2] if self.text.startswith("/*") else self.text[2:]
+        body = self.text[2:] if self.text.startswith(("/*", "//")) else self.text
+        if not self.text.startswith("//") and body.endswith("*/"):
+            body = body[:-2]
         lines = (re.sub(r"^\s*\*?\s?", "", part).rstrip() for part in body.splitlines())
         return "\n".join(lines).strip()
 
@@ -96,13 +108,28 @@ class Conflict:
 
 
 @dataclass(frozen=True, slots=True)
+class Unknown:
+    """Real lines `line`..`end_line` whose meaning the text does not settle — a comment, #if or
+    #define continued from before the text or past its end, or a directive that cannot be read —
+    and why, position first."""
+
+    line: int
+    end_line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True, slots=True)
 class ScannedText:
     """Header text split into what a C parser can read and what it cannot.
 
     `clean` has comments, directives and conflict markers blanked and kernel attributes
     neutralised, column for column; `code` is the same before neutralising (the attributes as
     written). `lines[k - 1]` is the real line of line k of both; `conditions[k - 1]` the #if terms
-    that line sits under (include guards left out).
+    that line sits under (include guards left out; in a fragment, those it shows: an `#endif`
+    whose `#if` is above the text closes nothing). `unknown` lists what a fragment leaves open.
     """
 
     path: str
@@ -115,11 +142,27 @@ class ScannedText:
     includes: tuple[Include, ...]
     regions: tuple[Region, ...]
     conflicts: tuple[Conflict, ...]
+    unknown: tuple[Unknown, ...] = ()
 
 
-# A block or line comment, or a string/char literal (so that "/*" inside a string is not a comment).
-_COMMENT_OR_LITERAL = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'',
-                                 re.DOTALL)
+def whole_file(source: ScannedText) -> ScannedText:
+    """`source`, checked as the whole of a file: a fragment may end inside a comment, but a file
+    that does is broken, and the error names the line of its `/*`."""
+    _refuse_unclosed(source.comments, source.path)
+    return source
+
+
+def _refuse_unclosed(comments: list[Comment] | tuple[Comment, ...], path: str) -> None:
+    last = comments[-1] if comments else None
+    if last is not None and last.cut and last.text.startswith("/*"):
+        raise ParseError("comment is never closed", path=path, line=last.line,
+                         why="no '*/' after this '/*'")
+
+
+# A block or line comment, or a string/char literal (so that "/*" inside a string is not a comment);
+# a block comment the text ends inside runs to the end.
+_COMMENT_OR_LITERAL = re.compile(r'/\*.*?(?:\*/|\Z)|//[^\n]*|"(?:\\.|[^"\\\n])*"'
+                                 r'|\'(?:\\.|[^\'\\\n])*\'', re.DOTALL)
 # `# define NAME(a, b) body` — a function-like macro has "(" right after its name.
 _DEFINE = re.compile(r"(?P<name>[A-Za-z_]\w*)(?:\((?P<params>[^)]*)\))?\s*(?P<body>.*)", re.DOTALL)
 # `#include <linux/types.h>` or `#include "foo.h"`
@@ -154,20 +197,39 @@ def numbered(text: str, first_line: int = 1) -> list[tuple[int, str]]:
     return list(enumerate(text.splitlines(), first_line))
 
 
+def stretches(pairs: Iterable[tuple[int, str]]) -> list[tuple[tuple[int, str], ...]]:
+    """(real line, text) pairs cut where the numbers jump: each piece is one stretch of the file
+    (the post-image of one hunk), to be read on its own, since what lies between is not known."""
+    pieces: list[list[tuple[int, str]]] = []
+    for number, text in pairs:
+        if not pieces or number != pieces[-1][-1][0] + 1:
+            pieces.append([])
+        pieces[-1].append((number, text))
+    return [tuple(piece) for piece in pieces]
+
+
 def scan(lines: Iterable[tuple[int, str]], path: str) -> ScannedText:
     """Build the preprocessor-level view of `lines`, (real line number, text) pairs in order.
 
     The pairs may skip numbers (a hunk post-image without its removed lines); every position the
-    result reports is a real line from them.
+    result reports is a real line from them. They may be any part of a file: what is opened or
+    closed outside them is read as far as it goes and listed in `unknown`; nothing raises.
     """
     pairs = [(number, text.rstrip("\r")) for number, text in lines]
     real = tuple(number for number, _ in pairs)
     text = "\n".join(line for _, line in pairs)
-    comments, code = _split_comments(text, real, path)
+    comments, code, unknown = _split_comments(text, real, path)
     code_lines = code.split("\n")
     directives = _Directives(path, real)
     clean_lines = list(code_lines)
-    index = 0
+    index = _continued_head(code_lines)
+    if index:
+        # the tail of a directive whose first line is above the text: not C, and not readable
+        clean_lines[:index] = [""] * index
+        directives.unknown.append(Unknown(real[0], real[index - 1], f"{path}:{real[0]}: continues "
+                                          "a directive that starts before the text"))
+        for blank in range(index):
+            directives.note_line(blank)
     while index < len(code_lines):
         line = code_lines[index]
         if _CONFLICT.match(line):
@@ -187,43 +249,91 @@ def scan(lines: Iterable[tuple[int, str]], path: str) -> ScannedText:
         for blank in range(first, index + 1):
             clean_lines[blank] = ""
         original = "\n".join(pairs[k][1] for k in range(first, index + 1))
-        directives.handle(logical.lstrip()[1:].strip(), original, first, index)
+        directives.handle(logical.lstrip()[1:].strip(), original, first, index,
+                          cut=logical.endswith("\\"))
         index += 1
     directives.finish(len(code_lines))
     code = "\n".join(clean_lines)
+    unknown += directives.unknown
     return ScannedText(path=path, clean=_neutralise(code), code=code, lines=real,
                   conditions=tuple(directives.line_terms), comments=tuple(comments),
                   macros=directives.macros(), includes=tuple(directives.includes),
                   regions=tuple(sorted(directives.regions, key=lambda r: r.line)),
-                  conflicts=tuple(directives.conflicts))
+                  conflicts=tuple(directives.conflicts),
+                  unknown=tuple(sorted(unknown, key=lambda u: u.line)))
 
 
-def _split_comments(text: str, real: tuple[int, ...], path: str) -> tuple[list[Comment], str]:
-    comments = []
+def _split_comments(text: str, real: tuple[int, ...], path: str
+                    ) -> tuple[list[Comment], str, list[Unknown]]:
+    """The comments of `text`, the text with them blanked, and the comments it shows only part of."""
+    comments: list[Comment] = []
+    unknown: list[Unknown] = []
     pieces = []
-    last = 0
-    for match in _COMMENT_OR_LITERAL.finditer(text):
+    last = comment_head(text)
+    if last:
+        end = real[text.count("\n", 0, last)]
+        comments.append(Comment(text[:last], real[0], end))
+        pieces.append(re.sub(r"[^\n]", " ", text[:last]))
+        unknown.append(Unknown(real[0], end, f"{path}:{real[0]}: the text starts inside a comment "
+                                             "opened before it"))
+    for match in _COMMENT_OR_LITERAL.finditer(text, last):
         token = match.group()
         if token[0] in "\"'":
             continue
         start = text.count("\n", 0, match.start())
         end = start + token.count("\n")
         comments.append(Comment(token, real[start], real[end]))
+        if comments[-1].cut:
+            unknown.append(Unknown(real[start], real[end], f"{path}:{real[start]}: comment is "
+                                   "never closed (no '*/' after this '/*'): the text ends in it"))
         pieces.append(text[last:match.start()])
         pieces.append(re.sub(r"[^\n]", " ", token))
         last = match.end()
     pieces.append(text[last:])
-    code = "".join(pieces)
-    opened = code.find("/*")
-    if opened >= 0 and not _inside_literal(code, opened):
-        raise ParseError("comment is never closed", path=path,
-                         line=real[code.count("\n", 0, opened)], why="no '*/' after this '/*'")
-    return comments, code
+    return comments, "".join(pieces), unknown
 
 
-def _inside_literal(code: str, offset: int) -> bool:
-    line_start = code.rfind("\n", 0, offset) + 1
-    return code.count('"', line_start, offset) % 2 == 1
+# ` * words`, ` *`: a line inside a block comment (`*p = v;`, a store, is code).
+_COMMENT_BODY = re.compile(r"[ \t]*\*(?:[ \t]|$)")
+
+
+def comment_head(text: str) -> int:
+    """Where a comment that `text` starts inside (one opened before it) ends: just past its `*/`,
+    or the end of the text when no `*/` comes; 0 when the text starts in code.
+
+    Comments do not nest, so a `*/` before any `/*` closes one opened before the text; with no
+    `*/` at all, text whose lines all read as a comment's (` * words`) is taken to be inside one.
+    """
+    closing, opening = _outside_strings(text, "*/"), _outside_strings(text, "/*")
+    if closing is not None and (opening is None or closing < opening):
+        return closing + 2
+    if closing is None:
+        shown = [line for line in text[:opening].split("\n") if line.strip()]
+        if shown and all(_COMMENT_BODY.match(line) for line in shown):
+            return len(text)
+    return 0
+
+
+def _outside_strings(text: str, token: str) -> int | None:
+    """The first offset of `token` that is not inside a string literal or a `//` comment of its
+    line."""
+    offset = text.find(token)
+    while offset >= 0:
+        before = text[text.rfind("\n", 0, offset) + 1:offset]
+        if before.count('"') % 2 == 0 and "//" not in before:
+            return offset
+        offset = text.find(token, offset + 1)
+    return None
+
+
+def _continued_head(code_lines: list[str]) -> int:
+    """How many lines at the start continue a directive whose first line is above the text: the
+    lines that end in a backslash, and the one that ends the directive."""
+    count = 0
+    while count < len(code_lines) and code_lines[count].rstrip().endswith("\\") \
+            and not code_lines[count].lstrip().startswith("#"):
+        count += 1
+    return count + 1 if 0 < count < len(code_lines) else count
 
 
 class _Directives:
@@ -242,6 +352,8 @@ class _Directives:
         self.conflicts: list[Conflict] = []
         self.conflict_start: int | None = None
         self.pending_guard: str | None = None
+        self.unknown: list[Unknown] = []
+        self.cut_defines: set[int] = set()   # defines whose body goes on past the text
 
     def terms(self) -> tuple[str, ...]:
         out: list[str] = []
@@ -268,7 +380,10 @@ class _Directives:
             self.conflicts.append(Conflict(self.real[start], self.real[index]))
             self.conflict_start = None
 
-    def handle(self, directive: str, original: str, first: int, last: int) -> None:
+    def handle(self, directive: str, original: str, first: int, last: int,
+               cut: bool = False) -> None:
+        """Take one directive on lines `first`..`last`; `cut`: its continuation lines go on past
+        the end of the text."""
         for index in range(first, last + 1):
             self.note_line(index)
         keyword, rest = _split_keyword(directive)
@@ -290,8 +405,12 @@ class _Directives:
         elif keyword == "define":
             match = _DEFINE.match(rest.strip())
             if match is None:
-                raise ParseError("#define without a macro name", path=self.path,
-                                 line=self.real[first])
+                self._unknown(first, last, "#define without a macro name")
+                return
+            if cut:
+                self.cut_defines.add(len(self.defines))
+                self._unknown(first, last, f"#define {match['name']} goes on past the end of "
+                                           "the text: its body is not known")
             name = match["name"]
             if guard == name and not match["body"].strip():
                 self.stack[-1][4] = True
@@ -306,6 +425,10 @@ class _Directives:
                 self.includes.append(Include(match["system"] or match["local"],
                                              match["system"] is not None, self.real[first],
                                              self.terms()))
+
+    def _unknown(self, first: int, last: int, why: str) -> None:
+        self.unknown.append(Unknown(self.real[first], self.real[last],
+                                    f"{self.path}:{self.real[first]}: {why}"))
 
     def _close(self, before: int) -> None:
         directive, condition, earlier, start, guard = self.stack[-1]
@@ -328,11 +451,14 @@ class _Directives:
             self.stack.pop()
 
     def macros(self, evaluated: bool = True) -> tuple[Macro, ...]:
-        bodies = {name: body for name, params, body, *_ in self.defines if params is None}
+        # a body the text shows only the start of has no value, and gives none to others
+        known = [(k in self.cut_defines, define) for k, define in enumerate(self.defines)]
+        bodies = {name: body for cut, (name, params, body, *_) in known
+                  if params is None and not cut}
         return tuple(Macro(name, params, body, line, end, terms,
-                           evaluate(body, bodies) if params is None and evaluated else None,
-                           original, self.path)
-                     for name, params, body, line, end, terms, original in self.defines)
+                           evaluate(body, bodies) if params is None and evaluated and not cut
+                           else None, original, self.path)
+                     for cut, (name, params, body, line, end, terms, original) in known)
 
 
 def _split_keyword(directive: str) -> tuple[str, str]:
@@ -392,143 +518,17 @@ def _matching_paren(code: str, start: int) -> int | None:
     return None
 
 
-# --- following #includes through a kernel tree ---------------------------------------------------
-
-#: How many #includes deep following goes. Depth first, as the preprocessor reads them, all of
-#: text-patching.h's includes lie within 16 of it in v6.1 and v6.12; the bound only stops a
-#: pathological tree.
-INCLUDE_DEPTH = 20
-
 # A directive with its continuation lines, in text whose comments are blanked: `#define A \`
 _DIRECTIVE_LINES = re.compile(r"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
 
 
-@dataclass(frozen=True, slots=True)
-class Unresolved:
-    """An #include in the file `path` (tree-relative, unless it is the followed header outside
-    the tree) that following did not take, and why."""
-
-    include: Include
-    path: str
-    why: str
-
-
-@dataclass(frozen=True, slots=True)
-class Followed:
-    """What following a header's #includes through `tree` read: the tree-relative `files` in the
-    order the preprocessor first includes them, their `macros` in that order (each knows its file
-    and line), and the includes it could not take."""
-
-    tree: str
-    files: tuple[str, ...]
-    macros: tuple[Macro, ...]
-    unresolved: tuple[Unresolved, ...]
-
-
-def follow(includes: Iterable[Include], tree: str, path: str,
-           known: Iterable[Macro] = ()) -> Followed:
-    """Follow `includes`, those of the file `path`, through the kernel source `tree`, reading only
-    the `#define`s of each header reached (once, as an include guard would have it).
-
-    Macro values are worked out over everything reached: the `known` macros (the including
-    text's own) first, then the first definition of each name in include order.
-    """
-    if not os.path.isdir(tree):
-        raise InputError("no kernel tree here (not a directory)", path=tree)
-    root = os.path.realpath(tree)
-    inside = os.path.relpath(os.path.realpath(path), root)
-    reader = _Follower(root, path)
-    reader.visit(tuple(includes), None if inside.startswith("..") else inside, 1)
-    late = tuple(u for found, u in reader.too_deep if found not in reader.seen)
-    macros = _evaluated(tuple(reader.macros), first=tuple(known))
-    return Followed(tree, tuple(reader.files), macros, tuple(reader.unresolved) + late)
-
-
-def with_values(macros: Iterable[Macro], followed: Followed) -> tuple[Macro, ...]:
-    """`macros` with the values their bodies have once the followed headers' macros are known."""
-    return _evaluated(tuple(macros), after=followed.macros)
-
-
-def _evaluated(macros: tuple[Macro, ...], first: tuple[Macro, ...] = (),
-               after: tuple[Macro, ...] = ()) -> tuple[Macro, ...]:
-    """`macros` with values from the first body of each name in `first`, `macros`, `after`."""
-    bodies: dict[str, str] = {}
-    for macro in (*first, *macros, *after):
-        if macro.params is None:
-            bodies.setdefault(macro.name, macro.body)
-    return tuple(replace(m, value=evaluate(m.body, bodies)) if m.params is None else m
-                 for m in macros)
-
-
-class _Follower:
-    """A depth-first walk over the includes, the preprocessor's order."""
-
-    def __init__(self, root: str, header: str) -> None:
-        self.root = root
-        self.header = header
-        self.seen: set[str] = set()
-        self.files: list[str] = []
-        self.macros: list[Macro] = []
-        self.unresolved: list[Unresolved] = []
-        self.too_deep: list[tuple[str, Unresolved]] = []
-
-    def visit(self, includes: tuple[Include, ...], where: str | None, depth: int) -> None:
-        """Read what `includes`, those of the tree-relative file `where` (None: the followed
-        header, outside the tree), bring in, `depth` levels below the followed header."""
-        holder = where or self.header
-        for include in includes:
-            found = self._resolve(include, where)
-            if found is None:
-                self.unresolved.append(Unresolved(include, holder,
-                                                  "not on the tree's x86 include path"))
-            elif found in self.seen:
-                continue
-            elif depth > INCLUDE_DEPTH:
-                self.too_deep.append((found, Unresolved(
-                    include, holder, f"deeper than {INCLUDE_DEPTH} levels of #include")))
-            else:
-                self.seen.add(found)
-                try:
-                    macros, nested = _definitions(os.path.join(self.root, found), found)
-                except (OSError, UnicodeDecodeError, ParseError) as error:
-                    self.unresolved.append(Unresolved(include, holder,
-                                                      f"{found} cannot be read: {error}"))
-                    continue
-                self.files.append(found)
-                self.macros.extend(macros)
-                self.visit(nested, found, depth + 1)
-
-    def _resolve(self, include: Include, where: str | None) -> str | None:
-        # "file.h" is looked for beside the including file first, <file.h> only on the path.
-        beside = () if include.system or where is None else (os.path.dirname(where),)
-        for folder in (*beside, *INCLUDE_PATH):
-            candidate = os.path.normpath(os.path.join(folder, include.target))
-            if not candidate.startswith("..") and not os.path.isabs(candidate) \
-                    and os.path.isfile(os.path.join(self.root, candidate)):
-                return candidate
-        return None
-
-
-def _definitions(file: str, path: str) -> tuple[tuple[Macro, ...], tuple[Include, ...]]:
-    status = os.stat(file)
-    return _cached_definitions(file, path, status.st_mtime_ns, status.st_size)
-
-
-# Per file and version of it: one model of a tree reads the same few hundred headers as the last.
-@functools.lru_cache(maxsize=4096)
-def _cached_definitions(file: str, path: str, _mtime: int,
-                        _size: int) -> tuple[tuple[Macro, ...], tuple[Include, ...]]:
-    with open(file, encoding="utf-8", errors="surrogateescape") as stream:
-        text = stream.read()
-    return _directives_of(text, path)
-
-
-def _directives_of(text: str, path: str) -> tuple[tuple[Macro, ...], tuple[Include, ...]]:
-    """The `#define`s (without values) and `#include`s of header `text`: the part of `scan()`
-    that an included header needs, without the work on its C code."""
+def directives_of(text: str, path: str) -> tuple[tuple[Macro, ...], tuple[Include, ...]]:
+    """The `#define`s (without values) and `#include`s of the whole header `text`: the part of
+    `scan()` that an included header needs, without the work on its C code."""
     lines = text.split("\n")
     real = tuple(range(1, len(lines) + 1))
-    _, code = _split_comments(text, real, path)
+    comments, code, _ = _split_comments(text, real, path)
+    _refuse_unclosed(comments, path)
     directives = _Directives(path, real, per_line=False)
     index = offset = 0
     for match in _DIRECTIVE_LINES.finditer(code):

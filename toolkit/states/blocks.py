@@ -26,8 +26,6 @@ _HELPER_CALL = re.compile(r"\b(int3_emulate_\w+)\s*\(")
 # A C or assembler block comment, a line comment, or a string literal (kept apart from code).
 _COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]\w*")
-# ` * more words`: a line inside a block comment (a hunk can start there)
-_COMMENT_BODY = re.compile(r"\s*\*(?!/)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +112,12 @@ def gap_block(lines: list[tuple[int, str]], path: str, patch: int) -> Block | No
 
 def close_cut_comments(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """A hunk's post-image with a block comment it starts or ends inside opened or closed, so
-    that its words are read as a comment and not as code."""
+    that its words are read as a comment and not as code (the header model's own reading of a
+    fragment, `cpre.comment_head`, for text that is only searched for words)."""
     if not pairs:
         return pairs
     text = "\n".join(line for _, line in pairs)
-    closing = text.find("*/")
-    if (closing >= 0 and text.find("/*") not in range(closing)) or _COMMENT_BODY.match(text):
+    if cpre.comment_head(text):
         pairs = [(pairs[0][0] - 1, "/*"), *pairs]
         text = "/*\n" + text
     if text.rfind("/*") > text.rfind("*/"):
@@ -128,11 +126,20 @@ def close_cut_comments(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def blocks_in(post: list[tuple[int, str, str]], path: str, patch: int) -> list[Block]:
-    """The blocks a post-image holds in full (a hunk can cut a function or the gap in two)."""
+    """The blocks a post-image holds in full (a hunk can cut a function or the gap in two).
+
+    Only what the rules judge is modelled: a header's helpers and macros when it is the helper
+    header or the hunk defines a helper, the gap block of assembler; any other file of a patch is
+    not parsed at all. Each hunk of a header is read on its own, as what lies between two hunks
+    is not known."""
     lines = [(n, text) for n, text, _ in post]
     if path.endswith(".h"):
-        helpers, macros = header_blocks(lines, path, patch)
-        return [*(b for b in helpers if _whole(b)), *macros]
+        found = []
+        for stretch in cpre.stretches(lines):
+            if path == TEXT_PATCHING_H or any(_defined(text) for _, text in stretch):
+                helpers, macros = header_blocks(stretch, path, patch)
+                found += [*(b for b in helpers if _whole(b)), *macros]
+        return found
     if path.endswith(".S"):
         gap = gap_block(lines, path, patch)
         return [gap] if gap else []
@@ -208,7 +215,11 @@ def removed_names(diff: FileDiff) -> set[str]:
     removed = [(ln.old_line, ln.text) for h in diff.hunks for ln in h.lines if ln.kind == "-"]
     if not removed:
         return set()
-    if diff.path.endswith(".h"):
+    # the macros of a header with no helpers (a driver's, an unrelated uapi one) are not the
+    # helper header's, even when they share a name
+    helpers = diff.path == TEXT_PATCHING_H or any(
+        _defined(ln.text) for h in diff.hunks for ln in h.lines)
+    if diff.path.endswith(".h") and helpers:
         gone = set()
         for _, text in removed:
             match = re.search(r"\b(int3_emulate_\w+)\s*\(", text)

@@ -173,7 +173,8 @@ def over_reference(series: Series) -> Int3Paths:
                 blocks.pop(name, None)
             blocks.update((b.name, b) for b in found)
             known = known | code_words("\n".join(
-                text for _, text in close_cut_comments([(n, text) for n, text, _ in post])))
+                text for stretch in cpre.stretches((n, text) for n, text, _ in post)
+                for _, text in close_cut_comments(list(stretch))))
             if diff.path != TEXT_PATCHING_H:
                 users += added_uses(diff, patch.index)
         states.append(_state(patch.index, blocks, users, known))
