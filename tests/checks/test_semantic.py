@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks import catalogue
+from toolkit.checks import catalogue, code
 from toolkit.series import read_series
 from toolkit.checks.spelling import Spelling
 
@@ -87,3 +87,37 @@ def test_a_wrong_helper_is_named_by_its_own_instruction():
     series = read_series(str(CHECK / "push-stores-first.mbox"))
     finding, = (f for f in catalogue.run(series) if f.rule == "EMULATION_MISMATCH")
     assert finding.message.startswith("int3_emulate_push() is not push (push/aligned): ")
+
+
+def test_a_store_whose_surroundings_are_not_shown_says_so():
+    # the hunk starts at the helper: a comment above it would not be in the mail
+    unseen, = catalogue.run(read_series(str(CHECK / "push-above-unseen.mbox")),
+                            [catalogue.lookup("STACK_GAP_UNDOCUMENTED")], Spelling(()))
+    assert (unseen.level.name, unseen.evidence["unknown"]) == \
+        ("NOTE", "line 57, above it, is not in the patch")
+    assert "so a comment there was not read" in unseen.message
+    shown, = catalogue.run(read_series(str(CHECK / "first-posting.mbox")),
+                           [catalogue.lookup("STACK_GAP_UNDOCUMENTED")], Spelling(()))
+    assert (shown.level.name, "unknown" in shown.evidence) == ("WARNING", False)
+
+
+@pytest.mark.parametrize("case, parsed", [
+    ("cut-comments", []),           # three headers, none with a store through ->sp
+    ("first-posting", ["arch/x86/include/asm/text-patching.h"]),
+])
+def test_only_files_that_can_store_below_sp_are_parsed(case, parsed, monkeypatch):
+    seen = []
+    real = code.header_model
+    monkeypatch.setattr(code, "header_model", lambda pairs, path: seen.append(path) or
+                        real(pairs, path))
+    list(catalogue.run(read_series(str(CHECK / f"{case}.mbox")),
+                       [catalogue.lookup("STACK_GAP_UNDOCUMENTED")], Spelling(())))
+    assert sorted(set(seen)) == parsed
+
+
+def test_an_include_is_refused_only_when_it_leaves_the_tree():
+    series = read_series(str(CHECK / "include-climbs.mbox"))
+    found = catalogue.run(series, [catalogue.lookup("REFUSED_INPUT")], Spelling(()))
+    assert [(f.file_at.line, f.message.split(":")[0]) for f in found] == [
+        (23, "entry gap includes another file"),
+        (24, "refused")]

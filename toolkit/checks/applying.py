@@ -9,32 +9,29 @@ from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
 from toolkit.series.model import Patch
 from toolkit import lazy
-from toolkit.states.refusals import INCLUDE_OUTSIDE, unbuildable
+from toolkit.states.refusals import include_refusal, unbuildable
 
 # Commit ids are looked up only with --tree.
 gitrepo = lazy.module("toolkit.gitrepo")
 
 
 def refused_input(patch: Patch, ctx: Context) -> Iterator[Finding]:
-    """Paths out of the tree, includes of files outside it, and code the trials would not build."""
+    """Paths out of the tree, and includes in the code the trials would build (the state's helpers,
+    macros and gap block): of a file outside the tree refused, of any other not built. Includes
+    elsewhere in a patch are the kernel build's business, not the toolkit's."""
     for refusal in ctx.paths.refusals:
         if refusal.patch == patch.index:
             yield ctx.finding(patch, refusal.message, refusal.at)
-    outside = set()
-    for diff in patch.files:
-        for line in (ln for h in diff.hunks for ln in h.lines if ln.kind == "+"):
-            match = INCLUDE_OUTSIDE.match(line.text)
-            if match:
-                outside.add((diff.path, line.new_line))
-                yield ctx.finding(patch, f"refused: {match.group(1)} of {match.group(2)}, "
-                                         "which is outside the tree", line.at,
-                                  Location(diff.path, line.new_line), line="+" + line.text)
     for block, number in _unbuildable(ctx.paths.after(patch)):
-        if block.changed_by != patch.index or (block.path, number) in outside:
+        if block.changed_by != patch.index:
             continue
-        yield ctx.finding(patch, f"{block.name} includes another file: not built or run, only "
-                                 "the toolkit's own files are built with a patch's code",
-                          patch.mail_line(block.path, number), Location(block.path, number))
+        text = dict(block.lines)[number]
+        message = include_refusal(block.path, text) or (
+            f"{block.name} includes another file: not built or run, only the toolkit's own files "
+            "are built with a patch's code")
+        shown = patch.shows(block.path, number)
+        yield ctx.finding(patch, message, shown and shown.at, Location(block.path, number),
+                          **({"line": shown.kind + shown.text} if shown else {}))
 
 
 # Fixes: b700e7f03df5 ("livepatch: kernel: add support for live patching")
