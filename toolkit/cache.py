@@ -2,7 +2,8 @@
 
 Everything kept is named by what it was made from. The toolkit's own part of every name is one
 digest of the installed package (its modules, data files and templates), so that any change to the
-toolkit makes everything it kept stale at once and moving a file can never break a key.
+toolkit makes everything it kept stale at once and moving a file can never break a key. What is
+kept is bounded: a use marks an entry as recent, and past `CAP` bytes the least recently used go.
 """
 
 from __future__ import annotations
@@ -19,12 +20,53 @@ from typing import Any, Callable, Mapping
 # The files of the package that decide what the toolkit computes: code, tables, templates.
 _PACKAGE_FILES = (".py", ".toml", ".c", ".txt", ".j2")
 
+# Bytes the whole cache may hold: a hundred times what checking and validating the bundled series
+# and the generated code keep (builds of 14 KiB, memos of a few KiB each), and small enough that
+# nobody has to clean up after the toolkit. Trimming goes down to three quarters, so that a run
+# which adds a few entries does not walk the folder on every write.
+CAP = 64 << 20
+
 
 def folder(kind: str, environ: Mapping[str, str] | None = None) -> Path:
     """The folder for one kind of kept result, under $XDG_CACHE_HOME/toolkit (~/.cache/toolkit)."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "toolkit" / kind
+
+
+def touch(path: Path) -> bool:
+    """Whether `path` is kept, marking it as just used (its modification time is the clock the
+    trimming goes by: access times are not kept on most mounts). One system call, as `exists()`."""
+    try:
+        os.utime(path)
+        return True
+    except OSError:
+        return False
+
+
+def trim(top: Path | None = None, cap: int = CAP) -> None:
+    """Remove the least recently used files under `top` (the whole cache) while they hold more
+    than `cap` bytes, down to three quarters of it. Files half-written by a running process are
+    left alone; what cannot be removed costs space, not correctness."""
+    top = top if top is not None else folder("build").parent
+    entries, total = [], 0
+    for directory, _, names in os.walk(top):
+        for name in names:
+            if name.endswith(".tmp"):
+                continue
+            path = os.path.join(directory, name)
+            with contextlib.suppress(OSError):
+                info = os.stat(path)
+                entries.append((info.st_mtime_ns, info.st_size, path))
+                total += info.st_size
+    if total <= cap:
+        return
+    for _, size, path in sorted(entries):
+        if total <= cap * 3 // 4:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            total -= size
 
 
 @functools.cache
@@ -63,9 +105,12 @@ def memo_json(name: str, make: Callable[[], Any]) -> Any:
     """`make()` (JSON-able), computed once per version of the toolkit and then read back."""
     kept = folder("memo") / f"{name}-{package_digest()[:32]}.json"
     try:
-        return json.loads(kept.read_text())
+        found = json.loads(kept.read_text())
+        touch(kept)
+        return found
     except (OSError, ValueError):
         pass
     made = make()
-    write_atomic(kept, json.dumps(made).encode())
+    if write_atomic(kept, json.dumps(made).encode()):
+        trim()
     return made

@@ -229,6 +229,18 @@ RULES: tuple[Rule, ...] = (
          "Every patch must leave a working kernel; git bisect stops on each of them.",
          "Order the series so that the entry gap comes before anything that pushes into it.",
          emulation.bisect_breaks),
+    Rule("BUILD_LIMIT", Level.WARNING, "patch",
+         "The code of this patch could not be built or loaded within the limits.",
+         "building the helpers or the entry-gap block this patch leaves (gcc, as, ld, each run "
+         "limited in memory, CPU time, file size, processes and wall time: --build-limits) "
+         "stopped at a limit, or the linked image is larger than the emulator loads (e.g. a "
+         "'.fill' of 256 MiB, a static array of 1 GiB, macros that double twenty times). The "
+         "code is then not emulated; a later state with the same code is not built again.",
+         "Someone else's code is built on the reviewer's machine; it must not take the machine "
+         "with it. Honest helpers and gap blocks build in a fraction of a second and a few KiB.",
+         "Shrink what the code asks of the compiler and assembler; if the code is meant to be "
+         "that large, raise --build-limits.",
+         emulation.build_limit),
     Rule("COMMIT_REFERENCE", Level.WARNING, "patch",
          "A referenced commit is not in the tree, or its subject differs (with --tree).",
          "a Fixes: trailer or a 'commit <id> (\"<subject>\")' in the message whose id the "

@@ -2,6 +2,8 @@
 
 Each rule builds the int3 path a patch leaves (`toolkit.checks.trial`) and runs it in the emulator
 against a few scenarios; a failure carries the run as evidence (scenario, trace, registers, stack).
+Code whose build hits a limit is BUILD_LIMIT's, on the patch that changed it; code the check's
+time budget left untried gets a note from the rule that would have judged it.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if state.gap is None or state.gap.changed_by != patch.index:
         return
     verdict = trial.gap_alone(state)
-    if verdict.error:
-        yield _not_run(ctx, patch, state.gap, verdict.error)
+    if verdict.error or verdict.budget:
+        yield _not_run(ctx, patch, state.gap, verdict)
     for outcome in verdict.failed[:1]:
-        yield _emulation_finding(ctx, patch, state.gap, outcome,
-                                 f"the entry gap block leaves no safe room "
-                                 f"({outcome.scenario.name}): {outcome.reason}")
+        yield _block_finding(ctx, patch, state.gap,
+                             f"the entry gap block leaves no safe room "
+                             f"({outcome.scenario.name}): {outcome.reason}", _evidence(outcome))
 
 
 def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -46,8 +48,8 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if not changed:
         return
     verdict = trial.helpers_alone(state)
-    if verdict.error:
-        yield _not_run(ctx, patch, changed[0], verdict.error)
+    if verdict.error or verdict.budget:
+        yield _not_run(ctx, patch, changed[0], verdict)
     if not verdict.failed:
         return
     # A helper that was already wrong before this patch is the earlier patch's finding: a patch
@@ -69,9 +71,9 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
         if culprit.name in reported:
             continue
         reported.add(culprit.name)
-        yield _emulation_finding(ctx, patch, culprit, outcome,
-                                 f"{culprit.name}() is not {outcome.scenario.insn} "
-                                 f"({outcome.scenario.name}): {outcome.reason}")
+        yield _block_finding(ctx, patch, culprit,
+                             f"{culprit.name}() is not {outcome.scenario.insn} "
+                             f"({outcome.scenario.name}): {outcome.reason}", _evidence(outcome))
 
 
 def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -83,10 +85,15 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if not users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
         return
     verdict = trial.run(state)
+    use = next((u for u in users if u.patch == patch.index), users[0])
+    if verdict.budget and use.patch == patch.index:
+        finding = ctx.finding(patch, f"{use.helper}() here was not checked: budget "
+                                     f"({verdict.budget})", use.at, Location(use.path, use.line),
+                              reason=verdict.budget, unchecked=True, **_shown(patch, use.at))
+        yield replace(finding, level=Level.NOTE)
     if not verdict.failed or (before is not None and _pushing_uses(before)
                               and trial.run(before).failed):
         return
-    use = next((u for u in users if u.patch == patch.index), users[0])
     room = "makes no gap" if state.gap is None else "leaves no room"
     later = [s.index for s in ctx.paths.paths if s.index > patch.index
              and _pushing_uses(s) and not trial.run(s).failed]
@@ -96,6 +103,28 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
         patch, f"{use.helper}() runs here on an int3 entry that {room} for its push "
                f"({outcome.scenario.name}: {outcome.reason}){fixed}",
         use.at, Location(use.path, use.line), **_shown(patch, use.at), **_evidence(outcome))
+
+
+def build_limit(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """The gap block or the helpers this patch leaves could not be built within the limits (the
+    trials of the emulation rules hit them; here they are reported once, on the patch that
+    changed the code, unless the state before it hit a limit already)."""
+    state = ctx.paths.after(patch)
+    before = ctx.paths.before(patch)
+    if state.gap is not None and state.gap.changed_by == patch.index:
+        hit = trial.gap_alone(state).limit
+        if hit and not (before is not None and before.gap and trial.gap_alone(before).limit):
+            yield _block_finding(ctx, patch, state.gap, _limit_message(hit), {"limit": hit})
+    changed = [b for b in (*state.helpers, *state.macros) if b.changed_by == patch.index]
+    if changed:
+        hit = trial.helpers_alone(state).limit
+        if hit and not (before is not None and before.helpers
+                        and trial.helpers_alone(before).limit):
+            yield _block_finding(ctx, patch, changed[0], _limit_message(hit), {"limit": hit})
+
+
+def _limit_message(hit: str) -> str:
+    return f"the code of this patch could not be built within {hit}"
 
 
 def _pushing_uses(state) -> list:
@@ -125,24 +154,27 @@ def _partial_notes(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
             yield replace(finding, level=Level.NOTE)
 
 
-def _not_run(ctx: Context, patch: Patch, block, error: str) -> Finding:
-    """A note that a block could not be built or run, so the rule could not judge it."""
-    finding = ctx.finding(patch, f"{block.name} was not emulated: {error}",
+def _not_run(ctx: Context, patch: Patch, block, verdict) -> Finding:
+    """A note that a block could not be built or run, or was not for want of time, so the rule
+    could not judge it."""
+    what = (f"was not checked: budget ({verdict.budget})" if verdict.budget
+            else f"was not emulated: {verdict.error}")
+    finding = ctx.finding(patch, f"{block.name} {what}",
                           patch.mail_line(block.path, block.line),
-                          Location(block.path, block.line), reason=error, unchecked=True)
+                          Location(block.path, block.line), reason=verdict.budget or verdict.error,
+                          unchecked=True)
     return replace(finding, level=Level.NOTE)
 
 
-def _emulation_finding(ctx: Context, patch: Patch, block, outcome, message: str) -> Finding:
+def _block_finding(ctx: Context, patch: Patch, block, message: str, evidence: dict) -> Finding:
     """A finding at the first line of `block` this patch adds (the likeliest culprit), else at
     the block's first line."""
     shown = [ln for ln in (patch.shows(block.path, n) for n, _ in block.lines) if ln]
     line = next((ln for ln in shown if ln.kind == "+"), shown[0] if shown else None)
     if line is None:
-        return ctx.finding(patch, message, None, Location(block.path, block.line),
-                           **_evidence(outcome))
+        return ctx.finding(patch, message, None, Location(block.path, block.line), **evidence)
     return ctx.finding(patch, message, line.at, Location(block.path, line.new_line),
-                       line=line.kind + line.text, **_evidence(outcome))
+                       line=line.kind + line.text, **evidence)
 
 
 def _evidence(outcome) -> dict:

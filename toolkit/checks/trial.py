@@ -4,7 +4,9 @@ The code under test is the state's own: its int3_emulate_* functions (read with 
 and emitted back as C) and its entry-gap block placed in the toolkit's int3 harness. The table is
 small on purpose (toolkit/checks/trial.toml) so that `toolkit check` stays fast; states that are
 the same in every part that runs are tried once, and a state that passed is remembered in the
-cache (failures are not: their evidence is wanted each time).
+cache (failures are not: their evidence is wanted each time). The code may come from a mail, so
+every build is bounded (`bound`): code that hits a limit is not built again in this check, in any
+state that has it, and the trials stop when the time given to the whole check runs out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import time
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -35,13 +38,35 @@ _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 @dataclass(frozen=True, slots=True)
 class TrialResult:
     """What running a state showed: `failed` are the outcomes that went wrong (scenarios.Outcome),
-    `error` why the state's code could not be built or run."""
+    `error` why the state's code could not be built or run, `limit` the limits its build hit and
+    the tool's last words ("512 MiB / 10 s: cc1: out of memory ..."), `budget` why it was not
+    tried at all (the check's time ran out)."""
 
     failed: tuple[Any, ...] = ()
     error: str | None = None
+    limit: str | None = None
+    budget: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    limits: Any = None             # toolkit.emulate.limits.Limits; None: the builder's defaults
+    budget: float | None = None    # seconds for the whole check
+    deadline: float | None = None  # time.monotonic() when they are over
+
+
+_BOUNDS = [_Bounds()]
 _TRIED: dict[tuple, TrialResult] = {}
+# The code that hit a limit, as the texts of the blocks under trial, with the limits and what the
+# tool said: a state that has all of those blocks would hit it again, and is not built.
+_HIT: list[tuple[frozenset[str], str, str]] = []
+
+
+def bound(limits: Any = None, budget: float | None = None) -> None:
+    """Build every state from now on within `limits` (a toolkit.emulate.limits.Limits; None: the
+    defaults) and try none after `budget` seconds from now (None: no end)."""
+    deadline = None if budget is None else time.monotonic() + budget
+    _BOUNDS[0] = _Bounds(limits, budget, deadline)
 
 
 def gap_alone(state: Int3Path) -> TrialResult:
@@ -50,7 +75,7 @@ def gap_alone(state: Int3Path) -> TrialResult:
     if state.gap is None:
         return TrialResult()
     helpers, macros, _ = reference.blocks()
-    return run(replace(state, helpers=helpers, macros=macros))
+    return _tried(replace(state, helpers=helpers, macros=macros), (state.gap,))
 
 
 def helpers_alone(state: Int3Path) -> TrialResult:
@@ -58,7 +83,7 @@ def helpers_alone(state: Int3Path) -> TrialResult:
     _, reference_macros, gap = reference.blocks()
     names = {m.name for m in state.macros}
     macros = state.macros + tuple(m for m in reference_macros if m.name not in names)
-    return run(replace(state, gap=gap, macros=macros))
+    return _tried(replace(state, gap=gap, macros=macros), (*state.helpers, *state.macros))
 
 
 @functools.cache
@@ -75,36 +100,65 @@ def runnable(state: Int3Path) -> tuple[str, ...]:
 
 def run(state: Int3Path) -> TrialResult:
     """Try `state` on x86_64 (the architecture of the entry gap), once per distinct state."""
-    if state.key not in _TRIED:
-        _TRIED[state.key] = _run(state)
-    return _TRIED[state.key]
+    return _tried(state, (*state.helpers, *state.macros, *((state.gap,) if state.gap else ())))
 
 
-def _run(state: Int3Path) -> TrialResult:
+def _tried(state: Int3Path, suspects: tuple) -> TrialResult:
+    """`state` tried once per distinct state and limits; `suspects` are its blocks that are not
+    the reference's, to blame when its build hits a limit. A state the budget left untried is
+    tried again if asked when there is time (a test may give more)."""
+    bounds = _BOUNDS[0]
+    key = (state.key, str(bounds.limits))
+    if key not in _TRIED:
+        texts = {str(b) for b in (*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))}
+        hit = next((said for blocks, limits, said in _HIT
+                    if limits == key[1] and blocks <= texts), None)
+        result = TrialResult(limit=hit) if hit else _run(state, bounds)
+        if result.budget:
+            return result
+        if result.limit and not hit:
+            _HIT.append((frozenset(str(b) for b in suspects), key[1], result.limit))
+        _TRIED[key] = result
+    return _TRIED[key]
+
+
+def _run(state: Int3Path, bounds: _Bounds) -> TrialResult:
     if unbuildable((*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))):
         return TrialResult()        # not built; REFUSED_INPUT says why
     helpers = runnable(state)
     if "push" not in helpers and "call" not in helpers:
         return TrialResult()        # nothing stores below regs->sp: the entry's room is not used
     passed = _passed_marker(state, helpers)
-    if passed.exists():
+    if cache.touch(passed):
         return TrialResult()
+    if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
+        return TrialResult(budget=_spent(bounds))
     texts = reference.texts()
+    limits = {} if bounds.limits is None else {"limits": bounds.limits}
     try:
         code = code_under_test.state_code(f"the state after patch {state.index}", texts["prelude"],
                           texts["harness trap_bp"], "".join(f"{m}" for m in state.macros),
                           "\n".join(str(b) for b in state.helpers),
                           str(state.gap) if state.gap else "", helpers)
-        outcomes = runner.validate(code, table())
+        outcomes = runner.validate(code, table(), deadline=bounds.deadline, **limits)
     except ToolkitError as error:
         return TrialResult(error=str(error))
     bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
-    errors = [o.reason for o in outcomes if o.status is scenarios.Status.ERROR]
+    errors = [o for o in outcomes if o.status is scenarios.Status.ERROR]
     if errors:
-        return TrialResult(failed=bad, error=errors[0])
+        cause = errors[0].error
+        if isinstance(cause, runner.BudgetSpent):
+            return TrialResult(budget=_spent(bounds))
+        if isinstance(cause, runner.LimitHit):
+            return TrialResult(limit=f"{cause.within}: {cause.last_words}")
+        return TrialResult(failed=bad, error=errors[0].reason)
     if not bad:
         cache.write_atomic(passed, b"")
     return TrialResult(failed=bad)
+
+
+def _spent(bounds: _Bounds) -> str:
+    return f"the {bounds.budget:g} s given to the check ran out (--budget)"
 
 
 def _passed_marker(state: Int3Path, helpers: tuple[str, ...]) -> Path:

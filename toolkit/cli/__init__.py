@@ -279,6 +279,9 @@ def _add_validate(sub):
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--evidence", metavar="DIR",
                    help="write a stack diagram (.svg and .txt) for every failed or caught scenario")
+    p.add_argument("--build-limits", default="", metavar="LIMITS",
+                   help="limits of each gcc/as/ld run and of the image run (default: mem=512M,"
+                        "cpu=10,file=8M,wall=20,procs=32,image=4M; name only those to change)")
     p.set_defaults(func=_run_validate)
 
 
@@ -286,9 +289,11 @@ def _run_validate(args) -> int:
     import time
     from pathlib import Path
 
+    from toolkit.emulate.limits import Limits
     from toolkit.report.validation import ValidationReport
     from toolkit.validate import code, runner, scenarios
 
+    limits = Limits.parse(args.build_limits)
     evidence = Path(args.evidence) if args.evidence else None
     if evidence:
         # Made before the runs, so that a folder that cannot be made costs no emulation time.
@@ -303,7 +308,8 @@ def _run_validate(args) -> int:
     results = []
     for under_test in codes:
         progress = _progress(under_test.label) if sys.stderr.isatty() else None
-        results.append((under_test, tuple(runner.validate(under_test, rows, progress=progress))))
+        results.append((under_test, tuple(runner.validate(under_test, rows, progress=progress,
+                                                          limits=limits))))
     report = ValidationReport(tuple(results), time.perf_counter() - started)
     if evidence:
         _write_evidence(evidence, report)

@@ -39,11 +39,19 @@ def add_check(sub):
                         "patches before it (applied in a temporary worktree; the repository is "
                         "not changed), Fixes: ids are looked up, and its scripts/spelling.txt "
                         "extends the misspelling list")
+    p.add_argument("--build-limits", default="", metavar="LIMITS",
+                   help="limits of each gcc/as/ld run on a patch's code and of the image run "
+                        "(default: mem=512M,cpu=10,file=8M,wall=20,procs=32,image=4M; name only "
+                        "those to change)")
+    p.add_argument("--budget", type=float, default=120, metavar="SECONDS",
+                   help="time for building and running the patches' code (default: 120); what "
+                        "it leaves untried gets a note 'not checked: budget'")
     p.set_defaults(func=_run_check)
 
 
 def _run_check(args) -> int:
-    from toolkit.checks import catalogue
+    from toolkit.checks import catalogue, trial
+    from toolkit.emulate.limits import Limits
     from toolkit.errors import UsageError
 
     if args.output and args.format != "email":
@@ -54,6 +62,8 @@ def _run_check(args) -> int:
         folder(args.tree)
         _repository(args.tree)      # says so when it is not one
     chosen = catalogue.select(types=args.types, ignore=args.ignore)
+    # Set before any worker starts: the workers are forked, and share the deadline.
+    trial.bound(Limits.parse(args.build_limits), args.budget)
     if args.format == "b4":
         from toolkit.report.b4 import SERIES_ONLY
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -10,12 +10,15 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from toolkit.cache import folder
-from toolkit.errors import InputError, ToolchainError
+from toolkit.cache import folder, touch, trim, write_atomic
+from toolkit.emulate import limits as bounds
+from toolkit.emulate.limits import DEFAULT, BudgetSpent, LimitHit, Limits
+from toolkit.errors import InputError, ToolchainError, ToolkitError
 
 # Where each architecture's image is linked: x86_64 code lives in the top 2 GiB, which is what
 # -mcmodel=kernel assumes; x86_32 at the usual 3 GiB split plus 16 MiB.
@@ -35,9 +38,14 @@ _ARCH_FLAGS = {
     "x86_32": {"cc": ("-m32",), "as": ("--32",), "ld": ("-m", "elf_i386")},
 }
 
-# Seconds any one compiler, assembler or linker run may take: the code under test compiles in well
-# under a second, so a run this long is stuck (or made to be) and is stopped.
-TOOL_SECONDS = 60
+# Bytes of a linked image worth keeping in the cache: seventy times an honest one (14 KiB). A larger
+# image that is still within the limits is built again when asked for, rather than let a mail
+# fill the cache.
+KEEP_AT_MOST = 1 << 20
+
+# Builds that failed in this process, by cache key and limits, so that states with the same code
+# do not build it again; builds that hit a limit are also remembered on disk (`.limit` files).
+_FAILED: dict[tuple[str, str], ToolkitError] = {}
 
 _LINKER_SCRIPT = """\
 SECTIONS {{
@@ -121,18 +129,41 @@ class Image:
 
 
 def build(sources: Sequence[SourceFile], arch: str, *, toolchain: Toolchain | None = None,
-          cache: Path | None = None) -> Image:
-    """Compile, assemble and link `sources` for `arch`; reuse the linked file of an earlier build of
-    the same sources with the same tools and flags instead of running any tool again."""
+          cache: Path | None = None, limits: Limits = DEFAULT,
+          deadline: float | None = None) -> Image:
+    """Compile, assemble and link `sources` for `arch` within `limits` (and before the
+    `time.monotonic()` `deadline`, when given); reuse the linked file of an earlier build of the
+    same sources with the same tools and flags instead of running any tool again. A build that
+    hit a limit raises LimitHit, and is not tried again with the same limits, in this process or
+    (through the cache) in a later one."""
     toolchain = toolchain or Toolchain.from_environ()
     tools = toolchain.resolve()
     flags = _ARCH_FLAGS[arch]
     script = _LINKER_SCRIPT.format(address=LINK_ADDRESS[arch])
     key = _cache_key(sources, arch, tools, script)
-    cached = (cache or folder("build")) / f"{key}.elf"
-    if cached.exists():
-        return load(cached, arch)
-    return _link(cached, sources, arch, tools, flags, script)
+    store = cache or folder("build")
+    cached = store / f"{key}.elf"
+    if touch(cached):
+        return load(cached, arch, limits)
+    failed = _FAILED.get((key, str(limits)))
+    if failed is not None:
+        raise failed.with_traceback(None)
+    # Named by the limits too: with larger ones the same code may build.
+    hit = store / f"{key}-{hashlib.sha256(str(limits).encode()).hexdigest()[:16]}.limit"
+    if touch(hit):
+        raise LimitHit(limits, hit.read_text(errors="replace"))
+    try:
+        return _link(cached, sources, arch, tools, flags, script, limits, deadline,
+                     trim if cache is None else functools.partial(trim, store))
+    except BudgetSpent:
+        raise           # the code's time was not up, the check's was: not the code's failure
+    except LimitHit as error:
+        _FAILED[key, str(limits)] = error
+        write_atomic(hit, error.last_words.encode())
+        raise
+    except ToolkitError as error:
+        _FAILED[key, str(limits)] = error
+        raise
 
 
 def _cache_key(sources: Sequence[SourceFile], arch: str, tools: tuple[str, ...], script: str) -> str:
@@ -151,8 +182,9 @@ def _cache_key(sources: Sequence[SourceFile], arch: str, tools: tuple[str, ...],
 
 
 def _link(target: Path, sources: Sequence[SourceFile], arch: str, tools: tuple[str, str, str],
-          flags: Mapping[str, tuple[str, ...]], script: str) -> Image:
-    """Build the image, and keep it at `target` when the cache can be written."""
+          flags: Mapping[str, tuple[str, ...]], script: str, limits: Limits,
+          deadline: float | None, trim_cache) -> Image:
+    """Build the image, and keep it at `target` when it is small and the cache can be written."""
     cc, as_, ld = tools
     with tempfile.TemporaryDirectory(prefix="toolkit-build-") as scratch:
         work = Path(scratch)
@@ -172,56 +204,77 @@ def _link(target: Path, sources: Sequence[SourceFile], arch: str, tools: tuple[s
             else:
                 raise InputError(f"do not know how to build {source.name!r}",
                                  why="sources end in .c, .S, .s or .h")
-            _run(command, work, source.name)
+            _run(command, work, source.name, limits, deadline)
             objects.append(obj)
         _run([ld, *flags["ld"], "-static", "-nostdlib", "--build-id=none", "-e", "0", "-T", "link.lds",
-              "-o", "image.elf", *objects], work, "link.lds")
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Rename into place so that a build killed half-way never leaves a truncated entry.
-            shutil.copyfile(work / "image.elf", partial)
-            os.replace(partial, target)
-        except OSError:
-            # A cache that cannot be written costs time, not correctness.
-            with contextlib.suppress(OSError):
-                partial.unlink(missing_ok=True)
-            return load(work / "image.elf", arch)
-    return load(target, arch)
+              "-o", "image.elf", *objects], work, "link.lds", limits, deadline)
+        linked = work / "image.elf"
+        # Measured before anything is read: a .bss of a gigabyte is a few bytes of file.
+        image = load(linked, arch, limits)
+        # The cache keeps only what is small; the rename in write_atomic means that a build
+        # killed half-way never leaves a truncated entry.
+        if linked.stat().st_size <= KEEP_AT_MOST and write_atomic(target, linked.read_bytes()):
+            trim_cache()
+    return image
 
 
-def _run(command: list[str], cwd: Path, name: str) -> None:
+def _run(command: list[str], cwd: Path, name: str, limits: Limits, deadline: float | None) -> None:
+    """Run one tool on `name` in `cwd` within `limits`: a LimitHit when one stopped it, a
+    BudgetSpent when the `deadline` did, a ToolchainError when it refused the code."""
     tool = Path(command[0]).name
-    # A session of its own, so that a tool stopped for its time is stopped with what it started
-    # (gcc runs cc1 and as).
-    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wall = limits.wall
+    if deadline is not None:
+        wall = min(wall, deadline - time.monotonic())
+        if wall <= 0:
+            raise BudgetSpent(f"{tool} was not run on {name}: the time for the check ran out",
+                              path=name)
+    # Standard error goes to a file, which the file size limit bounds as it does the objects.
+    log = cwd / f"{name}.{tool}.stderr"
+    with open(log, "wb") as stream:
+        # A session of its own, so that a tool stopped for its time is stopped with what it
+        # started (gcc runs cc1 and as).
+        process = subprocess.Popen(
+            command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stream,
+            env=bounds.environment(str(cwd)), start_new_session=True,
+            preexec_fn=functools.partial(bounds.apply, limits.child_limits()))
     try:
-        _, stderr = process.communicate(timeout=TOOL_SECONDS)
+        process.wait(timeout=wall)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise ToolchainError(f"{tool} took longer than {TOOL_SECONDS} s on {name} and was stopped",
-                             path=name) from None
-    if process.returncode != 0:
-        lines = [line for line in stderr.splitlines() if line.strip()]
-        first = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "")
-        # gcc and as both start a message with "file:line:"; keep the line for the user.
-        at = re.match(rf"{re.escape(name)}:(\d+):", first)
-        raise ToolchainError(f"{tool} failed on {name}", path=name,
-                             line=int(at.group(1)) if at else None,
-                             why=first.strip() or f"exit status {process.returncode}")
+        process.wait()
+        if wall < limits.wall:
+            raise BudgetSpent(f"{tool} was stopped on {name}: the time for the check ran out",
+                              path=name) from None
+        raise LimitHit(limits, f"{tool} took longer than {wall:g} s on {name} and was stopped",
+                       path=name) from None
+    if process.returncode == 0:
+        return
+    stderr = log.read_text(errors="replace")
+    said = bounds.last_words(stderr)
+    stopped = bounds.stopped_by_limit(tool, process.returncode, said, limits)
+    if stopped:
+        raise LimitHit(limits, stopped, path=name)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    first = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "")
+    # gcc and as both start a message with "file:line:"; keep the line for the user.
+    at = re.match(rf"{re.escape(name)}:(\d+):", first)
+    raise ToolchainError(f"{tool} failed on {name}", path=name,
+                         line=int(at.group(1)) if at else None,
+                         why=first.strip() or f"exit status {process.returncode}")
 
 
-def load(path: Path, arch: str) -> Image:
-    """The loadable segments and the defined symbols of a linked ELF file."""
+def load(path: Path, arch: str, limits: Limits = DEFAULT) -> Image:
+    """The loadable segments and the defined symbols of a linked ELF file; LimitHit when the
+    segments would take more memory than `limits` allow (measured before any is read)."""
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
 
     try:
         with open(path, "rb") as stream:
             elf = ELFFile(stream)
-            segments = tuple(_segment(s) for s in elf.iter_segments() if s["p_type"] == "PT_LOAD")
+            loadable = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+            _measure(loadable, limits)
+            segments = tuple(_segment(s) for s in loadable)
             table = elf.get_section_by_name(".symtab")
             symbols = {} if table is None else {
                 s.name: s["st_value"] for s in table.iter_symbols()
@@ -230,6 +283,23 @@ def load(path: Path, arch: str) -> Image:
     except (OSError, ELFError) as error:
         raise InputError("cannot load the linked image", path=str(path), why=str(error)) from None
     return Image(arch, segments, symbols, str(path))
+
+
+def _measure(segments, limits: Limits) -> None:
+    """The image is mapped as one range from its first page to its last byte (Machine): that
+    range, and the bytes in the file, must fit `limits.image`."""
+    if not segments:
+        return
+    low = min(s["p_vaddr"] for s in segments) & ~0xFFF
+    high = max(s["p_vaddr"] + s["p_memsz"] for s in segments)
+    size = max(high - low, sum(s["p_filesz"] for s in segments))
+    if size > limits.image:
+        raise LimitHit(limits, f"the linked image takes {_mib(size)} of memory, more than the "
+                               f"{_mib(limits.image)} it may take")
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB".replace(".0 ", " ")
 
 
 def _segment(segment) -> Segment:

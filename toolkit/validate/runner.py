@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from toolkit.emulate import build
+# BudgetSpent and LimitHit tell the caller of validate() why an ERROR outcome could not run.
+from toolkit.emulate.limits import DEFAULT, BudgetSpent, LimitHit, Limits  # noqa: F401
 from toolkit.emulate.machine import Machine, Probe
 from toolkit.errors import ToolkitError
 from toolkit.validate import evidence
@@ -22,8 +24,11 @@ from toolkit.x86 import HELPER_OF, INT3, pack_format, reference
 
 
 def validate(code: CodeUnderTest, scenarios: Sequence[Scenario], *, cache: Path | None = None,
-             progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
-    """Outcomes of `scenarios` on `code`, in the order given. One build and one machine per variant."""
+             progress: Callable[[int, int], None] | None = None,
+             limits: Limits = DEFAULT, deadline: float | None = None) -> list[Outcome]:
+    """Outcomes of `scenarios` on `code`, in the order given. One build and one machine per variant,
+    each build within `limits` and before `deadline` (build.build); a variant that cannot be
+    built gives ERROR outcomes that carry the error."""
     # A missing compiler is no scenario's fault: say so once, before anything runs.
     build.Toolchain.from_environ().resolve()
     outcomes: dict[int, Outcome] = {}
@@ -38,13 +43,15 @@ def validate(code: CodeUnderTest, scenarios: Sequence[Scenario], *, cache: Path 
     for variant, batch in runnable.items():
         try:
             varied = code.with_variant(variant) if variant else code
-            image = build.build(varied.sources(), code.arch, cache=cache)
+            image = build.build(varied.sources(), code.arch, cache=cache, limits=limits,
+                                deadline=deadline)
             machine = Machine(image, delivery=code.delivery)
         except VariantMismatch as error:
             outcomes.update((i, Outcome(s, Status.SKIPPED, str(error))) for i, s in batch)
             continue
         except ToolkitError as error:
-            outcomes.update((i, Outcome(s, Status.ERROR, f"cannot run: {error}")) for i, s in batch)
+            outcomes.update((i, Outcome(s, Status.ERROR, f"cannot run: {error}", error=error))
+                            for i, s in batch)
             continue
         runner = Runner(machine, code)
         for (index, s), outcome in zip(batch, runner.judge_all([s for _, s in batch])):

@@ -111,6 +111,8 @@ class Outcome:
     status: Status
     reason: str = ""
     evidence: dict[str, Any] | None = field(default=None, hash=False)
+    #: why an ERROR outcome could not run, for a caller that tells a limit hit from a broken build
+    error: Exception | None = field(default=None, compare=False, hash=False)
 
 
 # --- reading tables ---------------------------------------------------------------------------------
