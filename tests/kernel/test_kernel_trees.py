@@ -13,7 +13,6 @@ import pytest
 from toolkit import x86
 from toolkit.cmodel import header as cheader
 from toolkit.codegen import render
-from toolkit.cmodel import preprocessor as cpre
 from toolkit.cmodel import ptregs
 from toolkit.x86 import EFLAGS_BITS
 from toolkit.codegen.target import Target
@@ -82,7 +81,7 @@ def test_eflags_bits_are_found_through_the_includes(tree):
     # What stays unresolved is what a source tree does not have: generated or C library headers.
     for unresolved in model.followed.unresolved:
         assert not any((tree / folder / unresolved.include.target).exists()
-                       for folder in cpre.INCLUDE_PATH), unresolved
+                       for folder in x86.INCLUDE_PATH), unresolved
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)

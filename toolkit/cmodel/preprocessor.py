@@ -17,9 +17,6 @@ from typing import Iterable
 
 from toolkit.cmodel.constexpr import evaluate
 from toolkit.errors import ParseError
-# Following includes moved to toolkit.cmodel.includes; the kernel-tree tests still look the
-# search path up here.
-from toolkit.x86 import INCLUDE_PATH  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)
