@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-kernel install clean
+.PHONY: demo test test-kernel install clean reference
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ kernel-trees:
 	    || exit 1; \
 	  rm -f linux-source-$${v}_*.deb; \
 	done
+
+# The reference model ships made (toolkit/states/reference.json); after a change to the templates,
+# the code generator or the header parser, make it anew (the test suite says when).
+reference: $(STAMP)
+	$(BIN)/python -c "from toolkit.states import reference; reference.write_shipped()"
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

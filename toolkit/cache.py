@@ -1,4 +1,4 @@
-"""What the toolkit works out once and keeps per user: builds, reference texts, passed trials.
+"""What the toolkit works out once and keeps per user: builds and passed trials.
 
 Everything kept is named by what it was made from. The toolkit's own part of every name is one
 digest of the installed package (its modules, data files and templates), so that any change to the
@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Mapping
 
 # The files of the package that decide what the toolkit computes: code, tables, templates.
 _PACKAGE_FILES = (".py", ".toml", ".c", ".txt", ".j2")
@@ -99,18 +98,3 @@ def write_atomic(path: Path, data: bytes) -> bool:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         return False
-
-
-def memo_json(name: str, make: Callable[[], Any]) -> Any:
-    """`make()` (JSON-able), computed once per version of the toolkit and then read back."""
-    kept = folder("memo") / f"{name}-{package_digest()[:32]}.json"
-    try:
-        found = json.loads(kept.read_text())
-        touch(kept)
-        return found
-    except (OSError, ValueError):
-        pass
-    made = make()
-    if write_atomic(kept, json.dumps(made).encode()):
-        trim()
-    return made

@@ -1,21 +1,26 @@
-"""The toolkit's generated reference code of the int3 path: its texts, blocks and names, kept in the cache.
+"""The toolkit's generated reference code of the int3 path: its texts, blocks and names, shipped made.
 
 Review without a tree lays a series over this code, and the trials run a state's blocks in its
 harness. Rendering it means loading jinja2 and compiling every template, and parsing it is a third
-of a whole check's work; both depend only on the toolkit itself, so they are done once per
-version of the toolkit (`toolkit.cache.memo_json`) and read back from then on.
+of a whole check's work; both depend only on the toolkit itself. So the package ships them made,
+in reference.json beside this module, and a first check on a fresh machine pays for neither;
+the test suite makes them again and fails when the shipped file differs (`make reference`
+writes it anew).
 """
 
 from __future__ import annotations
 
 import functools
+import json
+from importlib import resources
+from pathlib import Path
 
-from toolkit import cache, lazy
+from toolkit import lazy
 from toolkit.cmodel import preprocessor as cpre
 from toolkit.states.blocks import Block, code_words, gap_block, header_blocks
 from toolkit.x86 import ENTRY_64, STYLES, TEXT_PATCHING_H
 
-# The code generator is loaded only when the cache has no reference texts for this toolkit.
+# The code generator is loaded only to make the shipped file anew.
 render = lazy.module("toolkit.codegen.render")
 target = lazy.module("toolkit.codegen.target")
 
@@ -27,17 +32,38 @@ _KERNEL_NAMES = frozenset((
     "int3_selftest", "pt_regs", "idtentry", "X86_TRAP_BP"))
 
 
-@functools.cache
 def texts() -> dict[str, str]:
     """header, gap (the kernel gap block), prelude, and entry/harness per macro style."""
-    return cache.memo_json("reference-texts", _render)
+    return _shipped()["texts"]
 
 
 @functools.cache
 def blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
     """The helpers, macros and x86_64 gap block of the reference code."""
-    helpers, macros, gap = cache.memo_json("reference-blocks", _blocks)
+    helpers, macros, gap = _shipped()["blocks"]
     return (tuple(_block(b) for b in helpers), tuple(_block(b) for b in macros), _block(gap))
+
+
+def made() -> dict:
+    """The reference texts and blocks as the code makes them now (what reference.json holds)."""
+    texts = _render()
+    return {"texts": texts, "blocks": _blocks(texts)}
+
+
+def write_shipped() -> Path:
+    """Make reference.json anew in the source tree, after a change to the templates, the code
+    generator or the parser."""
+    path = _SHIPPED
+    path.write_text(json.dumps(made(), indent=1, sort_keys=True) + "\n")
+    return path
+
+
+_SHIPPED = Path(str(resources.files("toolkit.states"))) / "reference.json"
+
+
+@functools.cache
+def _shipped() -> dict:
+    return json.loads(_SHIPPED.read_text())
 
 
 def words() -> frozenset[str]:
@@ -57,16 +83,15 @@ def _render() -> dict[str, str]:
     return out
 
 
-def _blocks() -> list:
-    found = texts()
+def _blocks(found: dict[str, str]) -> list:
     helpers, macros = header_blocks(cpre.numbered(found["header"]), TEXT_PATCHING_H, 0)
     gap = gap_block(cpre.numbered(found["gap"]), ENTRY_64, 0)
     return [[_plain(b) for b in helpers], [_plain(b) for b in macros], _plain(gap)]
 
 
 def _plain(block: Block) -> dict:
-    return {"name": block.name, "path": block.path, "lines": block.lines, "changed_by": block.changed_by,
-            "style": block.style}
+    return {"name": block.name, "path": block.path, "lines": block.lines,
+            "changed_by": block.changed_by, "style": block.style}
 
 
 def _block(plain: dict) -> Block:
