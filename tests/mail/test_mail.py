@@ -1,5 +1,6 @@
 """Mail decoding against the cases in tests/data/mail/: each `<case>.toml` with a [mail] table
-names its input and what read_messages() must make of it; inputs that are not mail must raise."""
+names its input and what read_messages() must make of it; one with an [error] table names an
+input that is not mail, and the InputError (what, line) it must raise."""
 
 import gzip
 import io
@@ -16,6 +17,8 @@ DATA = Path(__file__).parents[1] / "data/mail"
 CASES = {path.stem: case for path in sorted(DATA.glob("*.toml"))
          if "input" in (case := tomllib.loads(path.read_text()))}
 MAIL_CASES = sorted(name for name, case in CASES.items() if "mail" in case)
+ERROR_CASES = sorted(name for name, case in CASES.items() if "error" in case)
+FILE_CASES = sorted(name for name in MAIL_CASES if (DATA / CASES[name]["input"]).is_file())
 
 
 def _plain(value):
@@ -49,6 +52,34 @@ def test_mail_case(name):
     # `body` lists decoded lines (message, text, mail line) that must be among the decoded ones
     lines = body_lines(messages)
     assert [line for line in expected.get("body", []) if line not in lines] == []
+
+
+@pytest.mark.parametrize("name", ERROR_CASES)
+def test_error_case(name):
+    case = CASES[name]
+    with pytest.raises(InputError) as caught:
+        list(read_messages(str(DATA / case["input"])))
+    assert {"what": caught.value.what, "line": caught.value.line} == case["error"]
+
+
+@pytest.mark.parametrize("name", FILE_CASES)
+def test_every_line_is_in_a_mail_or_a_note(name):
+    path = DATA / CASES[name]["input"]
+    lines = path.read_bytes().split(b"\n")
+    lines = lines[:-1] if lines[-1] == b"" else lines
+    messages = list(read_messages(str(path)))
+    starts = [m.at for m in messages] + [len(lines) + 1]
+    # Before the first mail: blank lines, or text that one note names from its first line to its
+    # last ("lines 1-2)").
+    before = [n for n in range(1, starts[0]) if lines[n - 1].strip()]
+    skipped = [note for note in messages[0].notes if note.kind == "skipped"]
+    assert [(note.at, note.message.count(f"{before[-1]})")) for note in skipped] == \
+        ([(before[0], 1)] if before else [])
+    # Between mails only the blank line before a From_ line is left out: it is the separator's.
+    assert [lines[at - 2].strip() for at in starts[1:-1]] == [b""] * (len(starts) - 2)
+    # Each decoded line comes from its own mail's lines, none from a neighbour's.
+    assert [(i, line.at) for i, m in enumerate(messages) for line in m.body
+            if line.at is not None and not starts[i] <= line.at < starts[i + 1]] == []
 
 
 def test_gzip_reads_like_the_plain_file(tmp_path):

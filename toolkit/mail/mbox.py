@@ -2,6 +2,25 @@
 
 Each mail is handed to `toolkit.mail.mime` with the 1-based line of the file every raw line came
 from, so that what is decoded from it can still name the line a reviewer will open.
+
+Where a mail starts, since mboxo writers leave body lines starting with "From " as they are:
+
+- A file starts with its first non-blank line: a "From " line (an mbox) or a header field (one
+  mail, perhaps followed by more). Anything else is text that is no mail: it is skipped, up to a
+  dated "From " line followed by a header field, or a header block with From: and Subject: or with
+  a Message-ID, each after a blank line; the first mail gets a "skipped" note naming the lines.
+  A file with no such start raises InputError.
+- When the first mail starts with a "From " line, a later "From " line after a blank line
+  separates when it is a full From_ line (sender and asctime date) or has a time of day and a
+  header field right under it; a body line such as "From 9:00 to 17:30 the box ..." does not.
+- When the first mail starts with its headers, a later dated "From " line after a blank line
+  separates only when the header block under it has a Message-ID: every mail a list delivers has
+  one, while the `git format-patch` output a mail quotes ("From <sha> Mon Sep 17 00:00:00 2001",
+  "From:", "Subject:") has none and stays in the body.
+
+Every line belongs to a mail or to the skipped note, except the framing: blank lines before the
+first mail or before a From_ line, the From_ lines themselves, and the ">" that mboxrd adds.
+Line ends are taken per mail: `mime` removes CRLF transport ends only from a mail stored with them.
 """
 
 from __future__ import annotations
@@ -14,16 +33,24 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
+from itertools import islice
 from typing import BinaryIO
 
 from toolkit.errors import InputError
 from toolkit.mail.message import DecodeNote, Message
 from toolkit.mail.mime import HEADER_START, decode
 
-# "From 3c1f0e5a9d Mon Sep 17 00:00:00 2001", "From mboxrd@z Thu Jan  1 00:00:00 1970": after the
-# first mail, a separator follows a blank line and carries a time of day, so that a body line
-# merely starting with "From " does not split a mail.
+# "From 3c1f0e5a9d Mon Sep 17 00:00:00 2001", "From sam Tue, 7 May 2019 14:00": a line that may
+# separate mails carries a time of day.
 _SEPARATOR = re.compile(rb"From \S*\s.*\b\d{1,2}:\d\d(:\d\d)?\b")
+# "From sam@example.org Tue May  7 14:00:00 2019", "From - Tue May 07 14:00:00 +0200 2019": the
+# From_ line mbox writers put down (sender, then an asctime date), a separator on its own.
+_FROM_LINE = re.compile(rb"From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(Jan|Feb|Mar|Apr|May|Jun|Jul|"
+                        rb"Aug|Sep|Oct|Nov|Dec) +\d{1,2} +\d{1,2}:\d\d(:\d\d)? +(\S+ +)?\d{4}\s*$")
+# Header fields that, together, start a mail after text that is none (a Message-ID alone does).
+_STRAY_TEXT_ENDS = frozenset({b"from", b"subject"})
+# "\n>>From here" (only an mboxrd writer escapes an escaped line) or "\nFrom mboxrd@z Thu ...".
+_MBOXRD_MARK = re.compile(rb"\n(>>+From |From mboxrd@)")
 # ">From the start", ">>From here": lines an mbox writer escaped.
 _ESCAPED_FROM = re.compile(rb">+From ")
 # File names taken from a directory (git format-patch writes 0001-subject.patch).
@@ -74,53 +101,118 @@ def _open(path: str) -> BinaryIO:
 
 def _is_mboxrd(stream: BinaryIO) -> bool:
     """Whether the file is mboxrd: its writer escaped '>From ' too (so '>>From ' occurs), or it
-    names itself in the separator as public-inbox and b4 do ('From mboxrd@z ...')."""
+    names itself in a separator as public-inbox and b4 do ('From mboxrd@z ...'), which need not
+    be the first line when text or a mail without a From_ line comes first."""
     first = stream.readline()
     if first.startswith(b"From mboxrd@"):
         return True
     tail = b"\n" + first
     while chunk := stream.read(1 << 20):
-        if re.search(rb"\n>>+From ", tail + chunk):
+        if _MBOXRD_MARK.search(tail + chunk):
             return True
         tail = chunk[-16:]
     return False
 
 
 def _split(stream: BinaryIO, source: str, mboxrd: bool) -> Iterator[Message]:
-    """Cut the stream into mails at From_ lines; a file without one is a single mail."""
-    lines: list[bytes] = []
-    start = 1
-    is_mbox = None
-    for number, raw in enumerate(stream, 1):
-        if is_mbox is None:
-            if not raw.strip():
-                start = number + 1
-                continue
-            # a first line "From ..." can only be a From_ line, dated or not
-            is_mbox = raw.startswith(b"From ")
-            if not is_mbox and not HEADER_START.match(raw):
-                raise InputError("not a mail", path=source, line=number,
-                                 why="no 'From ' separator line and no header")
-        if is_mbox and (not lines or _SEPARATOR.match(raw) and not lines[-1].strip()):
-            if lines:
+    """Cut the stream into mails at separator lines (see the module docstring)."""
+    lines = enumerate(stream, 1)
+    start, mail, from_first, notes = _first_mail(lines, source)
+    by_msgid = not from_first
+    for number, raw in lines:
+        if raw.startswith(b"From ") and not mail[-1].strip():
+            separates, ahead = _separator(raw, lines, by_msgid)
+            if separates:
                 # The blank line before a From_ line belongs to the separator, not the mail.
-                yield _mail(source, start, lines[:-1], mboxrd, mbox=True, last=False)
-            lines, start = [], number
-        lines.append(raw)
-    if is_mbox is None:
+                yield _mail(source, start, mail[:-1], mboxrd, from_line=from_first, last=False,
+                            notes=notes)
+                mail, start, from_first, notes = [], number, True, []
+            mail.append(raw)
+            mail += [line for _, line in ahead]
+        else:
+            mail.append(raw)
+    yield _mail(source, start, mail, mboxrd, from_line=from_first, last=True, notes=notes)
+
+
+def _first_mail(lines: Iterator[tuple[int, bytes]], source: str
+                ) -> tuple[int, list[bytes], bool, list[DecodeNote]]:
+    """Read up to the first mail: its first line, the raw lines read of it, whether it starts
+    with a From_ line, and a note naming the text skipped before it."""
+    skipped: tuple[int, int] | None = None     # first and last line of text that is no mail
+    blank = True
+    for number, raw in lines:
+        if not raw.strip():
+            blank = True
+            continue
+        if skipped is None and raw.startswith(b"From "):
+            # a first line "From ..." can only be a From_ line, dated or not
+            return number, [raw], True, []
+        if skipped is None and HEADER_START.match(raw):
+            return number, [raw], False, []
+        found = False
+        if blank and raw.startswith(b"From ") and _SEPARATOR.match(raw):
+            names, ahead = _header_block(lines)
+            found = bool(names)
+        elif blank and (field := HEADER_START.match(raw)):
+            names, ahead = _header_block(lines, [field.group()[:-1].lower()])
+            found = _STRAY_TEXT_ENDS <= set(names) or b"message-id" in names
+        else:
+            ahead = []
+        if found:
+            first, last = skipped
+            where = f"line {first}" if first == last else f"lines {first}-{last}"
+            note = DecodeNote("skipped", f"text before the first mail ({where}) is not read",
+                              first)
+            return number, [raw, *(line for _, line in ahead)], raw.startswith(b"From "), [note]
+        skipped = (skipped or (number, number))[0], number
+        for later, line in ahead:
+            if line.strip():
+                skipped = skipped[0], later
+        blank = not (ahead[-1][1] if ahead else raw).strip()
+    if skipped is None:
         raise InputError("no mail in this file", path=source, why="it is empty")
-    yield _mail(source, start, lines, mboxrd, mbox=is_mbox, last=True)
+    raise InputError("not a mail", path=source, line=skipped[0],
+                     why="no 'From ' separator line and no header")
 
 
-def _mail(source: str, at: int, raw: list[bytes], mboxrd: bool, *, mbox: bool,
-          last: bool) -> Message:
+def _header_block(lines: Iterator[tuple[int, bytes]], names: list[bytes] | None = None
+                  ) -> tuple[list[bytes], list[tuple[int, bytes]]]:
+    """Read on while the lines are header fields: the lower-case field names (after `names`,
+    those of the block read so far), and every line read, the first line after the block last."""
+    names = names or []
+    ahead: list[tuple[int, bytes]] = []
+    for number, raw in lines:
+        ahead.append((number, raw))
+        if names and raw[:1] in (b" ", b"\t") and raw.strip():
+            continue
+        field = HEADER_START.match(raw)
+        if not field:
+            break
+        names.append(field.group()[:-1].lower())
+    return names, ahead
+
+
+def _separator(line: bytes, lines: Iterator[tuple[int, bytes]], by_msgid: bool
+               ) -> tuple[bool, list[tuple[int, bytes]]]:
+    """Whether a "From " line after a blank line starts a mail (see the module docstring), and
+    the lines read after it to tell; a full From_ line needs none."""
+    if by_msgid:
+        names, ahead = _header_block(lines)
+        return b"message-id" in names and bool(_SEPARATOR.match(line)), ahead
+    if _FROM_LINE.match(line):
+        return True, []
+    ahead = list(islice(lines, 1))
+    return bool(ahead and HEADER_START.match(ahead[0][1]) and _SEPARATOR.match(line)), ahead
+
+
+def _mail(source: str, at: int, raw: list[bytes], mboxrd: bool, *, from_line: bool,
+          last: bool, notes: list[DecodeNote]) -> Message:
     """One mail of the file: its raw lines numbered, without the From_ line, un-escaped."""
-    notes: list[DecodeNote] = []
     if last and raw and not raw[-1].endswith(b"\n"):
         notes.append(DecodeNote("truncated", "the file ends in the middle of a line",
                                 at + len(raw) - 1))
     numbered = list(enumerate(raw, at))
-    if mbox:
+    if from_line:
         numbered = numbered[1:]
     if mboxrd:
         numbered = [(n, line[1:] if _ESCAPED_FROM.match(line) else line) for n, line in numbered]
