@@ -156,16 +156,20 @@ def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
 
 
 def _decode_word(data: bytes, charset: str, at: int | None, notes: list[DecodeNote]) -> str:
-    try:
-        return data.decode(charset)
-    except LookupError:
+    if not _is_charset(charset):
         notes.append(DecodeNote("charset", f"unknown charset {charset!r} in a header; "
                                 "read as latin-1", at))
         return data.decode("latin-1")
-    except UnicodeDecodeError:
-        notes.append(DecodeNote("replaced", f"bytes not valid in {charset} replaced in a header",
+    if _decodes(data, charset):
+        return data.decode(charset)
+    try:
+        text = data.decode(charset, "replace")
+    except UnicodeError:  # codecs such as punycode fail whatever the error handler
+        notes.append(DecodeNote("charset", f"not valid {charset} in a header; read as latin-1",
                                 at))
-        return data.decode(charset, "replace")
+        return data.decode("latin-1")
+    notes.append(DecodeNote("replaced", f"bytes not valid in {charset} replaced in a header", at))
+    return text
 
 
 def _people(value: str | None) -> tuple[Person, ...]:
@@ -186,17 +190,18 @@ def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote]
     """The text parts of a (possibly multipart) mail that hold its description or its patch."""
     kind = headers.get_content_type()
     if not kind.startswith("multipart/"):
-        name = (headers.get_filename() or "").lower()
+        name = (_param(headers, "filename", "content-disposition") or _param(headers, "name")
+                or "").lower()
         if kind in _TEXT_TYPES or name.endswith((".patch", ".diff")):
             yield headers, body
         return
-    boundary = headers.get_param("boundary")
+    boundary = _param(headers, "boundary")
     if not boundary:
         notes.append(DecodeNote("encoding", "multipart mail without a boundary; read as text",
                                 body[0][0] if body else None))
         yield headers, body
         return
-    boundary = collapse_rfc2231_value(boundary).encode("utf-8", "surrogateescape")
+    boundary = boundary.encode("utf-8", "surrogateescape")
     parts = _cut_multipart(body, boundary, notes)
     if kind == "multipart/signed":
         # The second part is the signature; only the first is the mail.
@@ -210,6 +215,20 @@ def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote]
         yield from _leaf_parts(part_headers, part_body or [], notes)
         if kind == "multipart/alternative":
             return
+
+
+def _param(headers: _Headers, name: str, header: str = "content-type") -> str | None:
+    """A parameter of a MIME header field, RFC 2231 encoding undone. Not the email package's
+    get_filename() or get_content_charset(): they raise ValueError when the RFC 2231 charset
+    name has a NUL in it (fuzzed mail has them) or is a codec like punycode, which fails whatever
+    the error handler; here such a value is kept as written."""
+    value = headers.get_param(name, header=header)
+    if value is None:
+        return None
+    try:
+        return collapse_rfc2231_value(value).strip()
+    except ValueError:
+        return value[2].strip()
 
 
 def _cut_multipart(body: Numbered, boundary: bytes, notes: list[DecodeNote]
@@ -341,13 +360,10 @@ def _charset_decode(headers: _Headers, pieces: list[tuple[bytes, int]],
     if not pieces:
         return []
     data = b"\n".join(piece for piece, _ in pieces)
-    declared = headers.get_content_charset()
-    if declared:
-        try:
-            codecs.lookup(declared)
-        except LookupError:
-            notes.append(DecodeNote("charset", f"unknown charset {declared!r}", pieces[0][1]))
-            declared = None
+    declared = (_param(headers, "charset") or "").lower() or None
+    if declared and not _is_charset(declared):
+        notes.append(DecodeNote("charset", f"unknown charset {declared!r}", pieces[0][1]))
+        declared = None
     charset = None
     if declared:
         # Line by line, as the lines are decoded below: in a charset of 16-bit units (utf-16)
@@ -364,10 +380,19 @@ def _charset_decode(headers: _Headers, pieces: list[tuple[bytes, int]],
     return [Line(piece.decode(charset), at) for piece, at in pieces]
 
 
+def _is_charset(name: str) -> bool:
+    """Whether Python can decode text in this charset. Names come from the mail: a NUL in one
+    makes the lookup raise ValueError, and 'base64' or 'rot13' name codecs that are no charset."""
+    try:
+        return codecs.lookup(name)._is_text_encoding
+    except (LookupError, ValueError):
+        return False
+
+
 def _decodes(data: bytes, charset: str) -> bool:
     try:
         data.decode(charset)
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, or the bare UnicodeError of 'punycode', 'idna'
         return False
     return True
 
