@@ -111,7 +111,7 @@ def _check_streamed(args, chosen) -> int:
                 else:
                     kept.append(checked)
             if progress:
-                progress.show(f"{tally.mails:,} mails read, {tally.series:,} series checked")
+                progress.checked_up_to(tally.mails, tally.series)
     except KeyboardInterrupt:
         if progress:
             progress.done()
@@ -189,8 +189,6 @@ def _counted(messages, progress):
     for message in messages:
         if progress:
             progress.read(message.at)
-            if progress.count % 200 == 0:
-                progress.show(f"{progress.count:,} mails read")
         yield message
 
 

@@ -15,28 +15,40 @@ def names(text: str) -> list[str]:
 
 class Progress:
     """One line on a terminal's standard error, rewritten in place at most ten times a second:
-    what was done, the rate, and with the file's length known, how long the rest will take."""
+    mails read and checked, series checked, the rate, and with the file's length known, how far
+    the check has come and how long the rest will take."""
 
     def __init__(self, label: str, lines: int | None = None) -> None:
         self.label, self.clock, self.lines = label, time.monotonic, lines
-        self.started, self.last, self.at, self.count = self.clock(), 0.0, 0, 0
+        self.started, self.last, self.at, self.read_count = self.clock(), 0.0, 0, 0
+        self.checked = self.series = 0
 
     def read(self, at: int) -> None:
-        self.count += 1
+        """One more mail read, starting at line `at` of the file."""
+        self.read_count += 1
         self.at = at
+        if self.read_count % 200 == 0:
+            self.show()
 
-    def show(self, text: str) -> None:
+    def checked_up_to(self, mails: int, series: int) -> None:
+        self.checked, self.series = mails, series
+        self.show()
+
+    def show(self) -> None:
         now = self.clock()
         if now - self.last < 0.1:
             return
         self.last = now
         elapsed = max(now - self.started, 1e-6)
-        rate = f", {self.count / elapsed:,.0f} mails/s"
-        eta = ""
-        if self.lines and self.at:
-            left = elapsed * (self.lines - self.at) / self.at
-            eta = f", {100 * self.at / self.lines:.0f}%, about {left:,.0f} s to go"
-        print(f"\r{self.label}: {text}{rate}{eta}\033[K", end="", file=sys.stderr, flush=True)
+        text = (f"{self.read_count:,} mails read, {self.checked:,} checked in "
+                f"{self.series:,} series, {self.checked / elapsed:,.0f} mails/s")
+        if self.lines and self.at and self.read_count:
+            # what share of the file is checked: the read share, scaled by checked / read
+            done = (self.at / self.lines) * (self.checked / self.read_count)
+            if done > 0:
+                text += (f", {100 * done:.0f}%, about {elapsed * (1 - done) / done:,.0f} s "
+                         "to go")
+        print(f"\r{self.label}: {text}\033[K", end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
         if self.last:
