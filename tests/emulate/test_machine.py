@@ -135,3 +135,19 @@ def test_runs_past_the_states_a_machine_keeps_start_from_their_own_registers(cac
 def test_fred_exists_only_for_x86_64(cache):
     with pytest.raises(EmulationError, match="no fred event delivery model for x86_32"):
         _machine("x86_32", "fred", tmp_cache=cache)
+
+
+@pytest.mark.parametrize("code, detail", [
+    (b"\x0f\x05", "syscall executed"),                   # syscall: a no-op to Unicorn, not a CPU
+    (b"\xf4", "hlt executed outside a landing pad"),     # hlt
+    (b"\x31\xc0\xff\xe0", "a jump to address 0"),         # xor %eax,%eax; jmp *%rax
+])
+def test_what_the_machine_does_not_follow_stops_the_run(cache, code, detail):
+    machine = _machine("x86_64", tmp_cache=cache)
+    # off the site page, whose every other byte is a landing pad
+    away = machine.layout.gdt + 0x900
+    machine.place(away, code)
+    machine.place(machine.layout.site, b"\x48\xb8" + struct.pack("<Q", away) + b"\xff\xe0")
+    run = machine.run(emulator.Probe(machine.layout.site, ()))               # movabs, jmp *%rax
+    assert (run.stop, run.detail, run.stopped_at) == ("stopped", detail, 0 if "0" in detail
+                                                       else away)

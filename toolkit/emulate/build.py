@@ -47,6 +47,11 @@ KEEP_AT_MOST = 1 << 20
 # do not build it again; builds that hit a limit are also remembered on disk (`.limit` files).
 _FAILED: dict[tuple[str, str], ToolkitError] = {}
 
+# Pragmas that make the compiler open a file the code names, which -nostdinc does not stop; the
+# refusals of the checks (includes) cannot see one that a macro spells out. Lines they match:
+#   #pragma GCC dependency "/etc/shadow"          _Pragma("GCC pch_preprocess \"x.gch\"")
+_READS_A_FILE = re.compile(r"\bGCC\s+(?:dependency|pch_preprocess)\b")
+
 _LINKER_SCRIPT = """\
 SECTIONS {{
   . = {address:#x};
@@ -136,6 +141,13 @@ def build(sources: Sequence[SourceFile], arch: str, *, toolchain: Toolchain | No
     same sources with the same tools and flags instead of running any tool again. A build that
     hit a limit raises LimitHit, and is not tried again with the same limits, in this process or
     (through the cache) in a later one."""
+    for source in sources:
+        found = _READS_A_FILE.search(source.text)
+        if found:
+            raise InputError(f"the code asks the compiler to open a file it names "
+                             f"({found.group(0)})", path=source.name,
+                             line=source.text.count("\n", 0, found.start()) + 1,
+                             why="only the sources written into the build directory are read")
     toolchain = toolchain or Toolchain.from_environ()
     tools = toolchain.resolve()
     flags = _ARCH_FLAGS[arch]
@@ -250,8 +262,7 @@ def _run(command: list[str], cwd: Path, name: str, limits: Limits, deadline: flo
     if process.returncode == 0:
         return
     stderr = log.read_text(errors="replace")
-    said = bounds.last_words(stderr)
-    stopped = bounds.stopped_by_limit(tool, process.returncode, said, limits)
+    stopped = bounds.stopped_by_limit(tool, process.returncode, stderr, limits)
     if stopped:
         raise LimitHit(limits, stopped, path=name)
     lines = [line for line in stderr.splitlines() if line.strip()]

@@ -147,27 +147,23 @@ _LIMIT_SIGNALS = {signal.SIGXCPU: "used its {cpu} s of CPU time", signal.SIGKILL
                   signal.SIGSEGV: "crashed (out of its {memory} of address space?)"}
 
 
-def stopped_by_limit(tool: str, returncode: int, said: str, limits: Limits) -> str | None:
-    """What to quote of a run of `tool` that failed with `returncode`, its standard error ending
-    in `said`, when one of `limits` stopped it; None when it failed on its own (a compile error)."""
+def stopped_by_limit(tool: str, returncode: int, stderr: str, limits: Limits) -> str | None:
+    """What to quote of a run of `tool` that failed with `returncode` and wrote `stderr`, when one
+    of `limits` stopped it; None when it failed on its own (a compile error). The line quoted is
+    the last that names the limit (gcc follows an internal compiler error with advice)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = next((line for line in reversed(lines) if _LIMIT_WORDS.search(line)), None)
     if returncode < 0 and -returncode in _LIMIT_SIGNALS:
         what = _LIMIT_SIGNALS[-returncode].format(
             cpu=limits.cpu, file=f"{_spelled(limits.file, 'bytes', ' ')}B",
             memory=f"{_spelled(limits.memory, 'bytes', ' ')}B")
-        return f"{tool} {what}" + (f": {said}" if said else "")
-    if _LIMIT_WORDS.search(said):
-        return said
-    return None
+        last = said or (lines[-1] if lines else "")
+        return f"{tool} {what}" + (f": {_cut(last)}" if last else "")
+    return _cut(said) if said else None
 
 
-def last_words(text: str, most: int = 200) -> str:
-    """The last line of a tool's standard error that says something, cut to `most` characters
-    (the messages of a tool stopped by a limit come last)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    said = lines[-1]
-    return said if len(said) <= most else said[:most - 1] + "…"
+def _cut(line: str, most: int = 200) -> str:
+    return line if len(line) <= most else line[:most - 1] + "…"
 
 
 def _tasks_running() -> int:

@@ -69,8 +69,9 @@ class Run:
     """The outcome of one bounded run.
 
     `stop` is "halt" (reached a landing pad at `stopped_at`), "fault" (the CPU raised the vector in
-    `detail`, or Unicorn could not go on), "limit" (the instruction count ran out) or "unmapped" (an
-    access to memory that is not there; `detail` says which).
+    `detail`, or Unicorn could not go on), "limit" (the instruction count ran out), "unmapped" (an
+    access to memory that is not there; `detail` says which) or "stopped" (the code did what the
+    machine does not follow it into: a syscall, a hlt off the landing pads, a jump to 0).
     """
 
     stop: str
@@ -170,15 +171,26 @@ class Machine:
         self.uc.hook_add(unicorn.UC_HOOK_INSN_INVALID, self._on_invalid)
         # Called only on an access to unmapped memory, so free otherwise: it names the address.
         self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_unmapped)
+        # Unicorn runs syscall and sysenter as no-ops unless hooked; on a CPU they leave the
+        # kernel's own stack and code behind, so code under test that executes one has failed.
+        for name in ("syscall", "sysenter"):
+            self.uc.hook_add(unicorn.UC_HOOK_INSN, self._on_system_call, name, 1, 0,
+                             getattr(unicorn.x86_const, f"UC_X86_INS_{name.upper()}"))
 
     # --- setup -----------------------------------------------------------------------------------
 
     def _map_image(self, image: Image) -> None:
         low = min(s.address for s in image.segments) & ~(PAGE - 1)
         high = max(s.address + len(s.data) for s in image.segments)
-        self.uc.mem_map(low, (high - low + PAGE - 1) & ~(PAGE - 1))
-        for segment in image.segments:
-            self.uc.mem_write(segment.address, segment.data)
+        try:
+            self.uc.mem_map(low, (high - low + PAGE - 1) & ~(PAGE - 1))
+            for segment in image.segments:
+                self.uc.mem_write(segment.address, segment.data)
+        except unicorn.UcError as error:
+            # The builder keeps an image within its limits (toolkit.emulate.limits); one that
+            # still does not fit the map is refused here, not with a traceback.
+            raise EmulationError(f"cannot map the image at {low:#x}-{high:#x}", path=image.path,
+                                 why=str(error)) from None
 
     def _load_gdt(self) -> None:
         layout = self.layout
@@ -304,6 +316,8 @@ class Machine:
             return stop, detail, pc
         if self._fault is not None:
             vector, at = self._fault
+            if isinstance(vector, str):     # an instruction the machine stops at (syscall)
+                return "stopped", f"{vector} executed", at
             return "fault", VECTORS.get(vector, f"vector {vector}"), at
         if self._landed is not None:
             registers[pc_name] = self._landed
@@ -312,7 +326,18 @@ class Machine:
             # hlt stops Unicorn with the program counter after it; report the landing pad.
             registers[pc_name] = pc - 1
             return stop, detail, pc - 1
+        if pc == 0:
+            # emu_start stops before address 0, where it was told to end (`until`).
+            return "stopped", "a jump to address 0", pc
+        if self._reads(pc - 1, 1) == HLT:
+            return "stopped", "hlt executed outside a landing pad", pc - 1
         return "limit", f"no landing pad reached within {self.limit} instructions", pc
+
+    def _reads(self, address: int, size: int) -> bytes | None:
+        try:
+            return read_memory(self.uc, address, size)
+        except unicorn.UcError:
+            return None
 
     def _start_state(self, probe: Probe) -> None:
         """Restore the CPU state of setup for the probe's ring with the probe's registers written.
@@ -372,6 +397,10 @@ class Machine:
                 return_fred(uc, self.layout)
                 return True
         return False
+
+    def _on_system_call(self, uc, name: str) -> None:
+        self._fault = (name, uc.reg_read(register_id(self.layout.pc)))
+        uc.emu_stop()
 
     def _on_unmapped(self, uc, access: int, address: int, size: int, _value, _data) -> bool:
         kind = {unicorn.UC_MEM_READ_UNMAPPED: "read", unicorn.UC_MEM_WRITE_UNMAPPED: "write",
