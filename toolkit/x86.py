@@ -20,6 +20,10 @@ ENTRY_64 = "arch/x86/entry/entry_64.S"
 PTRACE_H = "arch/x86/include/asm/ptrace.h"
 #: FRED event entry (v6.9+): a tree with this file can deliver events through FRED.
 FRED_ENTRY = "arch/x86/entry/entry_fred.c"
+#: The x86_32 entry code, whose FIXUP_FRAME and IRET_FRAME macros (v5.3+) make and undo the gap.
+ENTRY_32 = "arch/x86/entry/entry_32.S"
+#: The FRED entry points (v6.9+): asm_fred_entrypoint_kernel is where a ring-0 event lands.
+FRED_ENTRY_S = "arch/x86/entry/entry_64_fred.S"
 #: The kernel's list of common misspellings (`wrong||right` per line).
 SPELLING_TXT = "scripts/spelling.txt"
 #: Where kbuild looks for an #include when it builds x86 (LINUXINCLUDE, then USERINCLUDE), in
@@ -144,6 +148,15 @@ DELIVERIES = {"x86_64": ("idt", "fred"), "x86_32": ("idt",)}
 
 #: FRED_CONFIG_REDZONE: the bytes a ring-0 FRED event skips below the interrupted stack pointer.
 FRED_REDZONE = 64
+
+#: The x86_32 entry macros a kernel-mode trap runs through: FIXUP_FRAME builds the five-word frame
+#: (and so the gap) on entry, IRET_FRAME rebuilds the iret frame below regs->sp on the way out.
+FIXUP_MACROS = ("FIXUP_FRAME", "IRET_FRAME")
+#: The FRED kernel entry point and the macros it is made of (entry_64_fred.S, v6.9+).
+FRED_KERNEL_ENTRY = "asm_fred_entrypoint_kernel"
+FRED_MACROS = ("FRED_ENTER", "FRED_EXIT")
+#: The C function the FRED kernel entry calls with pt_regs; the harness's handler stands in.
+FRED_KERNEL_DISPATCH = "fred_entry_from_kernel"
 
 #: The #BP vector number (X86_TRAP_BP).
 TRAP_BP = 3

@@ -303,7 +303,7 @@ def _run_validate(args) -> int:
     arches = ("x86_64", "x86_32") if args.arch == "all" else (args.arch,)
     tree = Path(kernel_tree(args.tree)) if args.tree else None
     codes = [code.tree_code(tree, arch, delivery) if tree else code.generated_code(arch, delivery)
-             for arch in arches for delivery in code.deliveries(arch, tree)]
+             for arch in arches for delivery in code.deliveries(arch)]
     started = time.perf_counter()
     results = []
     for under_test in codes:

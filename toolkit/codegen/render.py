@@ -34,7 +34,8 @@ from pathlib import Path
 
 from toolkit.codegen.target import Target
 from toolkit.errors import UsageError
-from toolkit.x86 import CONDITIONS, EFLAGS_BITS, ERETS, FRED_REDZONE, INSNS, TRAP_BP
+from toolkit.x86 import (CONDITIONS, EFLAGS_BITS, ERETS, FRED_KERNEL_DISPATCH, FRED_REDZONE, INSNS,
+                        TRAP_BP)
 
 #: The templates ship inside this package (the top-level templates/ of a checkout links here).
 TEMPLATES = Path(str(resources.files("toolkit.codegen"))) / "templates"
@@ -118,6 +119,27 @@ def render_harness(t: Target) -> str:
                       arg_pad=_STACK_ALIGN - t.word)
     return _render(_per_arch(t, "harness"), t, registers=registers, orig_ax=_ORIG_AX,
                    stack_align=_STACK_ALIGN, calling=calling, iret=iret, **values)
+
+
+def render_kernel_harness(t: Target, macros: str, origin: str) -> str:
+    """The harness around a kernel's own entry code, as a `.S` text for the C preprocessor:
+    `macros` defines FIXUP_FRAME and IRET_FRAME (x86_32) or toolkit_fred_entrypoint_kernel (the
+    body of asm_fred_entrypoint_kernel, FRED), which the harness places where the kernel has them;
+    `origin` says where they came from. The contract is the module docstring's."""
+    if t.delivery == "fred":
+        return _render("harness_fred_kernel.S.j2", t, parameters=f"arch={t.arch} delivery=fred",
+                       macros=macros, origin=origin, redzone=FRED_REDZONE,
+                       dispatch=FRED_KERNEL_DISPATCH)
+    if t.arch != "x86_32":
+        raise UsageError("the kernel's own x86_64 IDT entry runs in the generated harness")
+    # SAVE_ALL pushes the slots from es down to bx after FIXUP_FRAME; fs and gs come before it.
+    below_fs = [s.name for s in t.register_slots][:[s.name for s in t.register_slots].index("fs")]
+    return _render("harness_32_kernel.S.j2", t, parameters=f"arch={t.arch}", macros=macros,
+                   origin=origin, equates=_equates(t), ptregs_size=t.ptregs.size,
+                   saved=[_register(t, name) if name not in _SEGMENTS else name
+                          for name in reversed(below_fs)],
+                   orig_ax=_ORIG_AX, stack_align=_STACK_ALIGN, arg_pad=_STACK_ALIGN - t.word,
+                   calling="cdecl, regs on the stack", iret="iret")
 
 
 def render_gap_block(t: Target) -> str:

@@ -110,10 +110,11 @@ def deliver_fred(cpu: Cpu) -> Frame:
 
 
 def return_fred(uc, layout: Layout) -> None:
-    """ERETS: pop RIP, CS, RFLAGS, RSP and SS from the FRED frame the stack pointer points at (the
-    error code above pt_regs has already been skipped by the entry code), ignoring the event bits."""
+    """ERETS: with the stack pointer at the FRED frame's error code, as event delivery left it,
+    skip that word and pop RIP, CS, RFLAGS, RSP and SS, ignoring the event bits (the kernel's
+    FRED_EXIT pops the registers and executes erets right there)."""
     sp = uc.reg_read(unicorn.x86_const.UC_X86_REG_RSP)
-    pc, cs, flags, new_sp, ss = struct.unpack("<5Q", uc.mem_read(sp, 40))
+    pc, cs, flags, new_sp, ss = struct.unpack("<5Q", uc.mem_read(sp + 8, 40))
     if cs & 3:
         uc.reg_write(unicorn.x86_const.UC_X86_REG_CS, cs & 0xFFFF)
         uc.reg_write(unicorn.x86_const.UC_X86_REG_SS, ss & 0xFFFF)

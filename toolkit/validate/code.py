@@ -1,7 +1,9 @@
 """The code under test: the helper header, prelude and entry stub a validation builds and runs.
 
-It is either the project's own generated code or a kernel tree's helpers and entry gap placed in
-the generated harness; a scenario's variant edits it into a deliberately faulty version.
+It is either the project's own generated code or a kernel tree's helpers and entry code: its gap
+block in the generated x86_64 harness, its FIXUP_FRAME and IRET_FRAME, or its FRED kernel entry,
+in a harness laid out as the kernel's own entry; a scenario's variant edits it into a deliberately
+faulty version.
 """
 
 from __future__ import annotations
@@ -19,14 +21,19 @@ from toolkit.codegen import render
 from toolkit.codegen.target import Target
 from toolkit.emulate.build import SourceFile, build
 from toolkit.errors import InputError
+from toolkit.validate import kernelentry
 from toolkit.validate.scenarios import Variant
-from toolkit.x86 import DELIVERIES, ENTRY_64, FRED_ENTRY, TEXT_PATCHING_H
+from toolkit.x86 import DELIVERIES, ENTRY_64, TEXT_PATCHING_H
 
 
 @dataclass(frozen=True, slots=True)
 class CodeUnderTest:
     """The code under test for one architecture and event delivery: helper header, prelude and
-    entry stub as text, plus which helpers the header has (rows for the others are skipped)."""
+    entry stub as text, plus which helpers the header has (rows for the others are skipped).
+
+    `entry_name` says how the entry is built (`.S`: through the C preprocessor, as a kernel's own
+    entry code is); `missing` is why there is nothing to run (a kernel tree without the piece),
+    which every scenario is then skipped with."""
 
     label: str
     arch: str
@@ -35,6 +42,8 @@ class CodeUnderTest:
     header: str
     entry: str
     helpers: tuple[str, ...]
+    entry_name: str = "entry.s"
+    missing: str | None = None
 
     def with_variant(self, variant: Variant) -> "CodeUnderTest":
         """This code with the variant's edits made; VariantMismatch when one does not fit."""
@@ -54,7 +63,7 @@ class CodeUnderTest:
                 SourceFile("text-patching.h", self.header),
                 SourceFile("toolkit_scenario_helpers.h", have),
                 SourceFile("scenario.c", handler),
-                SourceFile("entry.s", self.entry)]
+                SourceFile(self.entry_name, self.entry)]
 
 
 class VariantMismatch(Exception):
@@ -69,23 +78,22 @@ def generated_code(arch: str, delivery: str = "idt") -> CodeUnderTest:
                 render.render_header(target), render.render_harness(target), target.helpers)
 
 
-def deliveries(arch: str, tree: Path | None = None) -> tuple[str, ...]:
-    """The event delivery models to validate `arch` under: FRED only on x86_64, and for a kernel
-    tree only when the tree has FRED entry code (v6.9 and later)."""
-    if tree is not None and not (tree / FRED_ENTRY).exists():
-        return DELIVERIES[arch][:1]
+def deliveries(arch: str) -> tuple[str, ...]:
+    """The event delivery models to validate `arch` under: FRED only on x86_64."""
     return DELIVERIES[arch]
 
 
-
 def tree_code(tree: Path, arch: str, delivery: str = "idt") -> CodeUnderTest:
-    """The helpers of a kernel tree's text-patching.h (through the header model) with, on x86_64
-    through the IDT, the gap block of its entry_64.S in place of the generated one.
+    """The helpers of a kernel tree's text-patching.h (through the header model) with the tree's
+    own entry code for the path: on x86_64 through the IDT the gap block of its entry_64.S in the
+    generated harness; on x86_32 its FIXUP_FRAME and IRET_FRAME, and under FRED its
+    asm_fred_entrypoint_kernel, each in a harness laid out as the kernel's entry around them.
 
     The gap block runs inside the generated harness, which defines what the kernel's macro gets
     from elsewhere: CS and ORIG_RAX from the pt_regs model, both macro parameters (`vector` since
     v5.8, `create_gap` before), and every annotation macro in the block as one that emits nothing.
-    On x86_32 the frame fix-up stays the generated one; FRED has no software gap to take."""
+    A tree without the x86_32 fix-up (before v5.3) or without FRED (before v6.9) gives code whose
+    scenarios are all skipped, saying so."""
     generated = generated_code(arch, delivery)
     tree_layout = ptregs.from_tree(str(tree), arch)
     if [(s.name, s.offset) for s in tree_layout.slots] != [
@@ -96,13 +104,23 @@ def tree_code(tree: Path, arch: str, delivery: str = "idt") -> CodeUnderTest:
     helpers = tuple(h for h in generated.helpers if header.function(f"int3_emulate_{h}"))
     if not helpers:
         raise InputError("no int3_emulate_* helpers found", path=str(tree / TEXT_PATCHING_H))
-    entry, part = generated.entry, "helpers"
+    helper_text = cheader.translation_unit(header, [f"int3_emulate_{h}" for h in helpers])
+    name = f"{tree.name} {arch} {delivery}"
     if arch == "x86_64" and delivery == "idt":
-        entry, part = _with_tree_gap(entry, tree / ENTRY_64), "helpers and entry gap"
-    return CodeUnderTest(f"{tree.name} {arch} {delivery} ({part} from the tree)", arch, delivery,
-                generated.prelude,
-                cheader.translation_unit(header, [f"int3_emulate_{h}" for h in helpers]),
-                entry, helpers)
+        return CodeUnderTest(f"{name} (helpers and entry gap from the tree)", arch, delivery,
+                             generated.prelude, helper_text,
+                             _with_tree_gap(generated.entry, tree / ENTRY_64), helpers)
+    try:
+        piece = (kernelentry.fred_entry(tree) if delivery == "fred"
+                 else kernelentry.fixup_frame(tree))
+    except kernelentry.NotInTree as missing:
+        return CodeUnderTest(f"{name} (not in the tree)", arch, delivery, generated.prelude,
+                             helper_text, generated.entry, helpers, missing=str(missing))
+    part = "FRED entry" if delivery == "fred" else "FIXUP_FRAME and IRET_FRAME"
+    entry = render.render_kernel_harness(Target(arch=arch, delivery=delivery), piece.text,
+                                         piece.label)
+    return CodeUnderTest(f"{name} (helpers and {part} from the tree)", arch, delivery,
+                         generated.prelude, helper_text, entry, helpers, entry_name="entry.S")
 
 
 def _with_tree_gap(harness: str, path: Path) -> str:

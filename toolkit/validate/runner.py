@@ -65,6 +65,8 @@ def validate(code: CodeUnderTest, scenarios: Sequence[Scenario], *, cache: Path 
 
 
 def skip_reason(s: Scenario, code: CodeUnderTest) -> str | None:
+    if code.missing:
+        return code.missing
     if s.skip:
         return s.skip
     if s.arch and s.arch != code.arch:

@@ -83,6 +83,6 @@ toolkit_int3_entry:
 	movq	PT_DX(%rsp), %rdx
 	movq	PT_SI(%rsp), %rsi
 	movq	PT_DI(%rsp), %rdi
-	addq	$PT_IP, %rsp			/* %rsp at regs->ip: the frame erets pops */
+	addq	$PT_ORIG_AX, %rsp		/* %rsp at the error code, which erets skips */
 	.byte	0xf2, 0x0f, 0x01, 0xca	/* erets, unknown to GNU as before 2.41 */
 	.size	toolkit_int3_entry, .-toolkit_int3_entry

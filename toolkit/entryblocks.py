@@ -1,0 +1,50 @@
+"""Where a kernel's own entry pieces sit in its assembler text: `.macro` blocks and symbol bodies.
+
+The x86_32 frame fix-up (FIXUP_FRAME, IRET_FRAME) and the FRED entry (FRED_ENTER, FRED_EXIT,
+asm_fred_entrypoint_kernel) are found by the same two questions; text only, nothing is assembled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# `.macro NAME args`: the opening line of an assembler macro, as entry_32.S writes it.
+_MACRO = re.compile(r"^\s*\.macro\s+(\w+)\b")
+_ENDM = re.compile(r"^\s*\.endm\b")
+# SYM_CODE_START(name), SYM_CODE_START_NOALIGN(name), SYM_FUNC_START(name), ...: a symbol's start.
+_SYMBOL_START = re.compile(r"^\s*SYM_\w*START\w*\(\s*(\w+)\s*\)")
+_SYMBOL_END = re.compile(r"^\s*SYM_\w*END\(\s*(\w+)\s*\)")
+
+
+def macro(lines: Sequence[str], name: str) -> tuple[int, int] | None:
+    """(first, last): the indices of the `.macro name` line and of its `.endm`; None when the text
+    has no closed macro of that name (a hunk can cut one in two)."""
+    for start, line in enumerate(lines):
+        found = _MACRO.match(line)
+        if found and found.group(1) == name:
+            for end in range(start + 1, len(lines)):
+                if _MACRO.match(lines[end]):
+                    return None
+                if _ENDM.match(lines[end]):
+                    return start, end
+            return None
+    return None
+
+
+def macros(lines: Sequence[str]) -> set[str]:
+    """The names of every assembler macro the text opens."""
+    return {m.group(1) for m in map(_MACRO.match, lines) if m}
+
+
+def symbol(lines: Sequence[str], name: str) -> tuple[int, int] | None:
+    """(first, last): the indices of the `SYM_*START*(name)` line and of its `SYM_*END(name)`."""
+    for start, line in enumerate(lines):
+        found = _SYMBOL_START.match(line)
+        if found and found.group(1) == name:
+            for end in range(start + 1, len(lines)):
+                closing = _SYMBOL_END.match(lines[end])
+                if closing and closing.group(1) == name:
+                    return start, end
+            return None
+    return None

@@ -1,0 +1,236 @@
+"""A kernel tree's own entry code made ready to assemble inside the harness, as a `.S` text.
+
+Two pieces are taken as the tree has them: the x86_32 frame fix-up and exit (FIXUP_FRAME and
+IRET_FRAME of entry_32.S) and the FRED kernel entry (asm_fred_entrypoint_kernel of
+entry_64_fred.S with FRED_ENTER, FRED_EXIT and the register macros of calling.h). What they use
+from elsewhere is resolved from the tree itself: assembler macros from the file and the files it
+includes beside it, C macros (CS_FROM_KERNEL, USER_SEGMENT_RPL_MASK, X86_EFLAGS_VM, ERETS, ...)
+from its own `#define`s and the headers it includes, followed through the include model. The C
+preprocessor of the build then expands them, as kbuild's would. Annotations for objtool emit
+nothing and are defined as macros that do nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit import entryblocks
+from toolkit.cmodel.includes import follow
+from toolkit.cmodel.preprocessor import Macro, directives_of
+from toolkit.errors import InputError
+from toolkit.x86 import (ENTRY_32, FIXUP_MACROS, FRED_ENTRY_S, FRED_KERNEL_ENTRY, FRED_MACROS)
+
+#: The kernel configuration the tree's code is assembled for. CONFIG_VM86 is on because then
+#: FIXUP_FRAME also tests the vm86 flag: more of the tree's code runs, and the test must not
+#: take a kernel-mode trap for a vm86 one.
+CONFIG = {"x86_32": ("CONFIG_X86_32", "CONFIG_VM86"),
+          "x86_64": ("CONFIG_X86_64", "CONFIG_X86_FRED")}
+
+# Words that annotate code for objtool or the unwinder and emit no instruction a scenario can see.
+# ENCODE_FRAME_POINTER writes %rbp after PUSH_REGS saved it (nothing when CONFIG_FRAME_POINTER
+# is off, as here), so the register the handler sees is still restored from pt_regs.
+_ANNOTATION = re.compile(r"UNWIND_HINT(?:_\w+)?|ANNOTATE_\w+|ENDBR|ENCODE_FRAME_POINTER")
+# A C macro or configuration name: upper-case words (lower-case names are labels and symbols).
+_NAME = re.compile(r"\b[A-Z_][A-Z0-9_]*[A-Z0-9]\b")
+# The first word of an assembler statement and the `key=` arguments after it.
+_STATEMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)\b(?![ \t]*[:=,])(.*)$", re.M)
+_C_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+# `#if FOO`, `#ifdef X && Y`: a configuration term, possibly negated, of a macro's conditions.
+_TERM = re.compile(r"(!?)\s*(?:defined\s*\(?\s*(\w+)\s*\)?|IS_ENABLED\(\s*(\w+)\s*\)|(\w+))")
+
+
+class NotInTree(Exception):
+    """The tree has no such piece of entry code (an older kernel); the message says what is
+    missing, to be shown as the reason its scenarios are skipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryCode:
+    """The `.S` text that defines the tree's macros for the harness, and where it came from."""
+
+    text: str
+    label: str
+
+
+def fixup_frame(tree: Path) -> EntryCode:
+    """FIXUP_FRAME and IRET_FRAME of the tree's entry_32.S (v5.3+), with what they use."""
+    path = tree / ENTRY_32
+    lines = _lines(path, "no x86_32 entry code")
+    found = [(name, entryblocks.macro(lines, name)) for name in FIXUP_MACROS]
+    missing = [name for name, where in found if where is None]
+    if missing:
+        raise NotInTree(f"{ENTRY_32} has no {' or '.join(missing)} (the x86_32 kernel-mode "
+                        "frame fix-up came in v5.3)")
+    pieces = [(lines[a:b + 1], f"{ENTRY_32}:{a + 1}-{b + 1}") for _, (a, b) in found]
+    return _entry_code(tree, path, lines, pieces, "x86_32")
+
+
+def fred_entry(tree: Path) -> EntryCode:
+    """The body of the tree's asm_fred_entrypoint_kernel (v6.9+) as the macro
+    `toolkit_fred_entrypoint_kernel`, with FRED_ENTER, FRED_EXIT and what they use."""
+    path = tree / FRED_ENTRY_S
+    lines = _lines(path, "no FRED entry code (FRED came in v6.9)")
+    where = entryblocks.symbol(lines, FRED_KERNEL_ENTRY)
+    if where is None:
+        raise NotInTree(f"{FRED_ENTRY_S} has no {FRED_KERNEL_ENTRY}")
+    start, end = where
+    body = [".macro toolkit_fred_entrypoint_kernel\n", *lines[start + 1:end], ".endm\n"]
+    pieces = [(body, f"{FRED_ENTRY_S}:{start + 2}-{end} ({FRED_KERNEL_ENTRY})")]
+    for name in FRED_MACROS:
+        found = entryblocks.macro(lines, name)
+        if found:
+            pieces.insert(0, (lines[found[0]:found[1] + 1],
+                              f"{FRED_ENTRY_S}:{found[0] + 1}-{found[1] + 1}"))
+    return _entry_code(tree, path, lines, pieces, "x86_64")
+
+
+def _lines(path: Path, absent: str) -> list[str]:
+    try:
+        return path.read_text().splitlines(keepends=True)
+    except FileNotFoundError:
+        raise NotInTree(f"{absent}: {path.name} is not in the tree") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError("cannot read the file", path=str(path), why=str(error)) from None
+
+
+def _entry_code(tree: Path, path: Path, lines: list[str],
+                pieces: list[tuple[list[str], str]], arch: str) -> EntryCode:
+    config = CONFIG[arch]
+    texts = [("".join(text), origin) for text, origin in pieces]
+    defined = {name for text, _ in texts for name in entryblocks.macros(text.splitlines())}
+    # Assembler macros the pieces use, from the file and the files it includes beside it.
+    besides = _beside_files(tree, path, lines)
+    pending = [text for text, _ in texts]
+    used_names: set[str] = set()
+    annotations: dict[str, set[str]] = {}
+    while pending:
+        code = _code_of(pending.pop())
+        used_names |= set(_NAME.findall(code))
+        for word, arguments in _STATEMENT.findall(code):
+            if word in defined or not word.isupper() and not word.startswith("_"):
+                continue
+            if _ANNOTATION.fullmatch(word):
+                annotations.setdefault(word, set()).update(re.findall(r"(\w+)\s*=", arguments))
+                continue
+            found = _asm_macro(tree, word, [(path, lines)] + besides)
+            if found is not None:
+                defined.add(word)
+                texts.insert(0, found)
+                pending.append(found[0])
+    names = {n for n in used_names - defined - set(annotations)
+             if not _ANNOTATION.fullmatch(n) and n not in config and n != "__ASSEMBLY__"
+             and not n.startswith("CONFIG_")}
+    definitions = _c_macros(tree, path, "".join(lines), names, config)
+    return EntryCode(_layout(texts, definitions, annotations, config),
+                     ", ".join(origin for _, origin in texts))
+
+
+def _code_of(text: str) -> str:
+    """The text without comments: C comments, and `#` comments after an instruction (a line that
+    starts with `#` is a preprocessor directive and stays)."""
+    text = _C_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    return "\n".join(line if line.lstrip().startswith("#") else line.split("#", 1)[0]
+                     for line in text.split("\n"))
+
+
+def _beside_files(tree: Path, path: Path, lines: list[str]) -> list[tuple[Path, list[str]]]:
+    """The "quoted" includes found beside `path` (calling.h beside entry_64_fred.S)."""
+    _, includes = directives_of("".join(lines), str(path))
+    found = []
+    for include in includes:
+        beside = path.parent / include.target
+        if not include.system and beside.is_file() and tree.resolve() in beside.resolve().parents:
+            found.append((tree / beside.relative_to(tree),
+                          beside.read_text().splitlines(keepends=True)))
+    return found
+
+
+def _asm_macro(tree: Path, name: str, files: list[tuple[Path, list[str]]]
+               ) -> tuple[str, str] | None:
+    for path, lines in files:
+        where = entryblocks.macro(lines, name)
+        if where:
+            start, end = where
+            origin = f"{path.relative_to(tree).as_posix()}:{start + 1}-{end + 1}"
+            return "".join(lines[start:end + 1]), origin
+    return None
+
+
+def _c_macros(tree: Path, path: Path, text: str, names: set[str],
+              config: tuple[str, ...]) -> list[Macro]:
+    """The definitions of `names` and of the macros their bodies use, one per name, chosen for an
+    assembler file of a kernel with `config`: the file's own `#define`s first, then those of the
+    headers it includes, followed one include at a time until every name is found."""
+    own, includes = directives_of(text, path.relative_to(tree).as_posix())
+    known: dict[str, list[Macro]] = {}
+    _add(known, own)
+    wanted = _closure(names, known, config)
+    for include in includes:
+        if not wanted - known.keys():
+            break
+        _add(known, follow([include], str(tree), str(path)).macros)
+        wanted = _closure(names, known, config)
+    missing = sorted(wanted - known.keys())
+    if missing:
+        raise InputError(f"{', '.join(missing)}: used by the entry code, defined by no header "
+                         "it includes", path=str(path))
+    return [_choose(known[n], config) for n in sorted(wanted)]
+
+
+def _add(known: dict[str, list[Macro]], macros: Iterable[Macro]) -> None:
+    for macro in macros:
+        known.setdefault(macro.name, []).append(macro)
+
+
+def _closure(names: set[str], known: dict[str, list[Macro]], config) -> set[str]:
+    """`names` and every macro name the chosen bodies of them use, as far as they are known."""
+    wanted, pending = set(), list(names)
+    while pending:
+        name = pending.pop()
+        if name in wanted:
+            continue
+        wanted.add(name)
+        if name in known:
+            macro = _choose(known[name], config)
+            pending += [n for n in re.findall(r"\b[A-Za-z_]\w*\b", macro.body)
+                        if n in known and n not in (macro.params or ())]
+    return wanted
+
+
+def _choose(definitions: list[Macro], config: tuple[str, ...]) -> Macro:
+    """The definition the preprocessor would see in an assembler file of a kernel with `config`:
+    the first whose conditions all hold (else the first of all)."""
+    defined = set(config) | {"__ASSEMBLY__"}
+    for macro in definitions:
+        if all(_holds(term, defined) for term in macro.conditions):
+            return macro
+    return definitions[0]
+
+
+def _holds(term: str, defined: set[str]) -> bool:
+    found = _TERM.fullmatch(term.strip())
+    if not found:
+        return False
+    negated, *names = found.groups()
+    name = next(n for n in names if n)
+    return (name in defined) != bool(negated)
+
+
+def _layout(texts: list[tuple[str, str]], definitions: list[Macro],
+            annotations: dict[str, set[str]], config: tuple[str, ...]) -> str:
+    out = ["/* Assembled as the kernel assembles it, configured with "
+           f"{', '.join(config)}. */\n", "#define __ASSEMBLY__ 1\n"]
+    out += [f"#define {name} 1\n" for name in config]
+    for macro in definitions:
+        out.append(f"/* {macro.path}:{macro.line} */\n{macro.text}\n")
+    if annotations:
+        out.append("/* Annotations for objtool and the unwinder: they emit nothing. */\n")
+        for name, keys in sorted(annotations.items()):
+            out.append(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} "
+                       "rest:vararg\n.endm\n")
+    for text, origin in texts:
+        out.append(f"/* {origin} */\n{text}")
+    return "".join(out)
