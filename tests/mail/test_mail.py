@@ -146,3 +146,12 @@ def test_messages_are_streamed():
     messages = read_messages(str(DATA / "int3-series.mbox"))
     first = next(messages)
     assert (first.at, first.subject) == (1, "[RFC][PATCH 0/3] x86: let int3 emulate calls")
+
+
+def test_a_maildir_is_read_in_delivery_order():
+    # two mails already seen (cur/), two not yet (new/): one sequence, by the time of delivery
+    found = [m.subject for m in read_messages(str(DATA.parent / "maildir"))]
+    assert found == ["[PATCH 0/2] x86/alternatives: name the int3 sites",
+                     "[PATCH 1/2] x86/alternatives: name the selftest site",
+                     "[PATCH 2/2] x86/alternatives: print the site name",
+                     "Re: [PATCH 1/2] x86/alternatives: name the selftest site"]

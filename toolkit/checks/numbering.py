@@ -15,7 +15,7 @@ from toolkit.series.model import Patch, Series
 
 
 #: decode-note kinds that mean text was lost, not merely guessed
-LOSSY_KINDS = frozenset({"replaced", "truncated"})
+LOSSY_KINDS = frozenset({"replaced", "truncated", "skipped"})
 
 
 def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:

@@ -56,11 +56,17 @@ _ESCAPED_FROM = re.compile(rb">+From ")
 # File names taken from a directory (git format-patch writes 0001-subject.patch).
 _MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx")
 _GZIP_MAGIC = b"\x1f\x8b"
+# The folders of a maildir that hold mail: new (not yet seen by a reader) and cur.
+_MAILDIR_FOLDERS = ("cur", "new")
 
 
 def read_messages(path: str) -> Iterator[Message]:
-    """Yield the messages of a mail file, directory of mail files, or stdin (`-`), in order."""
-    if path != "-" and os.path.isdir(path):
+    """Yield the messages of a mail file, a maildir, a directory of mail files, or stdin (`-`),
+    in order."""
+    if path != "-" and os.path.isdir(path) and _is_maildir(path):
+        for folder, name in _maildir_mails(path):
+            yield from _read_file(os.path.join(path, folder, name))
+    elif path != "-" and os.path.isdir(path):
         names = sorted(n for n in os.listdir(path)
                        if n.removesuffix(".gz").endswith(_MAIL_SUFFIXES) and not n.startswith("."))
         if not names:
@@ -70,6 +76,27 @@ def read_messages(path: str) -> Iterator[Message]:
             yield from _read_file(os.path.join(path, name))
     else:
         yield from _read_file(path)
+
+
+def _is_maildir(path: str) -> bool:
+    return any(os.path.isdir(os.path.join(path, folder)) for folder in _MAILDIR_FOLDERS)
+
+
+def _maildir_mails(path: str) -> list[tuple[str, str]]:
+    """(folder, name) of every mail of a maildir, oldest first: a maildir name starts with the
+    time of delivery, and read and unread mails are one sequence."""
+    mails = [(folder, name) for folder in _MAILDIR_FOLDERS
+             if os.path.isdir(os.path.join(path, folder))
+             for name in os.listdir(os.path.join(path, folder)) if not name.startswith(".")]
+    if not mails:
+        raise InputError("no mail in this maildir", path=path, why="cur/ and new/ are empty")
+    return sorted(mails, key=lambda mail: (_delivered(mail[1]), mail))
+
+
+def _delivered(name: str) -> float:
+    """The delivery time a maildir file name starts with ("1717405200.M1P2.host:2,S")."""
+    head = name.split(".", 1)[0]
+    return float(head) if head.isdigit() else float("inf")
 
 
 def _read_file(path: str) -> Iterator[Message]:
