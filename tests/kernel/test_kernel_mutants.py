@@ -1,0 +1,66 @@
+"""The kernel-tree mutation suite: each faulty edit in tests/data/mutants/kernel/ is made to a copy
+of a real tree's entry code (under tmp_path) and must be caught by the scenario its file names, when
+`validate --tree` runs the tree's own FIXUP_FRAME/IRET_FRAME or FRED entry."""
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from toolkit.validate import code as codeundertest
+from toolkit.validate import runner as validation
+from toolkit.validate import scenarios
+from toolkit.validate.scenarios import Status
+
+from kernel.kerneltrees import TREES, tree_id
+
+pytestmark = pytest.mark.kernel
+
+MUTANTS = sorted((Path(__file__).parents[1] / "data/mutants/kernel").glob("*.toml"))
+assert MUTANTS, "no cases found: a table that is empty would pass vacuously"
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return [s for table in scenarios.builtin_tables() for s in scenarios.load_table(table)]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("build-cache")
+
+
+def mutated_tree(tree: Path, mutant: dict, into: Path) -> Path:
+    """A tree that shares everything with `tree` but arch/x86/entry, which is copied and edited."""
+    copy = into / "linux"
+    (copy / "arch/x86").mkdir(parents=True)
+    for top in tree.iterdir():
+        if top.name != "arch":
+            (copy / top.name).symlink_to(top.resolve())
+    for part in (tree / "arch/x86").iterdir():
+        if part.name != "entry":
+            (copy / "arch/x86" / part.name).symlink_to(part.resolve())
+    shutil.copytree(tree / "arch/x86/entry", copy / "arch/x86/entry")
+    path = copy / mutant["file"]
+    text = path.read_text()
+    for edit in mutant["edit"]:
+        assert text.count(edit["old"]) == 1, f"{edit['old']!r} is not in {mutant['file']} once"
+        text = text.replace(edit["old"], edit["new"])
+    path.write_text(text)
+    return copy
+
+
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
+@pytest.mark.parametrize("path", MUTANTS, ids=[p.stem for p in MUTANTS])
+def test_kernel_mutant_is_caught(path, tree, rows, cache, tmp_path):
+    mutant = tomllib.loads(path.read_text())
+    arch, delivery = mutant["arch"], mutant.get("delivery", "idt")
+    missing = codeundertest.tree_code(tree, arch, delivery).missing
+    if missing:
+        pytest.skip(f"{tree.name}: {missing}")
+    code = codeundertest.tree_code(mutated_tree(tree, mutant, tmp_path), arch, delivery)
+    outcomes = validation.validate(code, rows, cache=cache)
+    failed = {o.scenario.name for o in outcomes if o.status is Status.FAILED}
+    assert mutant["caught_by"] in failed
+    assert not [o.reason for o in outcomes if o.status is Status.ERROR]
