@@ -45,7 +45,8 @@ def test_x86_32_fixup_and_fred_entry_are_the_trees_own(tree):
     assert "point sp back at the previous context" in code.entry
     assert "arch/x86/include/asm/segment.h" in code.entry
     assert "#define CS_FROM_KERNEL" in code.entry
-    assert "toolkit_fixup_frame" not in code.entry
+    # The generated fix-up is not there: the harness's call expands the tree's macro.
+    assert ".macro toolkit_fixup_frame\n\tFIXUP_FRAME\n.endm" in code.entry
     fred = codeundertest.tree_code(tree, "x86_64", "fred")
     if (tree / FRED_ENTRY_S).exists():
         assert "asm_fred_entrypoint_kernel" in fred.label or "asm_fred_entrypoint_kernel" in fred.entry
