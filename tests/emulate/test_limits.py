@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from toolkit import cache
-from toolkit.emulate import build
+from toolkit.emulate import build, limits
 from toolkit.emulate.limits import DEFAULT, LimitHit, Limits
 from toolkit.errors import UsageError
 
@@ -69,7 +69,12 @@ def test_a_tool_runs_in_a_clean_environment(tmp_path, monkeypatch):
     assert names - {"PWD", "SHLVL", "_"} == {"PATH", "LANG", "LC_ALL", "TMPDIR"}
 
 
-def test_a_tool_runs_within_the_limits(tmp_path):
+@pytest.mark.parametrize("prlimit", [True, False], ids=["through prlimit", "set in the child"])
+def test_a_tool_runs_within_the_limits(tmp_path, monkeypatch, prlimit):
+    if not prlimit:
+        monkeypatch.setattr(limits, "_prlimit", lambda: None)
+    elif limits._prlimit() is None:
+        pytest.skip("util-linux prlimit is not installed here")
     seen = tmp_path / "limits"
     tools = _compiler(tmp_path / "ulimit-gcc",
                       f"echo $(ulimit -v) $(ulimit -t) $(ulimit -f) $(ulimit -c) > {seen}\n"

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -240,25 +241,35 @@ def _run(command: list[str], cwd: Path, name: str, limits: Limits, deadline: flo
         if wall <= 0:
             raise BudgetSpent(f"{tool} was not run on {name}: the time for the check ran out",
                               path=name)
-    # Standard error goes to a file, which the file size limit bounds as it does the objects.
     log = cwd / f"{name}.{tool}.stderr"
-    with open(log, "wb") as stream:
-        # A session of its own, so that a tool stopped for its time is stopped with what it
-        # started (gcc runs cc1 and as).
-        process = subprocess.Popen(
-            command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stream,
-            env=bounds.environment(str(cwd)), start_new_session=True,
-            preexec_fn=functools.partial(bounds.apply, limits.child_limits()))
+    started, in_child = bounds.limited(command, limits)
+    # The tool and all it starts hold the write end of this pipe: it reads as closed the moment
+    # they are gone. (Popen.wait with a timeout polls, and is late by up to 50 ms a run.)
+    gone, held = os.pipe()
     try:
-        process.wait(timeout=wall)
-    except subprocess.TimeoutExpired:
+        try:
+            with open(log, "wb") as stream:
+                # A session of its own, so that a tool stopped for its time is stopped with what
+                # it started (gcc runs cc1 and as). Its output goes to a file, which the file
+                # size limit bounds as it does the objects.
+                process = subprocess.Popen(
+                    started, cwd=cwd, stdin=subprocess.DEVNULL, stdout=stream, stderr=stream,
+                    env=bounds.environment(str(cwd)), start_new_session=True,
+                    preexec_fn=in_child, pass_fds=(held,))
+        finally:
+            os.close(held)
+        finished = select.select([gone], [], [], wall)[0]
+    finally:
+        os.close(gone)
+    if not finished:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         if wall < limits.wall:
             raise BudgetSpent(f"{tool} was stopped on {name}: the time for the check ran out",
-                              path=name) from None
+                              path=name)
         raise LimitHit(limits, f"{tool} took longer than {wall:g} s on {name} and was stopped",
-                       path=name) from None
+                       path=name)
+    process.wait()
     if process.returncode == 0:
         return
     stderr = log.read_text(errors="replace")
