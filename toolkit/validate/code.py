@@ -140,13 +140,11 @@ def with_gap(harness: str, block: str, label: str) -> str:
     """The generated trap_bp `harness` with its gap macro replaced by one that expands `block`,
     an entry-gap block as a kernel has it (either macro style; empty for an entry with no gap);
     `label` says in the output where the block came from."""
-    # Annotations (UNWIND_HINT_*, ENDBR, ...) are the upper-case words that start a line; GNU as
-    # needs each keyword argument they are given (offset=8) declared as a parameter.
+    # Annotations (UNWIND_HINT_*, ENDBR, ...) are the upper-case words that start a line.
     annotations: dict[str, set[str]] = {}
     for name, arguments in re.findall(r"^\s*([A-Z][A-Z0-9_]+)\b(?!\s*[,=])(.*)$", block, re.M):
         annotations.setdefault(name, set()).update(re.findall(r"(\w+)\s*=", arguments))
-    noops = "".join(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} rest:vararg\n.endm\n"
-                    for name, keys in sorted(annotations.items()))
+    noops = kernelentry.annotation_macros(annotations)
     # The generated gap macro is replaced by one of the same name and call that expands the
     # tree's block, so that the controls' edits of the call or of the copy loop apply to it too.
     # Both macro styles are served: `vector` since v5.8, `create_gap` (1 only for #BP) before.

@@ -128,6 +128,13 @@ def _entry_code(tree: Path, path: Path, lines: list[str],
                      ", ".join(origin for _, origin in texts))
 
 
+def annotation_macros(annotations: dict[str, set[str]]) -> str:
+    """Assembler macros that emit nothing, one per annotation name; GNU as needs each keyword
+    argument an annotation is given (offset=8) declared as a parameter."""
+    return "".join(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} rest:vararg\n"
+                   ".endm\n" for name, keys in sorted(annotations.items()))
+
+
 def _code_of(text: str) -> str:
     """The text without comments: C comments, and `#` comments after an instruction (a line that
     starts with `#` is a preprocessor directive and stays)."""
@@ -228,9 +235,7 @@ def _layout(texts: list[tuple[str, str]], definitions: list[Macro],
         out.append(f"/* {macro.path}:{macro.line} */\n{macro.text}\n")
     if annotations:
         out.append("/* Annotations for objtool and the unwinder: they emit nothing. */\n")
-        for name, keys in sorted(annotations.items()):
-            out.append(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} "
-                       "rest:vararg\n.endm\n")
+        out.append(annotation_macros(annotations))
     for text, origin in texts:
         out.append(f"/* {origin} */\n{text}")
     return "".join(out)
