@@ -26,6 +26,7 @@ import argparse
 import time
 
 from toolkit.emulate import build
+from toolkit.emulate.machine import Machine
 from toolkit.validate import code as codeundertest
 from toolkit.validate import scenarios
 from toolkit.validate import runner as validation
@@ -56,7 +57,7 @@ def main() -> None:
         return len(rows) / elapsed
 
     def new_runner() -> validation.Runner:
-        return validation.Runner(machine.Machine(image), code)
+        return validation.Runner(Machine(image), code)
 
     runner = new_runner()
     machine = runner.machine
@@ -69,7 +70,7 @@ def main() -> None:
     started = time.perf_counter()
     for s in sample:
         validation.forget_references()
-        validation.Runner(machine.Machine(image), code).judge_all([s])
+        validation.Runner(Machine(image), code).judge_all([s])
     fresh = len(sample) / (time.perf_counter() - started)
 
     call = next(s for s in rows if s.name == "call/aligned")
