@@ -22,6 +22,7 @@ from toolkit.x86 import HELPER_OF
 
 # Drawn only for a failed run's evidence.
 pictures = lazy.module("toolkit.validate.pictures")
+evidence = lazy.module("toolkit.validate.evidence")
 
 
 def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -179,7 +180,7 @@ def _block_finding(ctx: Context, patch: Patch, block, message: str, evidence: di
 
 def _evidence(outcome) -> dict:
     """The scenario, the trace and the stack diagram (text and SVG) of a failed outcome."""
-    found = dict(outcome.evidence or {})
+    found = evidence.with_trace(dict(outcome.evidence or {}))
     title = f"{outcome.scenario.name} ({outcome.status})"
     rows = found.get("stack", [])
     return {"scenario": outcome.scenario.name, "table": outcome.scenario.where,

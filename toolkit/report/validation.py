@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from toolkit.validate.code import CodeUnderTest
+from toolkit.validate.evidence import with_trace
 from toolkit.validate.scenarios import Outcome, Status
 
 
@@ -64,7 +65,8 @@ class ValidationReport:
             "results": [{"code": code.label, "arch": code.arch, "delivery": code.delivery,
                          "outcomes": [{"group": o.scenario.group, "name": o.scenario.name,
                                        "status": str(o.status), "reason": o.reason,
-                                       "row": o.scenario.where, "evidence": o.evidence}
+                                       "row": o.scenario.where,
+                                       "evidence": o.evidence and with_trace(o.evidence)}
                                       for o in outcomes]}
                         for code, outcomes in self.results],
             "summary": self.counts(), "exit_code": self.exit_code}, indent=2) + "\n"

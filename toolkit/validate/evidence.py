@@ -93,12 +93,25 @@ def collect(name: str, probe, reference, run, layout, ptregs) -> dict[str, Any]:
         "registers": [{"name": r, "before": _hex(before.get(r)),
                        "real": _hex(reference.registers.get(r)),
                        "emulated": _hex(run.registers.get(r))} for r in layout.registers],
-        # Only the tail is shown, so only the tail is disassembled.
-        "trace": [[f"{address:#x}", text]
-                  for address, text in disassemble(run.arch, run.steps[-TRACE_TAIL:])],
+        # Only the tail is shown; it is disassembled when shown (`with_trace`): capstone takes
+        # longer to load than a whole table of runs.
+        "code": [run.arch, [[f"{address:#x}", code.hex()]
+                            for address, code in run.steps[-TRACE_TAIL:]]],
         "bad_writes": bad_writes(run, ptregs),
         "stack": stack_rows(run, layout, ptregs),
     }
+
+
+def with_trace(data: dict[str, Any]) -> dict[str, Any]:
+    """Evidence as it is shown and written: the instructions of the run's tail disassembled
+    into `trace` ([address, AT&T text]) in place of their bytes."""
+    if "code" not in data:
+        return data
+    arch, code = data["code"]
+    steps = [(int(address, 16), bytes.fromhex(text)) for address, text in code]
+    shown = {key: value for key, value in data.items() if key != "code"}
+    shown["trace"] = [[f"{address:#x}", text] for address, text in disassemble(arch, steps)]
+    return shown
 
 
 def stack_rows(run, layout, ptregs) -> list[dict[str, Any]]:

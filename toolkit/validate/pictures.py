@@ -5,12 +5,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from toolkit.validate.evidence import FRAME_SLOTS
+from toolkit.validate.evidence import FRAME_SLOTS, with_trace
 
 
 def text(data: dict[str, Any]) -> str:
     """The whole evidence of one scenario for a terminal: stop, bad writes, registers, the end of
     the trace and the stack diagram."""
+    data = with_trace(data)
     stop = data["stop"]
     lines = [f"scenario {data['scenario']}: stopped by {stop['how']} at {stop['at']}"
              + (f" ({stop['detail']})" if stop["detail"] else ""), ""]
