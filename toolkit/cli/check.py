@@ -51,7 +51,6 @@ def add_check(sub):
 
 def _run_check(args) -> int:
     from toolkit.checks import catalogue, trial
-    from toolkit.emulate.limits import Limits
     from toolkit.errors import UsageError
 
     if args.output and args.format != "email":
@@ -62,8 +61,13 @@ def _run_check(args) -> int:
         folder(args.tree)
         _repository(args.tree)      # says so when it is not one
     chosen = catalogue.select(types=args.types, ignore=args.ignore)
+    limits = None                   # the builder's own defaults, read only when a build runs
+    if args.build_limits:
+        from toolkit.emulate.limits import Limits
+
+        limits = Limits.parse(args.build_limits)
     # Set before any worker starts: the workers are forked, and share the deadline.
-    trial.bound(Limits.parse(args.build_limits), args.budget)
+    trial.bound(limits, args.budget)
     if args.format == "b4":
         from toolkit.report.b4 import SERIES_ONLY
 
