@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from gitrepos import GIT_ENV
+from toolkit.validate import scenarios
 
 
 @pytest.fixture
@@ -16,3 +17,15 @@ def isolated_git(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def rows():
+    """Every scenario of the built-in tables, as the mutation suites run them."""
+    return [s for table in scenarios.builtin_tables() for s in scenarios.load_table(table)]
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory):
+    """One build cache for the tests that validate code, so each image is built once."""
+    return tmp_path_factory.mktemp("build-cache")

@@ -1,6 +1,7 @@
 """Which unpacked kernel trees the integration tests run on, as pytest parameters."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,18 @@ TREES = _trees() or [pytest.param(None, marks=pytest.mark.skip(
 
 def tree_id(tree: Path | None) -> str:
     return tree.name if tree else "none"
+
+
+def entry_copy(tree: Path, into: Path) -> Path:
+    """A tree under `into` that shares everything with `tree` but arch/x86/entry, which is copied
+    there to be edited."""
+    copy = into / "linux"
+    (copy / "arch/x86").mkdir(parents=True)
+    for top in tree.iterdir():
+        if top.name != "arch":
+            (copy / top.name).symlink_to(top.resolve())
+    for part in (tree / "arch/x86").iterdir():
+        if part.name != "entry":
+            (copy / "arch/x86" / part.name).symlink_to(part.resolve())
+    shutil.copytree(tree / "arch/x86/entry", copy / "arch/x86/entry")
+    return copy

@@ -15,11 +15,6 @@ from kernel.kerneltrees import TREES, tree_id
 pytestmark = pytest.mark.kernel
 
 
-@pytest.fixture(scope="module")
-def rows():
-    return [s for table in scenarios.builtin_tables() for s in scenarios.load_table(table)]
-
-
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_tree_passes(tree, arch, rows, tmp_path):

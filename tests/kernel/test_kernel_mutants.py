@@ -2,7 +2,6 @@
 of a real tree's entry code (under tmp_path) and must be caught by the scenario its file names, when
 `validate --tree` runs the tree's own FIXUP_FRAME/IRET_FRAME or FRED entry."""
 
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from toolkit.validate import runner as validation
 from toolkit.validate import scenarios
 from toolkit.validate.scenarios import Status
 
-from kernel.kerneltrees import TREES, tree_id
+from kernel.kerneltrees import TREES, entry_copy, tree_id
 
 pytestmark = pytest.mark.kernel
 
@@ -21,27 +20,9 @@ MUTANTS = sorted((Path(__file__).parents[1] / "data/mutants/kernel").glob("*.tom
 assert MUTANTS, "no cases found: a table that is empty would pass vacuously"
 
 
-@pytest.fixture(scope="module")
-def rows():
-    return [s for table in scenarios.builtin_tables() for s in scenarios.load_table(table)]
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("build-cache")
-
-
 def mutated_tree(tree: Path, mutant: dict, into: Path) -> Path:
-    """A tree that shares everything with `tree` but arch/x86/entry, which is copied and edited."""
-    copy = into / "linux"
-    (copy / "arch/x86").mkdir(parents=True)
-    for top in tree.iterdir():
-        if top.name != "arch":
-            (copy / top.name).symlink_to(top.resolve())
-    for part in (tree / "arch/x86").iterdir():
-        if part.name != "entry":
-            (copy / "arch/x86" / part.name).symlink_to(part.resolve())
-    shutil.copytree(tree / "arch/x86/entry", copy / "arch/x86/entry")
+    """A copy of `tree` (its entry code copied, the rest linked) with the mutant's edits made."""
+    copy = entry_copy(tree, into)
     path = copy / mutant["file"]
     text = path.read_text()
     for edit in mutant["edit"]:

@@ -15,16 +15,6 @@ MUTANTS = sorted((Path(__file__).parents[1] / "data/mutants").glob("*.toml"))
 assert MUTANTS, "no cases found: a table that is empty would pass vacuously"
 
 
-@pytest.fixture(scope="module")
-def rows():
-    return [s for table in scenarios.builtin_tables() for s in scenarios.load_table(table)]
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("build-cache")
-
-
 @pytest.mark.parametrize("path", MUTANTS, ids=[p.stem for p in MUTANTS])
 def test_mutant_is_caught(path, rows, cache):
     expected = tomllib.loads(path.read_text())
