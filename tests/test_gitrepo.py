@@ -12,7 +12,7 @@ from toolkit import gitrepo
 from toolkit.errors import InputError
 from toolkit.codegen.target import Target
 from toolkit.codegen import install
-from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+from toolkit.x86 import ENTRY_32, ENTRY_64, TEXT_PATCHING_H
 from gitrepos import git
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
@@ -183,3 +183,25 @@ def test_without_an_identity_the_patches_are_not_signed_off(tmp_path, monkeypatc
         # a stand-in author, and no sign-off that would certify nothing
         assert "\nFrom: toolkit <toolkit@localhost>\n" in text
         assert "Signed-off-by:" not in text
+
+
+def test_a_tree_with_the_x86_32_fixup_gets_it_regenerated_in_place(tmp_path, capsys):
+    repo = kernel_repo(tmp_path / "linux")
+    shutil.copy(KERNEL / "entry_32.S", repo / ENTRY_32)
+    git(repo, "add", ENTRY_32)
+    git(repo, "commit", "--quiet", "-m", "Add the x86_32 entry")
+    out = tmp_path / "out"
+    assert cli.main(["gen", "patch", "--tree", str(repo), "-o", str(out)]) == 0
+    patches = sorted(out.iterdir())
+    assert [p.name for p in patches][1] == \
+        "0002-x86-entry-32-Regenerate-the-kernel-mode-frame-fix-up.patch"
+    assert "not regenerated" not in capsys.readouterr().err
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+    git(clone, "am", "--quiet", *map(str, patches))
+    t = Target(arch="x86_32", mechanisms=("bp_gap", "fixup_frame"))
+    assert (clone / ENTRY_32).read_text() == install.install_fixup(
+        (KERNEL / "entry_32.S").read_text(), t, ENTRY_32)
+    # SAVE_ALL and the file's own lines around the macros are left as they were
+    assert "\tFIXUP_FRAME\n\tpushl\t%es\n" in (clone / ENTRY_32).read_text()
+    assert "copies the 6 words pushed before it" in " ".join(patches[1].read_text().split())

@@ -152,6 +152,16 @@ FRED_REDZONE = 64
 #: The x86_32 entry macros a kernel-mode trap runs through: FIXUP_FRAME builds the five-word frame
 #: (and so the gap) on entry, IRET_FRAME rebuilds the iret frame below regs->sp on the way out.
 FIXUP_MACROS = ("FIXUP_FRAME", "IRET_FRAME")
+#: What the kernel's x86_32 entry pushes below orig_ax before FIXUP_FRAME runs, lowest first: fs,
+#: and the gs slot (where the C function is kept). FIXUP_FRAME copies them with the frame, so
+#: its copy is these words more than the frame's own.
+FIXUP_PUSHED_FIRST = ("fs", "gs")
+#: The C macros FIXUP_FRAME and IRET_FRAME test with, as the kernel's headers define them, for
+#: their code when no tree is there to read them from: the CS slot's high-half mark of a frame
+#: the fix-up built (entry_32.S), the selector bit only user privilege sets (asm/segment.h), the
+#: vm86 flag (processor-flags.h).
+FIXUP_C_MACROS = (("CS_FROM_KERNEL", "(1 << 29)"), ("USER_SEGMENT_RPL_MASK", "0x2"),
+                  ("X86_EFLAGS_VM", "(1 << 17)"))
 #: The FRED kernel entry point and the macros it is made of (entry_64_fred.S, v6.9+).
 FRED_KERNEL_ENTRY = "asm_fred_entrypoint_kernel"
 FRED_MACROS = ("FRED_ENTER", "FRED_EXIT")

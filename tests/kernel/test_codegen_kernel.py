@@ -11,9 +11,13 @@ from toolkit import cli
 from toolkit.codegen import render
 from toolkit.codegen.target import Target
 from toolkit.codegen import install
-from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+from toolkit.errors import UsageError
+from toolkit.validate import code as codeundertest
+from toolkit.validate import runner as validation
+from toolkit.validate.scenarios import Status
+from toolkit.x86 import ENTRY_32, ENTRY_64, TEXT_PATCHING_H
 
-from kerneltrees import TREES, tree_id
+from kerneltrees import TREES, entry_copy, tree_id
 
 pytestmark = pytest.mark.kernel
 
@@ -65,3 +69,39 @@ def test_gen_patch_on_a_repository_of_the_tree_files(tree, tmp_path, monkeypatch
     check = subprocess.run(["git", "apply", "--check", *map(str, patches)], cwd=repo,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
+@pytest.mark.parametrize("gap_words", [6, 8])
+def test_installed_fixup_validates_like_the_trees_own(tree, gap_words, rows, cache, tmp_path):
+    copy = entry_copy(tree, tmp_path)
+    old = (copy / ENTRY_32).read_text()
+    t = Target(arch="x86_32", gap_words=gap_words)
+    new = install.install_fixup(old, t, ENTRY_32)
+    (copy / ENTRY_32).write_text(new)
+    # the rest of entry_32.S is the tree's, and a second install changes nothing
+    assert len(new.splitlines()) - len(old.splitlines()) < 40
+    assert install.install_fixup(new, t, ENTRY_32) == new
+    code = codeundertest.tree_code(copy, "x86_32")
+    assert "Push a whole" in code.entry      # the generated macros, read from the tree
+    # the controls are made for the kernel's own 6-word gap (seven pushes must overflow it)
+    wanted = rows if gap_words == 6 else [r for r in rows if r.expect == "pass"]
+    outcomes = validation.validate(code, wanted, cache=cache)
+    assert [(o.scenario.name, o.reason) for o in outcomes
+            if o.status in (Status.FAILED, Status.ERROR)] == []
+
+
+@pytest.mark.parametrize("tree", TREES, ids=tree_id)
+def test_a_fixup_the_kernel_layout_cannot_make_is_refused_and_a_wrong_one_caught(
+        tree, rows, cache, tmp_path):
+    old = (tree / ENTRY_32).read_text()
+    with pytest.raises(UsageError, match="impossible in the kernel's x86_32 entry"):
+        install.install_fixup(old, Target(arch="x86_32", gap_words=5), ENTRY_32)
+    # the sp the fix-up records one word too high: the emulated push lands in the old frame
+    copy = entry_copy(tree, tmp_path)
+    new = install.install_fixup(old, Target(arch="x86_32"), ENTRY_32)
+    assert new.count("addl\t$7*4, (%esp)") == 1
+    (copy / ENTRY_32).write_text(new.replace("addl\t$7*4, (%esp)", "addl\t$8*4, (%esp)"))
+    outcomes = validation.validate(codeundertest.tree_code(copy, "x86_32"),
+                                   [r for r in rows if r.expect == "pass"], cache=cache)
+    assert any(o.status is Status.FAILED for o in outcomes)

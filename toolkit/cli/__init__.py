@@ -225,15 +225,20 @@ def _run_gen_patch(args) -> int:
 
     from toolkit import gitrepo
     from toolkit.codegen import install, render
-    from toolkit.validate.code import check_builds
-    from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+    from toolkit.codegen.target import Target
+    from toolkit.validate.code import check_builds, check_kernel_fixup
+    from toolkit.x86 import ENTRY_32, ENTRY_64, TEXT_PATCHING_H
 
     # The tree decides the macro style of the gap block; one header serves both architectures,
     # so by default its push comment names both entry mechanisms.
     style = install.entry_style(gitrepo.head_file(args.tree, ENTRY_64), f"{args.tree}/{ENTRY_64}")
     target = _gen_target(args, style=style,
                          mechanisms=tuple(args.mechanisms or ("bp_gap", "fixup_frame")))
+    # The x86_32 fix-up leaves the same number of words as the x86_64 gap, in the tree's layout.
+    fixup = Target(arch="x86_32", gap_words=target.gap_words, helpers=target.helpers,
+                   mechanisms=target.mechanisms)
     check_builds(target)
+    check_kernel_fixup(fixup)
     edits = [
         gitrepo.FileRewrite(ENTRY_64, lambda text, path: install.install_gap(text, target, path),
                             render.commit_message("entry", target)),
@@ -241,6 +246,12 @@ def _run_gen_patch(args) -> int:
                             lambda text, path: install.install_helpers(text, target, path),
                             render.commit_message("helpers", target)),
     ]
+    # A tree before v5.3 has no x86_32 fix-up to regenerate; the other blocks still are.
+    old_32 = not install.has_fixup(_head_file_or_empty(gitrepo, args.tree, ENTRY_32))
+    if not old_32:
+        edits.insert(1, gitrepo.FileRewrite(
+            ENTRY_32, lambda text, path: install.install_fixup(text, fixup, path),
+            render.commit_message("fixup", fixup)))
     outdir = args.output or tempfile.mkdtemp(prefix="toolkit-patches-")
     try:
         export = gitrepo.export_patches(args.tree, edits, outdir)
@@ -250,6 +261,9 @@ def _run_gen_patch(args) -> int:
         raise
     if not (export.patches or args.output):
         os.rmdir(outdir)
+    if old_32:
+        print(f"{ENTRY_32}: no FIXUP_FRAME and IRET_FRAME in HEAD (they came in v5.3), "
+              "not regenerated", file=sys.stderr)
     for path in export.unchanged:
         print(f"{path}: already as generated, no commit")
     for patch in export.patches:
@@ -257,6 +271,15 @@ def _run_gen_patch(args) -> int:
     print(f"{len(export.patches)} patch(es) on top of {export.base[:12]} (HEAD), made in a "
           f"temporary detached worktree; {args.tree} itself was not changed", file=sys.stderr)
     return 0
+
+
+def _head_file_or_empty(gitrepo, tree: str, path: str) -> str:
+    from toolkit.errors import InputError
+
+    try:
+        return gitrepo.head_file(tree, path)
+    except InputError:
+        return ""
 
 
 @command

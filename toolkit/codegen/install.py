@@ -1,13 +1,14 @@
-"""Generated blocks installed into a kernel tree's own files: the helper block and the entry-gap block."""
+"""Generated blocks installed into a kernel tree's own files: the helper block, the entry-gap block, the x86_32 fix-up."""
 
 from __future__ import annotations
 
 import re
 
-from toolkit import gapblock
-from toolkit.codegen.render import render_gap_block, render_helpers
+from toolkit import entryblocks, gapblock
+from toolkit.codegen.render import render_gap_block, render_helpers, render_kernel_fixup
 from toolkit.codegen.target import Target
 from toolkit.errors import InputError, UsageError
+from toolkit.x86 import FIXUP_MACROS
 
 #: Opens the helper block of text-patching.h: `#ifndef CONFIG_UML_X86`
 _HELPERS_OPEN = re.compile(r"^\s*#\s*ifndef\s+CONFIG_UML_X86\b")
@@ -43,6 +44,31 @@ def install_gap(text: str, t: Target, path: str) -> str:
     if style != t.style:
         raise UsageError(f"{path} writes the gap block in the {style} style, not {t.style}")
     return "".join(lines[:start]) + render_gap_block(t) + "".join(lines[end + 1:])
+
+
+def has_fixup(text: str) -> bool:
+    """Whether a kernel's entry_32.S text has both FIXUP_FRAME and IRET_FRAME (v5.3+)."""
+    lines = text.splitlines()
+    return all(entryblocks.macro(lines, name) for name in FIXUP_MACROS)
+
+
+def install_fixup(text: str, t: Target, path: str) -> str:
+    """`text` of a kernel's entry_32.S with FIXUP_FRAME and IRET_FRAME (`.macro` to `.endm`, in
+    place, wherever the file has them) replaced by the generated ones of the x86_32 `t`."""
+    lines = text.splitlines(keepends=True)
+    made = render_kernel_fixup(t).splitlines(keepends=True)
+    # bottom up, so that the places found first stay where they are
+    places = []
+    for name in FIXUP_MACROS:
+        found = entryblocks.macro(lines, name)
+        if found is None:
+            raise InputError(f"no {name} macro to replace", path=path,
+                             why="expected `.macro " + name + "` ... `.endm`, as since v5.3")
+        start, end = entryblocks.macro(made, name)
+        places.append((found, made[start:end + 1]))
+    for (start, end), new in sorted(places, reverse=True):
+        lines[start:end + 1] = new
+    return "".join(lines)
 
 
 def _gap_block(lines: list[str], path: str) -> tuple[int, int, str]:

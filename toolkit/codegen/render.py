@@ -34,8 +34,8 @@ from pathlib import Path
 
 from toolkit.codegen.target import Target
 from toolkit.errors import UsageError
-from toolkit.x86 import (CONDITIONS, EFLAGS_BITS, ERETS, FRED_KERNEL_DISPATCH, FRED_REDZONE, INSNS,
-                        TRAP_BP)
+from toolkit.x86 import (CONDITIONS, EFLAGS_BITS, ERETS, FIXUP_PUSHED_FIRST, FRED_KERNEL_DISPATCH,
+                        FRED_REDZONE, INSNS, TRAP_BP)
 
 #: The templates ship inside this package (the top-level templates/ of a checkout links here).
 TEMPLATES = Path(str(resources.files("toolkit.codegen"))) / "templates"
@@ -94,9 +94,17 @@ def render_entry(t: Target) -> str:
     """The entry-gap macros alone, with the pt_regs offsets they use (GNU as).
 
     x86_64: `toolkit_idtentry_gap` (parameter `vector` for trap_bp, `create_gap=0` for create_gap);
-    x86_32: `toolkit_fixup_frame` for the entry and `toolkit_iret_frame` for the exit.
+    x86_32: `toolkit_fixup_frame` for the entry and `toolkit_iret_frame` for the exit, then
+    FIXUP_FRAME and IRET_FRAME in the kernel's layout (or why the gap does not fit it).
     """
-    return _render(_per_arch(t, "entry"), t, **_entry_values(t))
+    values = _entry_values(t)
+    if t.arch == "x86_32":
+        try:
+            values.update(kernel_fixup=render_kernel_fixup(t), kernel_refusal="",
+                          kernel_copy_words=t.kernel_copy_words)
+        except UsageError as refused:
+            values.update(kernel_fixup="", kernel_refusal=str(refused))
+    return _render(_per_arch(t, "entry"), t, **values)
 
 
 def render_harness(t: Target) -> str:
@@ -150,6 +158,23 @@ def render_gap_block(t: Target) -> str:
     return _environment().get_template("_gap_64.S.j2").render(**_entry_values(t) | {"kernel": True})
 
 
+def render_kernel_fixup(t: Target) -> str:
+    """FIXUP_FRAME and IRET_FRAME as the kernel's entry_32.S has them (fs, the gs slot and orig_ax
+    pushed before the fix-up; the C macros CS_FROM_KERNEL, USER_SEGMENT_RPL_MASK, X86_EFLAGS_VM
+    left to the tree's headers), with the gap of `t`; a gap that layout cannot make is refused."""
+    numbers = t.kernel_fixup()
+    stack = [*FIXUP_PUSHED_FIRST, *t.frame_slots[:t.copy_words]]   # lowest address first
+    # IRET_FRAME runs with %esp at regs->ip and pushes %eax and %ecx before it reads the frame.
+    frame = ["ecx", "ax", *t.frame_slots[1:]]
+    return _environment().get_template("_fixup_32_kernel.S.j2").render(
+        at={name: stack.index(name) for name in ("cs", "flags")}, copied=stack[::-1],
+        lower=numbers["lower"], sp_adjust=numbers["sp_adjust"], copy=numbers["copy"],
+        displacement=numbers["displacement"], gap_bytes=t.gap_bytes,
+        iret_cs=t.frame_slots.index("cs") - 1, iret_sp=frame.index("sp"),
+        rebuilt=[(name, frame.index(name), -below // t.word) for name, below in t.rebuild],
+        bottom=-t.rebuild[-1][1] // t.word)
+
+
 def render_check_handler(t: Target) -> str:
     """A C handler that calls every helper of `t`, so that building it compiles each one."""
     return _render("check_handler.c.j2", t, helpers=t.helpers)
@@ -158,13 +183,14 @@ def render_check_handler(t: Target) -> str:
 
 
 def commit_message(kind: str, t: Target) -> str:
-    """The commit message for installing the `entry` gap block or the `helpers` block."""
+    """The commit message for installing the `entry` gap block, the `helpers` block or the x86_32
+    `fixup` (FIXUP_FRAME and IRET_FRAME)."""
     names = {"bp_gap": "the x86_64 #BP entry gap", "fixup_frame": "FIXUP_FRAME on x86_32",
              "fred": "FRED's red zone"}
     text = _render(f"commit_{kind}.txt.j2", t, helpers=t.helpers,
                    helper_names=", ".join(t.helpers),
                    mechanism_names=", ".join(names[m] for m in t.mechanisms),
-                   **_entry_values(t))
+                   **_entry_values(t), **(t.kernel_fixup() if kind == "fixup" else {}))
     # The values make lines of any length; a commit message body is wrapped at 72 columns.
     subject, _, body = text.partition("\n\n")
     paragraphs = (textwrap.fill(" ".join(p.split()), 72) for p in body.split("\n\n") if p.strip())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toolkit.errors import UsageError
-from toolkit.x86 import (DELIVERIES, HELPERS, KERNEL_HARDWARE_FRAME, MECHANISMS, STYLES,
-                        PtRegs, Slot, reference)
+from toolkit.x86 import (DELIVERIES, FIXUP_PUSHED_FIRST, HELPERS, KERNEL_HARDWARE_FRAME,
+                        MECHANISMS, STYLES, PtRegs, Slot, reference)
 
 # What each helper calls: a header with `call` but no `push` would not compile.
 _NEEDS = {"call": ("push", "jmp"), "ret": ("pop", "jmp"), "jcc": ("jmp",)}
@@ -174,6 +174,32 @@ class Target:
         top down so the slot last read is `ax`, popped into %eax just before iret."""
         order = tuple(reversed(self.kernel_hw_frame)) + ("ax",)
         return tuple((name, -(i + 1) * self.word) for i, name in enumerate(order))
+
+    # --- x86_32 as the kernel lays it out (FIXUP_FRAME and IRET_FRAME of entry_32.S) ------------
+
+    @property
+    def kernel_copy_words(self) -> int:
+        """The words the kernel's FIXUP_FRAME copies: fs and gs are pushed below orig_ax before it
+        runs and belong to pt_regs, so they move down with the frame (6)."""
+        return len(FIXUP_PUSHED_FIRST) + self.copy_words
+
+    def kernel_fixup(self) -> dict[str, int]:
+        """The numbers of FIXUP_FRAME in the kernel's layout, in words: `lower` (the gap beyond
+        the copied words' old place), `sp_adjust` (added to the pushed %esp, which points at the
+        %ss word: copy + lower + 1) and `displacement` (the `N` of `pushl N*4(%esp)`: copy + lower
+        + 1, as each push moves both ends). A gap this layout cannot make is a UsageError."""
+        if self.arch != "x86_32":
+            raise UsageError(f"FIXUP_FRAME is x86_32 entry code, not {self.arch}")
+        copy = self.kernel_copy_words
+        if 0 < self.gap_words < copy:
+            raise UsageError(f"a gap of {self.gap_words} words is impossible in the kernel's "
+                             "x86_32 entry",
+                             why=f"FIXUP_FRAME copies the {copy} words pushed before it (fs, gs, "
+                                 "orig_ax and the CPU's frame) down by pushes, so the gap is "
+                                 f"those {copy} words or more")
+        lower = self.gap_words - copy
+        return {"copy": copy, "lower": lower, "sp_adjust": copy + lower + 1,
+                "displacement": (copy - 1) + lower + self.made_words}
 
     def describe(self) -> str:
         """The parameters as a banner line prints them."""

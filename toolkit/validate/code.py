@@ -123,6 +123,27 @@ def tree_code(tree: Path, arch: str, delivery: str = "idt") -> CodeUnderTest:
                          generated.prelude, helper_text, entry, helpers, entry_name="entry.S")
 
 
+def kernel_entry_code(label: str, arch: str, delivery: str, piece: kernelentry.EntryCode
+                      ) -> CodeUnderTest:
+    """The generated helpers of `arch` with a kernel's own entry code (`piece`: FIXUP_FRAME and
+    IRET_FRAME, or the FRED kernel entry) in the harness laid out as the kernel's entry: what
+    a state of the int3 path runs when a patch changed that code, and what the generated
+    kernel-layout macros are validated by."""
+    generated = generated_code(arch, delivery)
+    entry = render.render_kernel_harness(Target(arch=arch, delivery=delivery), piece.text,
+                                         piece.label)
+    return CodeUnderTest(label, arch, delivery, generated.prelude, generated.header, entry,
+                         generated.helpers, entry_name="entry.S")
+
+
+def generated_kernel_fixup(t: Target) -> CodeUnderTest:
+    """FIXUP_FRAME and IRET_FRAME generated in the kernel's layout (what `gen patch` installs in
+    entry_32.S), run as the tree's own would be."""
+    piece = kernelentry.fixup_text(render.render_kernel_fixup(t), f"toolkit gen ({t.describe()})")
+    return kernel_entry_code(f"generated x86_32 FIXUP_FRAME and IRET_FRAME (gap {t.gap_words})",
+                             "x86_32", "idt", piece)
+
+
 def _with_tree_gap(harness: str, path: Path) -> str:
     try:
         lines = path.read_text().splitlines(keepends=True)
@@ -178,3 +199,10 @@ def check_builds(t: Target) -> None:
            SourceFile("text-patching.h", render.render_header(t)),
            SourceFile("handler.c", render.render_check_handler(t)),
            SourceFile("harness.s", render.render_harness(t))], t.arch)
+
+
+def check_kernel_fixup(t: Target) -> None:
+    """Build FIXUP_FRAME and IRET_FRAME generated in the kernel's layout for the x86_32 `t` inside
+    the harness laid out as the kernel's entry; a ToolchainError says what failed, a UsageError
+    that the gap does not fit the layout."""
+    build(generated_kernel_fixup(t).sources(), t.arch)

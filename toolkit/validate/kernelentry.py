@@ -21,7 +21,8 @@ from toolkit import entryblocks
 from toolkit.cmodel.includes import follow
 from toolkit.cmodel.preprocessor import Macro, directives_of
 from toolkit.errors import InputError
-from toolkit.x86 import (ENTRY_32, FIXUP_MACROS, FRED_ENTRY_S, FRED_KERNEL_ENTRY, FRED_MACROS)
+from toolkit.x86 import (ENTRY_32, FIXUP_C_MACROS, FIXUP_MACROS, FRED_ENTRY_S, FRED_KERNEL_ENTRY,
+                        FRED_MACROS)
 
 #: The kernel configuration the tree's code is assembled for. CONFIG_VM86 is on because then
 #: FIXUP_FRAME also tests the vm86 flag: more of the tree's code runs, and the test must not
@@ -66,6 +67,24 @@ def fixup_frame(tree: Path) -> EntryCode:
                         "frame fix-up came in v5.3)")
     pieces = [(lines[a:b + 1], f"{ENTRY_32}:{a + 1}-{b + 1}") for _, (a, b) in found]
     return _entry_code(tree, path, lines, pieces, "x86_32")
+
+
+def fixup_text(text: str, origin: str) -> EntryCode:
+    """FIXUP_FRAME and IRET_FRAME given as text with no tree around them (generated, or laid
+    over the generated ones from a patch): the C macros they test with are the kernel's values
+    (x86.FIXUP_C_MACROS), their annotations emit nothing, and an assembler macro they use that
+    the text does not define is left for the assembler to name."""
+    annotations: dict[str, set[str]] = {}
+    for word, arguments in _STATEMENT.findall(_code_of(text)):
+        if _ANNOTATION.fullmatch(word):
+            annotations.setdefault(word, set()).update(re.findall(r"(\w+)\s*=", arguments))
+    config = CONFIG["x86_32"]
+    out = [f"/* Assembled as the kernel assembles it, configured with {', '.join(config)}. */\n",
+           "#define __ASSEMBLY__ 1\n", *(f"#define {name} 1\n" for name in config),
+           "/* The values the kernel's headers give them. */\n",
+           *(f"#define {name} {value}\n" for name, value in FIXUP_C_MACROS),
+           annotation_macros(annotations), f"/* {origin} */\n", text]
+    return EntryCode("".join(out), origin)
 
 
 def fred_entry(tree: Path) -> EntryCode:

@@ -75,3 +75,5 @@
 	addl	$PT_IP, %esp
 	iret
 .endm
+
+/* No FIXUP_FRAME or IRET_FRAME in the kernel's layout: a gap of 5 words is impossible in the kernel's x86_32 entry (FIXUP_FRAME copies the 6 words pushed before it (fs, gs, orig_ax and the CPU's frame) down by pushes, so the gap is those 6 words or more) */

@@ -75,3 +75,81 @@
 	addl	$PT_IP, %esp
 	iret
 .endm
+
+/*
+ * The same fix-up and exit as the kernel's entry_32.S writes them (what `toolkit
+ * gen patch` installs there): fs and the gs slot are pushed below orig_ax before
+ * FIXUP_FRAME, so it copies 6 words; the C macros come from the kernel's headers.
+ */
+.macro FIXUP_FRAME
+	/*
+	 * SAVE_ALL expands this once fs, the gs slot and orig_ax are pushed,
+	 * with %esp at the fs word.
+	 *
+	 * From kernel mode the CPU pushed only ip, cs and flags, so pt_regs would have
+	 * no sp and ss, and would end right below the interrupted stack. Push a whole
+	 * frame lower instead: ss, the interrupted stack pointer, then the 6 words
+	 * pushed so far once more. The 24 bytes they leave above it are the room
+	 * int3_emulate_push() stores into and IRET_FRAME rebuilds the CPU's frame in.
+	 * CS_FROM_KERNEL in the high half of the CS slot tells IRET_FRAME so.
+	 */
+	/* Not every CPU clears the high half of the CS doubleword it pushes. */
+	andl	$0x0000ffff, 4*4(%esp)
+
+#ifdef CONFIG_VM86
+	testl	$X86_EFLAGS_VM, 5*4(%esp)
+	jnz	.Lfixup_frame_done_\@
+#endif
+	testl	$USER_SEGMENT_RPL_MASK, 4*4(%esp)
+	jnz	.Lfixup_frame_done_\@
+
+	orl	$CS_FROM_KERNEL, 4*4(%esp)
+	pushl	%ss				# ss
+	pushl	%esp				# sp, for now the address of the ss word
+	addl	$7*4, (%esp)		# sp: the interrupted stack, above the old words
+	pushl	7*4(%esp)		# flags
+	pushl	7*4(%esp)		# cs
+	pushl	7*4(%esp)		# ip
+	pushl	7*4(%esp)		# orig_ax
+	pushl	7*4(%esp)		# gs
+	pushl	7*4(%esp)		# fs
+.Lfixup_frame_done_\@:
+.endm
+
+.macro IRET_FRAME
+	/*
+	 * RESTORE_REGS expands this with every register popped and %esp at
+	 * regs->ip.
+	 *
+	 * iret back into the kernel pops ip, cs and flags but never a stack pointer,
+	 * and a handler may have lowered regs->sp (an emulated push). For a frame
+	 * FIXUP_FRAME built, write ip, cs and flags right below regs->sp, and %eax
+	 * below them, move %esp there and pop %eax: iret then leaves %esp at regs->sp.
+	 * Only %esp moves to the new frame, so nothing is written below a live %esp.
+	 */
+	testl	$CS_FROM_KERNEL, 1*4(%esp)
+	jz	.Liret_frame_done_\@
+
+	pushl	%eax
+	pushl	%ecx
+	movl	5*4(%esp), %eax		# regs->sp, as the handler left it
+
+	movl	4*4(%esp), %ecx		# flags
+	movl	%ecx, %ss:-1*4(%eax)
+
+	movl	3*4(%esp), %ecx		# cs
+	andl	$0x0000ffff, %ecx		# without the CS_FROM_* marks
+	movl	%ecx, %ss:-2*4(%eax)
+
+	movl	2*4(%esp), %ecx		# ip
+	movl	%ecx, %ss:-3*4(%eax)
+
+	movl	1*4(%esp), %ecx		# ax
+	movl	%ecx, %ss:-4*4(%eax)
+
+	popl	%ecx
+	leal	-4*4(%eax), %esp
+	popl	%eax
+.Liret_frame_done_\@:
+.endm
+
