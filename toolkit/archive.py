@@ -11,7 +11,6 @@ or a revision that comes more than `window` mails after its thread is read as a 
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import itertools
 import signal
 from collections.abc import Iterable, Iterator
@@ -69,6 +68,10 @@ def check(messages: Iterable[Message], settings: Settings, jobs: int = 1,
         yield _check_group(first, settings)
         yield from (_check_group(group_, settings) for group_ in groups)
         return
+    # imported here: the pool brings threading, logging and multiprocessing, which a file of one
+    # series never needs
+    import concurrent.futures
+
     with concurrent.futures.ProcessPoolExecutor(jobs, initializer=_start_worker) as pool:
         pending: collections.deque = collections.deque()
         try:
