@@ -22,9 +22,9 @@ def test_missing_patches_are_one_finding_in_ranges():
     assert ranges([7]) == "7"
 
 
-def test_a_series_of_which_the_file_holds_two_patches_is_broken():
+def test_a_series_of_which_the_file_holds_two_patches_gets_a_warning():
     assert _numbering(DATA / "check" / "numbering.mbox") == [
-        ("<numbering-1@example.org>", "error", "patch 2 of 3 is missing")]
+        ("<numbering-1@example.org>", "warning", "patch 2 of 3 is missing")]
 
 
 def test_one_patch_of_a_wider_series_is_only_noted():

@@ -130,9 +130,11 @@ RULES: tuple[Rule, ...] = (
          "Move the changelog below the '---' line (git notes or b4 put it there).",
          patchmail.changelog_above_separator),
     Rule("SERIES_NUMBERING", Level.ERROR, "series",
-         "Patches of the series are missing, duplicated, beyond N, or disagree on N.",
-         "a counter k of 1..N with no mail, two mails with the same k, a k greater than N, or "
-         "mails of one revision stating different totals N.",
+         "Patches of the series are duplicated, disagree on N, are missing or beyond N.",
+         "two mails with the same k, or mails of one revision stating different totals N "
+         "(errors); counters k of 1..N with no mail, in one finding (a warning, a note when "
+         "the file holds only one patch or the cover of the series); a k greater than N (a "
+         "note: an add-on patch).",
          "A series with holes cannot be applied or reviewed as a whole; a duplicate leaves "
          "open which copy is meant.",
          "Resend the whole series with git format-patch --cover-letter -vN so the numbering is "

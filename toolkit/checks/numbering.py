@@ -32,15 +32,21 @@ def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
             held = "only the cover letter" if present == 0 else "only one patch"
             finding = replace(finding, level=Level.NOTE,
                               message=f"{finding.message} (the file holds {held} of it)")
+        else:
+            # A list is often sent a part of a series (the patches for its area), as b4 warns
+            # when it cannot find the rest: worth a look, not proof of a broken series.
+            finding = replace(finding, level=Level.WARNING)
         yield finding
     for patch in series.duplicates:
         yield ctx.finding(patch, f"patch {patch.index}/{patch.total} appears more than once "
                                  f"(this copy is not checked)", patch.subject_at or patch.at,
                           line=patch.raw_subject)
     for patch in series.extra:
-        yield ctx.finding(patch, f"patch {patch.index}/{patch.total} is beyond the "
-                                 f"{series.total} patches of the series", patch.subject_at or patch.at,
-                          line=patch.raw_subject)
+        # "[PATCH 9/8]": an add-on sent after the series, a habit of the lists, not a mistake
+        finding = ctx.finding(patch, f"patch {patch.index}/{patch.total} is an add-on beyond the "
+                                     f"{series.total} patches of the series",
+                              patch.subject_at or patch.at, line=patch.raw_subject)
+        yield replace(finding, level=Level.NOTE)
     totals = sorted(set(series.totals_seen))
     if len(totals) > 1:
         counts = ", ".join(str(n) for n in totals)
