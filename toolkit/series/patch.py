@@ -151,6 +151,15 @@ def _trailer_block(lines: list[Line]
     begin = len(text)
     while begin and _trailer_like(text[begin - 1].text):
         begin -= 1
+    # A stray line inside the trailers ("Reviewed-by：" with a full-width colon, a mangled
+    # address) does not end them: as for git, a last paragraph of three quarters trailers is
+    # the trailer block, and its other lines are kept as notes.
+    paragraph = begin
+    while paragraph and text[paragraph - 1].text.strip():
+        paragraph -= 1
+    block = text[paragraph:]
+    if paragraph < begin and 4 * sum(map(lambda ln: _trailer_like(ln.text), block)) >= 3 * len(block):
+        begin = paragraph
     # A continuation needs the trailer it continues: up to the last indented line before the
     # first trailer (after a maintainer's note, say), the paragraph stays message text.
     first = next((k for k in range(begin, len(text)) if _TRAILER.fullmatch(text[k].text.rstrip())),
@@ -159,7 +168,7 @@ def _trailer_block(lines: list[Line]
     trailers: list[Trailer] = []
     notes: list[Line] = []
     for line in text[begin:]:
-        if _NOTE.fullmatch(line.text.strip()):
+        if _NOTE.fullmatch(line.text.strip()) or not _trailer_like(line.text):
             notes.append(line)
         elif line.text[:1] in (" ", "\t"):
             last = trailers[-1]
