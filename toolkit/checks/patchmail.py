@@ -212,11 +212,16 @@ def _named(trailers: tuple[Trailer, ...], name: str) -> list[Trailer]:
 
 def _same_person(trailer: Trailer, person: Person) -> bool:
     """By address, or by name: one person signs with several addresses ("Jane Doe (Intel)" at
-    work, "Jane Doe" at home)."""
+    work, "Jane Doe" at home); a sender without a name whose address holds the signer's
+    surname ("<jdoe58@mail.example>") is taken for the signer too."""
     if trailer.person is None:
         return False
     if trailer.person.email.lower() == person.email.lower():
         return True
+    if not person.name:
+        local = person.email.split("@")[0].lower()
+        words = [w for w in re.findall(r"[a-z]+", _plain_name(trailer.person.name)) if len(w) > 2]
+        return bool(words) and words[-1] in local
     return bool(_plain_name(person.name)) and _plain_name(trailer.person.name) == _plain_name(
         person.name)
 

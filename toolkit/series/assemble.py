@@ -27,6 +27,9 @@ from toolkit.series.subject import Subject, parse_subject
 
 # "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch.
 _PULL_REQUEST = re.compile(r"\bGIT\s+PULL\b", re.IGNORECASE)
+# 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "[PATCH] ..." has been added to
+# the 6.1-stable tree': a notice about a patch, quoting its subject, with the patch attached.
+_ABOUT_A_PATCH = re.compile(r'"\[PATCH\b', re.IGNORECASE)
 # "Signed-off-by:" or the "---" line: a mail tagged otherwise than [PATCH] ("[RFC]", "[tip: ...]")
 # is a patch only with one of them (a commit notification), not a bug report with a test diff.
 _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
@@ -107,7 +110,8 @@ def _with_leftovers(built: list[Series], mails, unmatched: list[int]) -> list[Se
 # --- which mails are patches, and of which revision -------------------------------------------------
 
 def _is_patch(message: Message, subject: Subject) -> bool:
-    if subject.reply or subject.forward or _PULL_REQUEST.search(subject.raw or ""):
+    if subject.reply or subject.forward or _PULL_REQUEST.search(subject.raw or "") \
+            or _ABOUT_A_PATCH.search(subject.raw or ""):
         return False
     if subject.is_patch:
         return True
