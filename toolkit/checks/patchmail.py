@@ -287,10 +287,10 @@ def _rename_sides(stated: str) -> tuple[str | None, str]:
     if brace:
         head, old, new, tail = brace.groups()
         return re.sub("/+", "/", head + old + tail), re.sub("/+", "/", head + new + tail)
-    cut = re.fullmatch(r"\.\.\./(.*) => (.*)\}(.*)", stated)   # the "{" was shortened away
+    cut = re.fullmatch(r"\.\.\.(.*) => (.*)\}(.*)", stated)   # the "{" was shortened away
     if cut:
-        return f".../{cut[1]}{cut[3]}", f".../{cut[2]}{cut[3]}"
-    if stated.startswith(".../") and stated.endswith("}"):
+        return f"...{cut[1]}{cut[3]}", f"...{cut[2]}{cut[3]}"
+    if stated.startswith("...") and stated.endswith("}"):
         return None, stated[:-1]
     if " => " in stated:
         old, new = stated.split(" => ", 1)
@@ -300,6 +300,7 @@ def _rename_sides(stated: str) -> tuple[str | None, str]:
 
 def _ends_with(path: str, stated: str) -> bool:
     """Whether `path` is the file a possibly shortened or prefix-less name stands for."""
-    tail = stated[4:] if stated.startswith(".../") else stated
-    return path == tail or path.endswith("/" + tail) or (stated.startswith(".../")
+    # git cuts a long name anywhere, also inside a word: ".../asm/x.h", "...nd-helpers.patch"
+    tail = stated[3:] if stated.startswith("...") else stated
+    return path == tail or path.endswith("/" + tail) or (stated.startswith("...")
                                                          and path.endswith(tail))
