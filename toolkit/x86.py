@@ -33,6 +33,10 @@ INCLUDE_PATH = ("arch/x86/include", "arch/x86/include/generated", "include",
                 "arch/x86/include/uapi", "arch/x86/include/generated/uapi", "include/uapi",
                 "include/generated/uapi")
 
+#: Names the int3 path had and dropped: `create_gap`, the idtentry parameter of v5.2-v5.7, which
+#: the v5.8 rework replaced by `.if \vector == X86_TRAP_BP` (comments kept naming it until 2025).
+RETIRED_NAMES = frozenset({"create_gap"})
+
 # --- struct pt_regs -----------------------------------------------------------------------------------
 
 #: The slots the CPU itself pushes on an exception from any ring (lowest address first).

@@ -14,8 +14,8 @@ from toolkit.checks.findings import Finding, Level, Location
 from toolkit.cmodel import preprocessor as cpre
 from toolkit.series.diff import FileDiff
 from toolkit.series.model import Patch
-from toolkit.states.blocks import header_model
-from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+from toolkit.states.blocks import code_words, header_model
+from toolkit.x86 import ENTRY_64, RETIRED_NAMES, TEXT_PATCHING_H
 
 # What a comment says when it explains where the room below regs->sp comes from: the gap the
 # entry code leaves, FIXUP_FRAME on x86_32, FRED's red zone, or space reserved for the purpose.
@@ -68,6 +68,7 @@ def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
     state = ctx.paths.after(patch)
     if state.failed:
         return              # the comment is not in the tree: the patch did not apply
+    removed = _removed_from_code(ctx.series)
     for diff in patch.files:
         if not state.backed_by_tree and diff.path not in (TEXT_PATCHING_H, ENTRY_64):
             continue        # without a tree only the files of the reference model are known
@@ -84,6 +85,11 @@ def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
                 bare = name.lstrip("\\")
                 if state.knows(bare) or (bare.startswith("CONFIG_") and state.knows(bare[7:])):
                     continue
+                if not state.backed_by_tree and bare not in removed | RETIRED_NAMES:
+                    # the reference model is a small part of a kernel: a name it lacks is
+                    # stale only when the series took it out of the code, or the int3 path
+                    # is known to have dropped it
+                    continue
                 where = next((ln for ln in added if name in ln.text), added[0])
                 scope = ("in the tree after this patch" if state.backed_by_tree
                          else "in the reference model or the series")
@@ -92,6 +98,18 @@ def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
                     where.at, Location(diff.path, where.new_line), name=bare,
                     line="+" + where.text, verified=state.backed_by_tree)
                 yield finding if state.backed_by_tree else replace(finding, level=Level.NOTE)
+
+
+def _removed_from_code(series) -> set[str]:
+    """Names that the series' removed code lines have and its added ones do not."""
+    words = {kind: set() for kind in "+-"}
+    for patch in series.patches:
+        for diff in patch.files:
+            for hunk in diff.hunks:
+                for ln in hunk.lines:
+                    if ln.kind in words:
+                        words[ln.kind].update(code_words(ln.text))
+    return words["-"] - words["+"]
 
 
 # --- reading added code --------------------------------------------------------------------------
