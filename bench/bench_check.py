@@ -7,9 +7,10 @@ Each run is a new process, as a user or a CI bot starts it: `toolkit check MBOX`
 cache directory every time, as on a fresh CI machine: the reference code rendered and parsed, the
 trials built and run), `toolkit check MBOX` warm (a cache filled by an earlier run), and
 `checkpatch.pl --no-tree` on the series' patches split into one file each (the cover letter left
-out, as checkpatch.pl has nothing to say about it; `make kernel-trees` provides it). The three
-alternate, run after run, so that a busy machine slows them alike; the medians and their ratios
-to checkpatch.pl are printed.
+out, as checkpatch.pl has nothing to say about it; `make kernel-trees` provides it), run once per
+patch as a CI bot or b4 runs it, and once on all the files together. All four alternate, run
+after run, so that a busy machine slows them alike; the medians and their ratios to checkpatch.pl
+once per patch are printed.
 """
 
 import argparse
@@ -51,25 +52,31 @@ def main(argv: list[str]) -> int:
         for k, text in enumerate(patches, 1):
             files.append(Path(scratch) / f"{k:04d}.patch")
             files[-1].write_text(text)
-        checkpatch = ["perl", str(CHECKPATCH), "--no-tree", "--no-color", *map(str, files)]
+        checkpatch = ["perl", str(CHECKPATCH), "--no-tree", "--no-color"]
         warm_env = {**os.environ, "XDG_CACHE_HOME": str(Path(scratch) / "warm")}
         timed(toolkit, warm_env)                                  # fill the warm cache
-        times: dict[str, list[float]] = {"cold": [], "warm": [], "checkpatch": []}
+        times: dict[str, list[float]] = {"cold": [], "warm": [], "checkpatch": [],
+                                          "checkpatch, one call": []}
         last: dict[str, subprocess.CompletedProcess] = {}
         for run in range(args.runs):
             cold_env = {**os.environ, "XDG_CACHE_HOME": str(Path(scratch) / f"cold-{run}")}
-            for name, command, env in (("cold", toolkit, cold_env), ("warm", toolkit, warm_env),
-                                       ("checkpatch", checkpatch, None)):
+            for name, command, env in (("cold", toolkit, cold_env), ("warm", toolkit, warm_env)):
                 seconds, last[name] = timed(command, env)
                 times[name].append(seconds)
+            per_patch = [timed([*checkpatch, str(path)]) for path in files]
+            times["checkpatch"].append(sum(seconds for seconds, _ in per_patch))
+            last["checkpatch"] = per_patch[-1][1]
+            seconds, last["checkpatch, one call"] = timed([*checkpatch, *map(str, files)])
+            times["checkpatch, one call"].append(seconds)
     base = statistics.median(times["checkpatch"])
     print(f"{args.mbox.name}: {len(patches)} patches, {args.runs} runs each, alternating")
     labels = {"cold": "toolkit check, cold cache", "warm": "toolkit check, warm cache",
-              "checkpatch": "checkpatch.pl --no-tree"}
+              "checkpatch": "checkpatch.pl, once per patch",
+              "checkpatch, one call": "checkpatch.pl, all in one call"}
     for name, values in times.items():
         median = statistics.median(values)
         lines = last[name].stdout.strip().splitlines()
-        print(f"  {labels[name]:<27} median {1000 * median:6.0f} ms  best {1000 * min(values):6.0f} ms"
+        print(f"  {labels[name]:<31} median {1000 * median:6.0f} ms  best {1000 * min(values):6.0f} ms"
               f"  {median / base:5.2f}x checkpatch   {lines[-1] if lines else '(no output)'}")
     return 0
 
