@@ -27,6 +27,7 @@ evidence = lazy.module("toolkit.validate.evidence")
 
 def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """The gap block this patch leaves, run with known-good helpers, damages the saved frame."""
+    trial.prefetch(ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: name == GAP)
     state = ctx.paths.after(patch)
     if state.gap is None or state.gap.changed_by != patch.index:
@@ -43,6 +44,7 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
 def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """A helper this patch leaves behind disagrees with the real instruction (in a known-good
     entry, so that the helper alone is judged)."""
+    trial.prefetch(ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: name != GAP)
     state = ctx.paths.after(patch)
     changed = [b for b in state.helpers if b.changed_by == patch.index]
@@ -80,6 +82,7 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
 def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """After this patch a handler uses the helpers on an entry path without room, although the
     helpers and the gap each work (the breakage is the order of the patches)."""
+    trial.prefetch(ctx.paths)
     state = ctx.paths.after(patch)
     before = ctx.paths.before(patch)
     users = _pushing_uses(state)

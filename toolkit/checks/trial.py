@@ -11,8 +11,10 @@ state that has it, and the trials stop when the time given to the whole check ru
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import hashlib
+import os
 import re
 import time
 from dataclasses import dataclass, replace
@@ -23,7 +25,7 @@ from typing import Any
 from toolkit import cache, lazy
 from toolkit.errors import ToolkitError
 from toolkit.states import reference
-from toolkit.states.int3path import Int3Path
+from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
 
 # Building and running code is needed only for a state no earlier run saw pass: a warm check
@@ -122,6 +124,66 @@ def _tried(state: Int3Path, suspects: tuple) -> TrialResult:
     return _TRIED[key]
 
 
+def prefetch(paths: Int3Paths) -> None:
+    """Build, all at once, the code of every state of `paths` that the rules will try: a build
+    is three tool runs and most of a cold check, and two cores build two states at a time. The
+    trials then find the images in the build cache; what fails to build is left for them to
+    report."""
+    if paths in _PREFETCHED:
+        return
+    _PREFETCHED.append(paths)
+    helpers, macros, gap = reference.blocks()
+    codes = {}
+    for state in paths.paths:
+        names = {m.name for m in state.macros}
+        tried = [state] if state.users else []
+        if any(b.changed_by == state.index for b in (*state.helpers, *state.macros)):
+            tried.append(replace(state, gap=gap, macros=state.macros + tuple(
+                m for m in macros if m.name not in names)))
+        if state.gap is not None and state.gap.changed_by == state.index:
+            tried.append(replace(state, helpers=helpers, macros=macros))
+        for variant in tried:
+            code = _code(variant, _BOUNDS[0])
+            if code is not None:
+                codes.setdefault(code.header + code.entry, code)
+    if len(codes) > 1:
+        # looked up here: a module bound lazily must not be loaded by two threads at once
+        prebuild, limits = runner.prebuild, _limits(_BOUNDS[0])
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            list(pool.map(lambda code: prebuild(code, **limits), codes.values()))
+
+
+_PREFETCHED: list = []
+
+
+def _code(state: Int3Path, bounds: _Bounds):
+    """The code under test of `state`, or None when it is not to be built: refused input, no
+    helper that stores below regs->sp, tried already, passed before, or out of time."""
+    if (state.key, str(bounds.limits)) in _TRIED:
+        return None
+    if unbuildable((*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))):
+        return None
+    helpers = runnable(state)
+    if "push" not in helpers and "call" not in helpers:
+        return None
+    if _passed_marker(state, helpers).exists():
+        return None
+    if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
+        return None
+    texts = reference.texts()
+    try:
+        return code_under_test.state_code(
+            f"the state after patch {state.index}", texts["prelude"], texts["harness trap_bp"],
+            "".join(f"{m}" for m in state.macros), "\n".join(str(b) for b in state.helpers),
+            str(state.gap) if state.gap else "", helpers)
+    except ToolkitError:
+        return None
+
+
+def _limits(bounds: _Bounds) -> dict:
+    return {} if bounds.limits is None else {"limits": bounds.limits}
+
+
 def _run(state: Int3Path, bounds: _Bounds) -> TrialResult:
     if unbuildable((*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))):
         return TrialResult()        # not built; REFUSED_INPUT says why
@@ -134,7 +196,7 @@ def _run(state: Int3Path, bounds: _Bounds) -> TrialResult:
     if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
         return TrialResult(budget=_spent(bounds))
     texts = reference.texts()
-    limits = {} if bounds.limits is None else {"limits": bounds.limits}
+    limits = _limits(bounds)
     try:
         code = code_under_test.state_code(f"the state after patch {state.index}", texts["prelude"],
                           texts["harness trap_bp"], "".join(f"{m}" for m in state.macros),

@@ -64,6 +64,15 @@ def validate(code: CodeUnderTest, scenarios: Sequence[Scenario], *, cache: Path 
     return [outcomes[i] for i in range(len(scenarios))]
 
 
+def prebuild(code: CodeUnderTest, *, limits: Limits = DEFAULT,
+             deadline: float | None = None) -> None:
+    """Build `code` into the build cache ahead of `validate` (which reports what fails)."""
+    try:
+        build.build(code.sources(), code.arch, limits=limits, deadline=deadline)
+    except ToolkitError:
+        pass
+
+
 def skip_reason(s: Scenario, code: CodeUnderTest) -> str | None:
     if code.missing:
         return code.missing
