@@ -16,6 +16,7 @@ from toolkit import lazy
 unicorn = lazy.module("unicorn")
 
 
+@functools.cache
 def _uclib():
     # The library handle of the 2.1 binding, whose batch functions the classes below call directly.
     return unicorn.unicorn_py3.unicorn.uclib
@@ -57,6 +58,14 @@ class RegisterFile:
         status = self._write()
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
+
+
+def write_memory(uc, address: int, data: bytes) -> None:
+    """Write `data` at `address`: every run rewrites its stacks' tops and its probe's memory, and
+    the binding's mem_write costs more than the library call it makes."""
+    status = _uclib().uc_mem_write(uc._uch, address, data, len(data))
+    if status != unicorn.UC_ERR_OK:
+        raise unicorn.UcError(status)
 
 
 def read_memory(uc, address: int, size: int) -> bytes:

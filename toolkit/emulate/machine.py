@@ -19,7 +19,7 @@ from toolkit.emulate.build import Image
 from toolkit.emulate.delivery import (FLAGS_RESERVED, Cpu, Frame, deliver_fred, deliver_idt32,
                                       deliver_idt64, push_frame, return_fred)
 from toolkit.emulate.disasm import disassemble
-from toolkit.emulate.engine import RegisterFile, read_memory, register_id, unicorn
+from toolkit.emulate.engine import RegisterFile, read_memory, register_id, unicorn, write_memory
 from toolkit.emulate.memorymap import LAYOUTS, PAGE, STACK_SIZE
 from toolkit.errors import EmulationError
 from toolkit.x86 import ERETS, HLT
@@ -235,7 +235,7 @@ class Machine:
             return
         old = self._placed.get(address, b"")
         length = max(len(old), len(code))
-        self.uc.mem_write(address, code.ljust(length, HLT))
+        write_memory(self.uc, address, code.ljust(length, HLT))
         self.uc.ctl_remove_cache(address, address + length)
         self._placed[address] = code
         if self._twin is not None:
@@ -285,13 +285,13 @@ class Machine:
         uc, layout = self.uc, self.layout
         if self._dirty:
             for base in (layout.stack, layout.task_stack, layout.user_stack):
-                uc.mem_write(base, self._fill)
+                write_memory(uc, base, self._fill)
         elif self._ring != probe.ring:
             for base in self._stacks[self._ring]:
-                uc.mem_write(base + STACK_SIZE - RESET_SIZE, self._top_fill)
+                write_memory(uc, base + STACK_SIZE - RESET_SIZE, self._top_fill)
         self._ring = probe.ring
         for address, data in self._clean_memory(probe):
-            uc.mem_write(address, data)
+            write_memory(uc, address, data)
 
     def _stopped_by(self, error) -> tuple[str, str]:
         """How a run that Unicorn ended with `error` stopped (a fault noted by a hook stays a halt
