@@ -5,17 +5,17 @@ from pathlib import Path
 
 from toolkit import archive
 from toolkit.cli import main
-from toolkit.mail import read_messages
+from toolkit.mail.mbox import raw_mails
 
 MANY = Path(__file__).parent / "data" / "series" / "many.mbox"
 
 
 def _subjects(groups) -> list[list[str]]:
-    return [[m.subject for m in group] for group in groups]
+    return [[m.envelope().subject for m in group] for group in groups]
 
 
 def test_mails_are_tied_by_thread_posting_and_subject():
-    groups = _subjects(archive.closed_groups(read_messages(str(MANY))))
+    groups = _subjects(archive.closed_groups(raw_mails(str(MANY))))
     # v1 and v2 of the first series, with the review; the unthreaded posting and the same
     # sender's later one; the lone patch; the pull request; the reply to an absent patch;
     # the notification
@@ -25,7 +25,7 @@ def test_mails_are_tied_by_thread_posting_and_subject():
 
 def test_a_thread_nobody_joined_within_the_window_is_closed_early():
     # with a window of two mails, v2 comes too late to join v1: it is read as a thread of its own
-    groups = _subjects(archive.closed_groups(read_messages(str(MANY)), window=2))
+    groups = _subjects(archive.closed_groups(raw_mails(str(MANY)), window=2))
     assert groups[0] == ["[PATCH 0/2] x86/alternatives: name the int3 sites",
                          "[PATCH 1/2] x86/alternatives: name the selftest site",
                          "[PATCH 2/2] x86/alternatives: print the site name",

@@ -1,11 +1,13 @@
 """Every series of a mail archive checked in worker processes, reported in archive order as each completes.
 
-An archive is read once, as a stream. Mails are tied together as they arrive: by message id (a
-reply and what it answers), by the unthreaded posting a k/N mail belongs to, and by sender and
-subject (a revision). A group of tied mails that no mail has joined within the last `window`
-mails is closed: it is grouped into its series (`toolkit.series.assemble.group`) and checked in a
-worker, and forgotten by the reader. So memory holds the open threads, not the archive; a reply
-or a revision that comes more than `window` mails after its thread is read as a thread of its own.
+An archive is read once, as a stream of mails cut out but not decoded (decoding is most of
+reading, and is done in the workers). Mails are tied together as they arrive, by their header
+fields: by message id (a reply and what it answers), by the unthreaded posting a k/N mail belongs
+to, and by sender and subject (a revision). A group of tied mails that no mail has joined within
+the last `window` mails, or whose first mail is more than two windows back, is closed: decoded,
+grouped into its series (`toolkit.series.assemble.group`), checked in a worker, and forgotten by
+the reader. So memory holds the open threads, not the archive; a reply or a revision that comes
+more than a window after its thread is read as a thread of its own.
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ import collections
 import itertools
 import signal
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from toolkit.checks import catalogue
 from toolkit.checks.spelling import Spelling
 from toolkit.errors import UsageError
-from toolkit.mail.message import Message
+from toolkit.mail.mime import Envelope, RawMail
 from toolkit.report.report import Checked
 from toolkit.series.assemble import group
+from toolkit.series.model import Patch, Series
 from toolkit.series.subject import parse_subject
 from toolkit.states import int3path
 
-#: Mails after which a thread nobody joined is taken as complete.
-WINDOW = 5000
+#: Mails after which a thread nobody joined is taken as complete (two days of LKML, months of
+#: a smaller list); a thread is cut after two windows in any case.
+WINDOW = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +58,12 @@ class Done:
     missing_bases: tuple[str, ...] = ()
 
 
-def check(messages: Iterable[Message], settings: Settings, jobs: int = 1,
+def check(mails: Iterable[RawMail], settings: Settings, jobs: int = 1,
           window: int = WINDOW) -> Iterator[Done]:
-    """The checked groups of `messages`, in the order of their first mail. With `jobs` > 1 and
+    """The checked groups of `mails`, in the order of their first mail. With `jobs` > 1 and
     more than one group, the groups are checked in that many processes while the stream is
     read on; a file of one series is checked here, without starting any."""
-    groups = closed_groups(messages, window)
+    groups = closed_groups(mails, window)
     first = next(groups, None)
     if first is None:
         return
@@ -86,14 +90,15 @@ def check(messages: Iterable[Message], settings: Settings, jobs: int = 1,
             pool.shutdown(cancel_futures=True)
 
 
-def closed_groups(messages: Iterable[Message], window: int = WINDOW) -> Iterator[list[Message]]:
-    """The messages cut into groups that belong together, each yielded once no mail has joined
-    it for `window` mails (all the rest at the end), in the order of their first mail."""
+def closed_groups(mails: Iterable[RawMail], window: int = WINDOW) -> Iterator[list[RawMail]]:
+    """The mails cut into groups that belong together, each yielded once no mail has joined it
+    for `window` mails or its first mail is two windows back (all the rest at the end), in the
+    order of their first mail."""
     ties = _Ties(window)
-    held: dict[int, list[tuple[int, Message]]] = {}
+    held: dict[int, list[tuple[int, RawMail]]] = {}
     last: dict[int, int] = {}
-    for index, message in enumerate(messages):
-        root = ties.tie(index, _keys(message))
+    for index, message in enumerate(mails):
+        root = ties.tie(index, _keys(message.envelope()))
         for joined in ties.merged:
             held.setdefault(root, []).extend(held.pop(joined, []))
             last.pop(joined, None)
@@ -104,13 +109,15 @@ def closed_groups(messages: Iterable[Message], window: int = WINDOW) -> Iterator
     yield from _release(held, last, ties, None)
 
 
-def _release(held, last, ties, before: int | None) -> Iterator[list[Message]]:
-    """The groups last joined before mail `before` (all when None), oldest first; while an
-    older group is still open, the groups after it wait, so that the order stays the file's."""
-    oldest_open = min((held[root][0][0] for root in held if before is not None
-                       and last[root] >= before), default=None)
-    ready = sorted((held[root][0][0], root) for root in held
-                   if before is None or last[root] < before)
+def _release(held, last, ties, before: int | None) -> Iterator[list[RawMail]]:
+    """The groups last joined before mail `before`, or begun a window before that (all when
+    None), oldest first; while an older group is still open, the groups after it wait, so that
+    the order stays the file's."""
+    def closed(root: int) -> bool:
+        return before is None or last[root] < before or held[root][0][0] < before - ties.window
+
+    oldest_open = min((held[root][0][0] for root in held if not closed(root)), default=None)
+    ready = sorted((held[root][0][0], root) for root in held if closed(root))
     for first, root in ready:
         if oldest_open is not None and first > oldest_open:
             break
@@ -119,13 +126,13 @@ def _release(held, last, ties, before: int | None) -> Iterator[list[Message]]:
         ties.forget(root)
 
 
-def _keys(message: Message) -> list[tuple]:
+def _keys(envelope: Envelope) -> list[tuple]:
     """What ties a mail to others: its id and the ids it answers, and for a patch its posting
     (sender, N, revision of an unthreaded k/N) and its sender and subject."""
-    keys: list[tuple] = [("id", msgid) for msgid in (message.msgid, message.in_reply_to,
-                                                      *message.references) if msgid]
-    subject = parse_subject(message.subject)
-    sender = message.sender.email.lower() if message.sender else ""
+    keys: list[tuple] = [("id", msgid) for msgid in (envelope.msgid, envelope.in_reply_to,
+                                                      *envelope.references) if msgid]
+    subject = parse_subject(envelope.subject)
+    sender = envelope.sender
     if not subject.reply and subject.counter is not None and subject.expected not in (None, 1):
         keys.append(("posting", sender, subject.expected, subject.revision))
     if not subject.reply and subject.is_patch:
@@ -190,7 +197,8 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _check_group(messages: list[Message], settings: Settings) -> Done:
+def _check_group(mails: list[RawMail], settings: Settings) -> Done:
+    messages = [mail.decoded() for mail in mails]
     if settings.pick is not None and not _holds(messages, settings.pick):
         return Done((), len(messages), 0)
     try:
@@ -210,10 +218,23 @@ def _check_group(messages: list[Message], settings: Settings) -> Done:
             if paths.missing_base:
                 notices.append(paths.missing_base)
         findings = catalogue.run(series, rules, _SPELLING[settings.tree], paths)
-        checked.append(Checked(series, tuple(findings)))
+        checked.append(Checked(_outline(series), tuple(findings)))
     return Done(tuple(checked), archive.mails_read, archive.skipped, tuple(notices))
 
 
-def _holds(messages: list[Message], msgid: str) -> bool:
+def _outline(series: Series) -> Series:
+    """The series as a report shows it (its mails' numbers, subjects, authors and lines), without
+    their text: the reader would spend more on taking the whole back than a worker on checking."""
+    def bare(patch: Patch) -> Patch:
+        return replace(patch, message=(), trailers=(), notes=(), below=(), files=(),
+                       followups=(), decode_notes=(), diffstat=None)
+
+    return replace(series, cover=series.cover and bare(series.cover),
+                   patches=tuple(map(bare, series.patches)),
+                   duplicates=tuple(map(bare, series.duplicates)),
+                   extra=tuple(map(bare, series.extra)), decode_notes=(), unmatched_followups=())
+
+
+def _holds(messages: list, msgid: str) -> bool:
     wanted = msgid.strip().strip("<>")
     return any(m.msgid == wanted for m in messages)

@@ -83,14 +83,14 @@ def _check_streamed(args, chosen) -> int:
     from toolkit import archive
     from toolkit.checks.findings import Level
     from toolkit.errors import UsageError
-    from toolkit.mail import read_messages
+    from toolkit.mail.mbox import raw_mails
     from toolkit.report.report import CheckReport, Tally, series_json_line, series_text
 
     settings = archive.Settings(args.path, tuple(rule.name for rule in chosen), args.tree,
                                 _is_repository(args.tree), args.revision, args.series)
     tally = Tally(Level.parse(args.fail_on))
     progress = Progress("check", _lines_of(args.path)) if sys.stderr.isatty() else None
-    messages = _counted(read_messages(args.path), progress)
+    messages = _counted(raw_mails(args.path), progress)
     kept, first = [], None
     try:
         for done in archive.check(messages, settings, args.jobs):

@@ -38,7 +38,7 @@ from typing import BinaryIO
 
 from toolkit.errors import InputError
 from toolkit.mail.message import DecodeNote, Message
-from toolkit.mail.mime import HEADER_START, decode
+from toolkit.mail.mime import HEADER_START, RawMail
 
 # "From 3c1f0e5a9d Mon Sep 17 00:00:00 2001", "From sam Tue, 7 May 2019 14:00": a line that may
 # separate mails carries a time of day.
@@ -63,6 +63,12 @@ _MAILDIR_FOLDERS = ("cur", "new")
 def read_messages(path: str) -> Iterator[Message]:
     """Yield the messages of a mail file, a maildir, a directory of mail files, or stdin (`-`),
     in order."""
+    return (raw.decoded() for raw in raw_mails(path))
+
+
+def raw_mails(path: str) -> Iterator[RawMail]:
+    """The mails of `path` as `read_messages` finds them, cut out but not decoded yet (decoding
+    is most of reading: an archive has it done where the mails are checked)."""
     if path != "-" and os.path.isdir(path) and _is_maildir(path):
         for folder, name in _maildir_mails(path):
             yield from _read_file(os.path.join(path, folder, name))
@@ -99,7 +105,7 @@ def _delivered(name: str) -> float:
     return float(head) if head.isdigit() else float("inf")
 
 
-def _read_file(path: str) -> Iterator[Message]:
+def _read_file(path: str) -> Iterator[RawMail]:
     with _open(path) as raw:
         gzipped = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
@@ -141,7 +147,7 @@ def _is_mboxrd(stream: BinaryIO) -> bool:
     return False
 
 
-def _split(stream: BinaryIO, source: str, mboxrd: bool) -> Iterator[Message]:
+def _split(stream: BinaryIO, source: str, mboxrd: bool) -> Iterator[RawMail]:
     """Cut the stream into mails at separator lines (see the module docstring)."""
     lines = enumerate(stream, 1)
     start, mail, from_first, notes = _first_mail(lines, source)
@@ -233,14 +239,12 @@ def _separator(line: bytes, lines: Iterator[tuple[int, bytes]], by_msgid: bool
 
 
 def _mail(source: str, at: int, raw: list[bytes], mboxrd: bool, *, from_line: bool,
-          last: bool, notes: list[DecodeNote]) -> Message:
-    """One mail of the file: its raw lines numbered, without the From_ line, un-escaped."""
+          last: bool, notes: list[DecodeNote]) -> RawMail:
+    """One mail of the file: its raw lines, without the From_ line, un-escaped."""
     if last and raw and not raw[-1].endswith(b"\n"):
         notes.append(DecodeNote("truncated", "the file ends in the middle of a line",
                                 at + len(raw) - 1))
-    numbered = list(enumerate(raw, at))
-    if from_line:
-        numbered = numbered[1:]
+    lines = raw[1:] if from_line else raw
     if mboxrd:
-        numbered = [(n, line[1:] if _ESCAPED_FROM.match(line) else line) for n, line in numbered]
-    return decode(source, at, numbered, notes)
+        lines = [line[1:] if _ESCAPED_FROM.match(line) else line for line in lines]
+    return RawMail(source, at, at + 1 if from_line else at, lines, notes)
