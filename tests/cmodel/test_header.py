@@ -176,3 +176,12 @@ def test_hunk_cut_inside_bodies_says_so():
     assert [(u.line, u.end_line, u.reason.split(": ", 1)[1]) for u in model.unparsed] == [
         (150, 151, "the text starts inside a body opened before it"),
         (160, 162, "the text ends inside this declaration")]
+
+
+def test_brackets_nested_past_any_helper_are_unparsed_not_a_crash():
+    # code from a mail could nest its way into a RecursionError in the parser
+    deep = "(" * 50_000 + "1" + ")" * 50_000
+    text = f"static inline void int3_emulate_jmp(struct pt_regs *regs)\n{{\n\tregs->ip = {deep};\n}}\n"
+    model = cheader.parse_header(text, "deep.h")
+    assert (model.functions, [u.reason for u in model.unparsed]) == (
+        (), ["deep.h:1: nested more than 200 levels deep"])

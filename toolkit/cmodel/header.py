@@ -398,6 +398,11 @@ class _Reader:
         # Declaring only the type names the chunk mentions keeps pycparser's work per chunk small.
         known = [name for name in self.typedefs if name in text]
         prelude = " ".join(f"typedef int {name};" for name in known)
+        if _nesting(text) > MAX_NESTING:
+            # pycparser and every walk of its tree recurse per level: code from a mail could
+            # nest its way into a RecursionError
+            self._unparsed(start, end, f"nested more than {MAX_NESTING} levels deep")
+            return
         try:
             ast = self.parser.parse(f'{prelude}\n# {start + 1} "{self.source.path}"\n{text}',
                                     self.source.path)
@@ -519,6 +524,22 @@ class _Reader:
             above.insert(0, comment)
             before = self.real_index[comment.line] - 1
         return tuple(above + inside)
+
+
+#: Brackets deeper than this are not read as C (no helper comes near it).
+MAX_NESTING = 200
+
+
+def _nesting(text: str) -> int:
+    """How deep brackets nest in `text` (string literals and comments are already blank)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
 
 
 def _without_body(node: c_ast.Node) -> c_ast.Node:
