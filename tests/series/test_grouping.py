@@ -56,3 +56,13 @@ def test_a_relayed_mail_names_its_real_author():
     assert (patch.author.name, patch.relayed, patch.subject, patch.message[0].text) == (
         "Dev Patel", True, "x86/kprobes: spell out the int3 size",
         "Use the named size instead of a bare one.")
+
+
+def test_the_same_mail_twice_is_one_mail():
+    # a mail cross-posted to two lists reaches an archive of both twice, with one message id
+    path = DATA / "many.mbox"
+    messages = list(read_messages(str(path)))
+    once, twice = group(messages, str(path)), group(messages + messages, str(path))
+    assert [s.name for s in twice.series] == [s.name for s in once.series]
+    assert (twice.mails_read, twice.skipped) == (30, once.skipped + 15)
+    assert not any(s.duplicates for s in twice.series)

@@ -45,8 +45,9 @@ class Archive:
     source: str
     series: tuple[Series, ...]
     mails_read: int
-    #: mails that are no patch and answer none in the file (replies, pull requests, notices);
-    #: the first series reports them and what decoding noted on them
+    #: mails that are no patch and answer none in the file (replies, pull requests, notices),
+    #: and second copies of a mail (the same message id); the first series reports the former
+    #: and what decoding noted on them
     skipped: int
 
     @property
@@ -73,7 +74,14 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
           pick: str | None = None) -> Archive:
     """Every series of `messages` at its newest revision, or at `revision` (every series that
     has it); with `pick`, the message id of any mail of one series, only that series."""
-    mails = [(m, parse_subject(m.subject)) for m in messages]
+    mails, seen, copies = [], set(), 0
+    for m in messages:
+        # the same mail twice (cross-posted to two lists, saved twice) is one mail, as for b4
+        if m.msgid and m.msgid in seen:
+            copies += 1
+            continue
+        seen.add(m.msgid)
+        mails.append((m, parse_subject(m.subject)))
     by_id = {m.msgid: i for i, (m, _) in enumerate(mails) if m.msgid}
     parents = [_parent(m, by_id) for m, _ in mails]
     patch_mails = [i for i, (m, s) in enumerate(mails) if _is_patch(m, s)]
@@ -92,7 +100,7 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
     if revision is not None and not built:
         raise UsageError(f"no revision {revision} in this mail", path=source)
     built = _with_leftovers(built, mails, unmatched)
-    return Archive(source, tuple(built), len(mails), len(unmatched))
+    return Archive(source, tuple(built), len(mails) + copies, len(unmatched) + copies)
 
 
 def _with_leftovers(built: list[Series], mails, unmatched: list[int]) -> list[Series]:
