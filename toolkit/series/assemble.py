@@ -84,7 +84,10 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
         mails.append((m, parse_subject(m.subject)))
     by_id = {m.msgid: i for i, (m, _) in enumerate(mails) if m.msgid}
     parents = [_parent(m, by_id) for m, _ in mails]
-    patch_mails = [i for i, (m, s) in enumerate(mails) if _is_patch(m, s)]
+    # an untagged commit in a thread ("[tip: x86/asm] ..." answering the patch it applied) is
+    # a notice about that patch, not another patch of its series
+    patch_mails = [i for i, (m, s) in enumerate(mails)
+                   if _is_patch(m, s) and (s.is_patch or parents[i] is None)]
     revision_of = _revisions(mails, parents, patch_mails)
     members = _series_members(mails, parents, patch_mails, revision_of)
     if pick is not None:
@@ -150,8 +153,12 @@ def _series_members(mails, parents, patch_mails, revision_of) -> list[list[int]]
     roots = [_root(i, parents) for i in patch_mails]
     patches_in_thread = collections.Counter(roots)
     for i, root in zip(patch_mails, roots):
+        if root != i and mails[i][1].counter is None:
+            # a patch without k/N inside another posting's thread ("[PATCH] something like
+            # this?" in a review) is a posting of its own
+            key = ("reply", i, revision_of[i])
         # a patch alone in its thread (the others sent unthreaded) is grouped by its numbering
-        if root != i or patches_in_thread[root] > 1 or mails[i][1].expected in (None, 1):
+        elif root != i or patches_in_thread[root] > 1 or mails[i][1].expected in (None, 1):
             key = ("thread", root, revision_of[i])
         else:
             key = _unthreaded_posting(mails, i, revision_of[i], postings, open_postings)
