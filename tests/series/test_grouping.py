@@ -66,3 +66,11 @@ def test_the_same_mail_twice_is_one_mail():
     assert [s.name for s in twice.series] == [s.name for s in once.series]
     assert (twice.mails_read, twice.skipped) == (30, once.skipped + 15)
     assert not any(s.duplicates for s in twice.series)
+
+
+def test_a_notice_in_a_thread_follows_up_the_patch_it_answers():
+    # a merge notice carries the patch again; inside the thread it answers, it is no second copy
+    series = _archive("in-thread").series[0]
+    assert not series.duplicates
+    assert [[f.author.email for f in p.followups] for p in series.patches] == [
+        ["bot@example.org"], []]
