@@ -185,15 +185,19 @@ def _join_untagged(mails, postings: dict[tuple, list[int]], revision_of) -> None
     was sent within the window: a mailer that dropped the tag of the first patch."""
     lone = [key for key, indices in postings.items()
             if len(indices) == 1 and mails[indices[0]][1].counter is None]
+    # the postings of each sender and revision, looked up once rather than scanned for each lone
+    # mail (a window of an archive holds thousands of postings); joining a lone mail keeps both
+    family: dict[tuple, list[tuple]] = collections.defaultdict(list)
+    for key, indices in postings.items():
+        family[(_sender(mails[indices[0]][0]), revision_of[indices[0]])].append(key)
     for key in lone:
         i = postings[key][0]
         when = _date(mails[i][0])
-        for other, indices in postings.items():
+        for other in family[(_sender(mails[i][0]), revision_of[i])]:
+            indices = postings[other]
             if other == key or not indices or mails[indices[0]][1].expected in (None, 1):
                 continue
-            first = mails[indices[0]][0]
-            if (_sender(first) == _sender(mails[i][0]) and revision_of[indices[0]] == revision_of[i]
-                    and 1 not in {mails[j][1].counter for j in indices}
+            if (1 not in {mails[j][1].counter for j in indices}
                     and _near(when, [_date(mails[j][0]) for j in indices])):
                 indices.append(i)
                 indices.sort()
