@@ -48,3 +48,14 @@ def symbol(lines: Sequence[str], name: str) -> tuple[int, int] | None:
                     return start, end
             return None
     return None
+
+
+def opened(line: str) -> str | None:
+    """The macro (`.macro NAME`) or symbol (`SYM_CODE_START(name)`) that `line` opens, or None."""
+    found = _MACRO.match(line) or _SYMBOL_START.match(line)
+    return found.group(1) if found else None
+
+
+def closes(line: str) -> bool:
+    """Whether `line` ends a macro (`.endm`) or a symbol (`SYM_CODE_END(name)`)."""
+    return bool(_ENDM.match(line) or _SYMBOL_END.match(line))

@@ -171,6 +171,9 @@ FRED_KERNEL_ENTRY = "asm_fred_entrypoint_kernel"
 FRED_MACROS = ("FRED_ENTER", "FRED_EXIT")
 #: The C function the FRED kernel entry calls with pt_regs; the harness's handler stands in.
 FRED_KERNEL_DISPATCH = "fred_entry_from_kernel"
+#: The kernel's own entry pieces a state of the int3 path keeps beside the gap, per file: the
+#: x86_32 frame fix-up and exit, and the FRED kernel entry (its macros, then its symbol).
+ENTRY_PIECES = {ENTRY_32: FIXUP_MACROS, FRED_ENTRY_S: (*FRED_MACROS, FRED_KERNEL_ENTRY)}
 
 #: The #BP vector number (X86_TRAP_BP).
 TRAP_BP = 3

@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from toolkit import gapblock
+from toolkit import entryblocks, gapblock
 from toolkit.cmodel import header as cheader
 from toolkit.cmodel import preprocessor as cpre
 from toolkit.series.diff import FileDiff
 from toolkit.series.model import Patch
-from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+from toolkit.x86 import ENTRY_64, ENTRY_PIECES, TEXT_PATCHING_H
 
 #: The name of the entry-gap block among a state's blocks.
 GAP = "entry gap"
@@ -110,6 +110,18 @@ def gap_block(lines: list[tuple[int, str]], path: str, patch: int) -> Block | No
     return Block(GAP, path, tuple(lines[start:end + 1]), patch, style)
 
 
+def entry_blocks(lines: list[tuple[int, str]], path: str, patch: int) -> list[Block]:
+    """The kernel's own entry pieces (x86.ENTRY_PIECES: FIXUP_FRAME, IRET_FRAME, the FRED entry)
+    that assembler lines of `path` hold whole, `.macro` to `.endm` or a symbol's start to end."""
+    texts = [text for _, text in lines]
+    found = []
+    for name in ENTRY_PIECES.get(path, ()):
+        where = entryblocks.macro(texts, name) or entryblocks.symbol(texts, name)
+        if where is not None:
+            found.append(Block(name, path, tuple(lines[where[0]:where[1] + 1]), patch))
+    return found
+
+
 def close_cut_comments(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """A hunk's post-image with a block comment it starts or ends inside opened or closed, so
     that its words are read as a comment and not as code (the header model's own reading of a
@@ -142,7 +154,7 @@ def blocks_in(post: list[tuple[int, str, str]], path: str, patch: int) -> list[B
         return found
     if path.endswith(".S"):
         gap = gap_block(lines, path, patch)
-        return [gap] if gap else []
+        return [*([gap] if gap else []), *entry_blocks(lines, path, patch)]
     return []
 
 
@@ -183,11 +195,38 @@ def partial_blocks(diff: FileDiff, patch: int, whole: set[str]) -> list[PartialB
         elif diff.path == ENTRY_64 and any(_GAP_LINE.search(ln.text) for ln in hunk.lines):
             inside = [(GAP, ln) for ln in hunk.lines
                       if ln.kind in "+-" and not _REMARK.match(ln.text)]
+        elif diff.path in ENTRY_PIECES:
+            inside = _in_entry_pieces(hunk, ENTRY_PIECES[diff.path])
         # an added line is where the patched file has the change; a removed one only if none is
         for name, ln in sorted(inside, key=lambda pair: pair[1].kind != "+"):
             if name not in whole and name not in seen:
                 seen[name] = PartialBlock(patch, name, diff.path, ln.new_line or ln.old_line, ln.at)
     return list(seen.values())
+
+
+def is_remark(text: str) -> bool:
+    """Whether a line is blank or part of a comment, so that it changes no code."""
+    return bool(_REMARK.match(text))
+
+
+def _in_entry_pieces(hunk, names: tuple[str, ...]) -> list:
+    """(piece, line) for each changed code line of a hunk of entry_32.S or entry_64_fred.S that
+    lies inside one of the entry pieces `names`: the one a `.macro` or symbol-start line of the
+    hunk opens, or the one the hunk header names, up to its end. (A `.macro` line does not start
+    at the left margin as git's hunk headers want, so a short hunk deep inside a macro may name
+    none and is not seen.)"""
+    current = entryblocks.opened(hunk.section or "")
+    current = current if current in names else None
+    inside = []
+    for ln in hunk.lines:
+        name = entryblocks.opened(ln.text)
+        if name:
+            current = name if name in names else None
+        if ln.kind in "+-" and current and not _REMARK.match(ln.text):
+            inside.append((current, ln))
+        if entryblocks.closes(ln.text):
+            current = None
+    return inside
 
 
 def _defined(text: str) -> str | None:
@@ -229,9 +268,39 @@ def removed_names(diff: FileDiff) -> set[str]:
             if define:
                 gone.add(define.group(1))
         return gone
-    if diff.path.endswith(".S") and gap_block(removed, diff.path, 0):
-        return {GAP}
+    if diff.path.endswith(".S"):
+        gone = {entryblocks.opened(text) for _, text in removed} & set(
+            ENTRY_PIECES.get(diff.path, ()))
+        return gone | ({GAP} if gap_block(removed, diff.path, 0) else set())
     return set()
+
+
+def touched(diff: FileDiff, block: Block) -> bool:
+    """Whether the diff adds a line inside `block` (one of its post-image blocks) or removes
+    one between two of its lines."""
+    return bool(changes_inside(diff, block))
+
+
+def changes_inside(diff: FileDiff, block: Block) -> list:
+    """(diff line, post-image line) of each line the diff adds inside `block` and each it removes
+    between two of its lines; a removed line is placed at the post-image line after it."""
+    if diff.path != block.path:
+        return []
+    first, last = block.lines[0][0], block.lines[-1][0]
+    found = []
+    for hunk in diff.hunks:
+        removed = []
+        for ln in hunk.lines:
+            if ln.kind == "-":
+                removed.append(ln)
+                continue
+            if ln.new_line is not None and first <= ln.new_line <= last:
+                if ln.new_line > first:
+                    found += [(gone, ln.new_line) for gone in removed]
+                if ln.kind == "+":
+                    found.append((ln, ln.new_line))
+            removed = []
+    return found
 
 
 def post_image(diff: FileDiff) -> list[tuple[int, str, str]]:

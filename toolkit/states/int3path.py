@@ -11,17 +11,18 @@ state came from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from toolkit import lazy
 from toolkit.cmodel import preprocessor as cpre
 from toolkit.series.model import Patch, Series
 from toolkit.states import reference
 from toolkit.states.blocks import (GAP, Block, HelperCall, PartialBlock, added_blocks, added_uses,
-                                   blocks_in, close_cut_comments, code_has, code_words, gap_block,
-                                   header_blocks, partial_blocks, post_image, removed_names, uses_in)
+                                   blocks_in, close_cut_comments, code_has, code_words,
+                                   entry_blocks, gap_block, header_blocks, partial_blocks,
+                                   post_image, removed_names, touched, uses_in)
 from toolkit.states.refusals import Refusal, path_refusal
-from toolkit.x86 import ENTRY_64, TEXT_PATCHING_H
+from toolkit.x86 import ENTRY_64, ENTRY_PIECES, TEXT_PATCHING_H
 
 # The repository is read only with --tree.
 gitrepo = lazy.module("toolkit.gitrepo")
@@ -33,7 +34,9 @@ class Int3Path:
 
     `helpers` and `macros` are the helper header's int3_emulate_* functions and the macros they
     use; `gap` is the x86_64 entry-gap block (None when the entry makes no gap); `users` are the
-    calls of helpers outside the header. `knows(name)` says whether an identifier occurs in the code
+    calls of helpers outside the header; `entries` are the kernel's own entry pieces this state
+    has (x86.ENTRY_PIECES: the x86_32 FIXUP_FRAME and IRET_FRAME, the FRED kernel entry), which
+    run on their own paths and so are not part of `key`. `knows(name)` says whether an identifier occurs in the code
     (not the comments) of this state; `file(path)` gives a whole file when the state has one.
     """
 
@@ -46,6 +49,7 @@ class Int3Path:
     knows: Callable[[str], bool] = field(compare=False, repr=False)
     file: Callable[[str], str | None] = field(compare=False, repr=False, default=lambda path: None)
     failed: str | None = None
+    entries: tuple[Block, ...] = ()
 
     def helper(self, name: str) -> Block | None:
         return next((b for b in self.helpers if b.name == name), None)
@@ -105,16 +109,20 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
     entry = gitrepo.show(tree, treeish, ENTRY_64) or ""
     helpers, macros = header_blocks(cpre.numbered(header), TEXT_PATCHING_H, index)
     gap = gap_block(cpre.numbered(entry), ENTRY_64, index)
+    entries = [b for path in ENTRY_PIECES for b in entry_blocks(
+        cpre.numbered(gitrepo.show(tree, treeish, path) or ""), path, index)]
     if before is not None:
         # a block keeps the patch that last changed it
-        old = {b.name: b for b in (*before.helpers, *before.macros,
+        old = {b.name: b for b in (*before.helpers, *before.macros, *before.entries,
                                    *((before.gap,) if before.gap else ()))}
         helpers = [_unless_changed(b, old) for b in helpers]
         macros = [_unless_changed(b, old) for b in macros]
+        entries = [_unless_changed(b, old) for b in entries]
         gap = _unless_changed(gap, old) if gap else None
     else:
         helpers = [Block(b.name, b.path, b.lines, 0) for b in helpers]
         macros = [Block(b.name, b.path, b.lines, 0) for b in macros]
+        entries = [Block(b.name, b.path, b.lines, 0) for b in entries]
         gap = Block(gap.name, gap.path, gap.lines, 0, gap.style) if gap else None
     # the series' own callers (with the patch and mail line that added them), then the tree's
     added = {(u.path, u.line) for u in users}
@@ -126,7 +134,7 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
     return Int3Path(index, tuple(sorted(helpers, key=lambda b: b.name)), tuple(macros), gap,
                      (*users, *found), True,
                      knows=_Lookup(tree, treeish), file=lambda path: gitrepo.show(
-                         tree, treeish, path), failed=failed)
+                         tree, treeish, path), failed=failed, entries=tuple(entries))
 
 
 def _unless_changed(block: Block, old: dict[str, Block]) -> Block:
@@ -154,7 +162,8 @@ def over_reference(series: Series) -> Int3Paths:
     helpers, macros, gap = reference.blocks()
     known = reference.words()
     added = {name for patch in series.patches for name in added_blocks(patch)}
-    blocks = {b.name: b for b in (*helpers, *macros, gap) if b.name not in added}
+    blocks = {b.name: b for b in (*helpers, *macros, gap, *reference.entries())
+              if b.name not in added}
     refusals: list[Refusal] = []
     partial: list[PartialBlock] = []
     users: list[HelperCall] = []
@@ -171,7 +180,9 @@ def over_reference(series: Series) -> Int3Paths:
             partial += partial_blocks(diff, patch.index, {b.name for b in found})
             for name in removed - {b.name for b in found}:
                 blocks.pop(name, None)
-            blocks.update((b.name, b) for b in found)
+            # a block the hunk shows only as context keeps the patch that last changed it
+            blocks.update((b.name, b if touched(diff, b) or b.name not in blocks else replace(
+                b, changed_by=blocks[b.name].changed_by)) for b in found)
             known = known | code_words("\n".join(
                 text for stretch in cpre.stretches((n, text) for n, text, _ in post)
                 for _, text in close_cut_comments(list(stretch))))
@@ -185,7 +196,8 @@ def _state(index: int, blocks: dict[str, Block], users: list[HelperCall], known:
            ) -> Int3Path:
     helpers = tuple(sorted((b for b in blocks.values() if b.name.startswith("int3_emulate_")),
                            key=lambda b: b.name))
+    entries = tuple(b for b in blocks.values() if b.path in ENTRY_PIECES and b.name != GAP)
     macros = tuple(b for b in blocks.values() if b.name not in {h.name for h in helpers}
-                   and b.name != GAP)
+                   and b.name != GAP and b not in entries)
     return Int3Path(index, helpers, macros, blocks.get(GAP), tuple(users), False,
-                     knows=known.__contains__)
+                     knows=known.__contains__, entries=entries)

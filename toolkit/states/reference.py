@@ -17,8 +17,8 @@ from pathlib import Path
 
 from toolkit import lazy
 from toolkit.cmodel import preprocessor as cpre
-from toolkit.states.blocks import Block, code_words, gap_block, header_blocks
-from toolkit.x86 import ENTRY_64, STYLES, TEXT_PATCHING_H
+from toolkit.states.blocks import Block, code_words, entry_blocks, gap_block, header_blocks
+from toolkit.x86 import ENTRY_32, ENTRY_64, STYLES, TEXT_PATCHING_H
 
 # The code generator is loaded only to make the shipped file anew.
 render = lazy.module("toolkit.codegen.render")
@@ -33,7 +33,8 @@ _KERNEL_NAMES = frozenset((
 
 
 def texts() -> dict[str, str]:
-    """header, gap (the kernel gap block), prelude, and entry/harness per macro style."""
+    """header, gap (the kernel gap block), prelude, entry/harness per macro style, and fixup
+    (x86_32 FIXUP_FRAME and IRET_FRAME in the kernel's layout)."""
     return _shipped()["texts"]
 
 
@@ -44,10 +45,20 @@ def blocks() -> tuple[tuple[Block, ...], tuple[Block, ...], Block]:
     return (tuple(_block(b) for b in helpers), tuple(_block(b) for b in macros), _block(gap))
 
 
+@functools.cache
+def entries() -> tuple[Block, ...]:
+    """The kernel entry pieces the reference has: the x86_32 FIXUP_FRAME and IRET_FRAME generated
+    in the kernel's layout (with the default gap). It has no FRED entry in that layout: the
+    kernel's is built from calling.h's register macros, which only a tree has."""
+    return tuple(_block(b) for b in _shipped()["entries"])
+
+
 def made() -> dict:
     """The reference texts and blocks as the code makes them now (what reference.json holds)."""
     texts = _render()
-    return {"texts": texts, "blocks": _blocks(texts)}
+    return {"texts": texts, "blocks": _blocks(texts),
+            "entries": [_plain(b) for b in entry_blocks(cpre.numbered(texts["fixup"]), ENTRY_32,
+                                                        0)]}
 
 
 def write_shipped() -> Path:
@@ -75,7 +86,8 @@ def words() -> frozenset[str]:
 def _render() -> dict[str, str]:
     default = target.Target()
     out = {"header": render.render_header(default), "gap": render.render_gap_block(default),
-           "prelude": render.render_prelude(default)}
+           "prelude": render.render_prelude(default),
+           "fixup": render.render_kernel_fixup(target.Target(arch="x86_32"))}
     for style in STYLES["x86_64"]:
         styled = target.Target(style=style)
         out[f"entry {style}"] = render.render_entry(styled)

@@ -21,8 +21,12 @@ from toolkit import entryblocks
 from toolkit.cmodel.includes import follow
 from toolkit.cmodel.preprocessor import Macro, directives_of
 from toolkit.errors import InputError
-from toolkit.x86 import (ENTRY_32, FIXUP_C_MACROS, FIXUP_MACROS, FRED_ENTRY_S, FRED_KERNEL_ENTRY,
-                        FRED_MACROS)
+from toolkit.x86 import (ENTRY_32, ERETS, FIXUP_C_MACROS, FIXUP_MACROS, FRED_ENTRY_S,
+                        FRED_KERNEL_ENTRY, FRED_MACROS)
+
+#: The C macros the FRED entry uses, as the kernel's headers define them, for its code when no
+#: tree is there to read them from: erets as its bytes (asm/fred.h).
+FRED_C_MACROS = (("ERETS", ".byte " + ",".join(f"0x{b:02x}" for b in ERETS)),)
 
 #: The kernel configuration the tree's code is assembled for. CONFIG_VM86 is on because then
 #: FIXUP_FRAME also tests the vm86 flag: more of the tree's code runs, and the test must not
@@ -92,6 +96,27 @@ def fred_entry(tree: Path) -> EntryCode:
     `toolkit_fred_entrypoint_kernel`, with FRED_ENTER, FRED_EXIT and what they use."""
     path = tree / FRED_ENTRY_S
     lines = _lines(path, "no FRED entry code (FRED came in v6.9)")
+    return _entry_code(tree, path, lines, _fred_pieces(lines), "x86_64")
+
+
+def fred_text(entry: str, besides: dict[str, str]) -> EntryCode:
+    """The FRED kernel entry of entry_64_fred.S given as text (`entry`, as one state of a series
+    has the file) with the files beside it that it includes (`besides`: calling.h's path to its
+    text), with no tree around them: the C macros it uses are the kernel's values
+    (FRED_C_MACROS) and the assembler macros are looked up in `entry` and `besides`."""
+    lines = entry.splitlines(keepends=True)
+    files = [(FRED_ENTRY_S, lines)] + [(name, text.splitlines(keepends=True))
+                                        for name, text in sorted(besides.items())]
+    texts, _, annotations = _assembler(_fred_pieces(lines), files)
+    config = CONFIG["x86_64"]
+    definitions = [("the kernel's value", f"#define {name} {value}")
+                   for name, value in FRED_C_MACROS]
+    return EntryCode(_layout(texts, definitions, annotations, config),
+                     ", ".join(origin for _, origin in texts))
+
+
+def _fred_pieces(lines: list[str]) -> list[tuple[list[str], str]]:
+    """asm_fred_entrypoint_kernel's body as a macro, after the FRED macros the file has."""
     where = entryblocks.symbol(lines, FRED_KERNEL_ENTRY)
     if where is None:
         raise NotInTree(f"{FRED_ENTRY_S} has no {FRED_KERNEL_ENTRY}")
@@ -103,7 +128,7 @@ def fred_entry(tree: Path) -> EntryCode:
         if found:
             pieces.insert(0, (lines[found[0]:found[1] + 1],
                               f"{FRED_ENTRY_S}:{found[0] + 1}-{found[1] + 1}"))
-    return _entry_code(tree, path, lines, pieces, "x86_64")
+    return pieces
 
 
 def _lines(path: Path, absent: str) -> list[str]:
@@ -118,10 +143,24 @@ def _lines(path: Path, absent: str) -> list[str]:
 def _entry_code(tree: Path, path: Path, lines: list[str],
                 pieces: list[tuple[list[str], str]], arch: str) -> EntryCode:
     config = CONFIG[arch]
+    # Assembler macros the pieces use, from the file and the files it includes beside it.
+    files = [(path.relative_to(tree).as_posix(), lines)] + [
+        (beside.relative_to(tree).as_posix(), text)
+        for beside, text in _beside_files(tree, path, lines)]
+    texts, names, annotations = _assembler(pieces, files)
+    names = {n for n in names if n not in config and not n.startswith("CONFIG_")}
+    definitions = [(f"{m.path}:{m.line}", m.text)
+                   for m in _c_macros(tree, path, "".join(lines), names, config)]
+    return EntryCode(_layout(texts, definitions, annotations, config),
+                     ", ".join(origin for _, origin in texts))
+
+
+def _assembler(pieces: list[tuple[list[str], str]], files: list[tuple[str, list[str]]]
+               ) -> tuple[list[tuple[str, str]], set[str], dict[str, set[str]]]:
+    """The pieces, after every assembler macro they use that `files` ((path, lines), the file
+    first) define; the C macro names they use; their annotations with the keys each is given."""
     texts = [("".join(text), origin) for text, origin in pieces]
     defined = {name for text, _ in texts for name in entryblocks.macros(text.splitlines())}
-    # Assembler macros the pieces use, from the file and the files it includes beside it.
-    besides = _beside_files(tree, path, lines)
     pending = [text for text, _ in texts]
     used_names: set[str] = set()
     annotations: dict[str, set[str]] = {}
@@ -134,17 +173,14 @@ def _entry_code(tree: Path, path: Path, lines: list[str],
             if _ANNOTATION.fullmatch(word):
                 annotations.setdefault(word, set()).update(re.findall(r"(\w+)\s*=", arguments))
                 continue
-            found = _asm_macro(tree, word, [(path, lines)] + besides)
+            found = _asm_macro(word, files)
             if found is not None:
                 defined.add(word)
                 texts.insert(0, found)
                 pending.append(found[0])
     names = {n for n in used_names - defined - set(annotations)
-             if not _ANNOTATION.fullmatch(n) and n not in config and n != "__ASSEMBLY__"
-             and not n.startswith("CONFIG_")}
-    definitions = _c_macros(tree, path, "".join(lines), names, config)
-    return EntryCode(_layout(texts, definitions, annotations, config),
-                     ", ".join(origin for _, origin in texts))
+             if not _ANNOTATION.fullmatch(n) and n != "__ASSEMBLY__"}
+    return texts, names, annotations
 
 
 def annotation_macros(annotations: dict[str, set[str]]) -> str:
@@ -164,24 +200,27 @@ def _code_of(text: str) -> str:
 
 def _beside_files(tree: Path, path: Path, lines: list[str]) -> list[tuple[Path, list[str]]]:
     """The "quoted" includes found beside `path` (calling.h beside entry_64_fred.S)."""
-    _, includes = directives_of("".join(lines), str(path))
     found = []
-    for include in includes:
-        beside = path.parent / include.target
-        if not include.system and beside.is_file() and tree.resolve() in beside.resolve().parents:
+    for target in beside_includes("".join(lines), str(path)):
+        beside = path.parent / target
+        if beside.is_file() and tree.resolve() in beside.resolve().parents:
             found.append((tree / beside.relative_to(tree),
                           beside.read_text().splitlines(keepends=True)))
     return found
 
 
-def _asm_macro(tree: Path, name: str, files: list[tuple[Path, list[str]]]
-               ) -> tuple[str, str] | None:
+def beside_includes(text: str, path: str) -> list[str]:
+    """The "quoted" includes of an assembler file, as names relative to its folder."""
+    _, includes = directives_of(text, path)
+    return [include.target for include in includes if not include.system]
+
+
+def _asm_macro(name: str, files: list[tuple[str, list[str]]]) -> tuple[str, str] | None:
     for path, lines in files:
         where = entryblocks.macro(lines, name)
         if where:
             start, end = where
-            origin = f"{path.relative_to(tree).as_posix()}:{start + 1}-{end + 1}"
-            return "".join(lines[start:end + 1]), origin
+            return "".join(lines[start:end + 1]), f"{path}:{start + 1}-{end + 1}"
     return None
 
 
@@ -245,13 +284,15 @@ def _holds(term: str, defined: set[str]) -> bool:
     return (name in defined) != bool(negated)
 
 
-def _layout(texts: list[tuple[str, str]], definitions: list[Macro],
+def _layout(texts: list[tuple[str, str]], definitions: list[tuple[str, str]],
             annotations: dict[str, set[str]], config: tuple[str, ...]) -> str:
+    """The `.S` text: configuration, C macros ((where from, `#define` text)), annotations that
+    emit nothing, then the pieces in order, each under a comment saying where it came from."""
     out = ["/* Assembled as the kernel assembles it, configured with "
            f"{', '.join(config)}. */\n", "#define __ASSEMBLY__ 1\n"]
     out += [f"#define {name} 1\n" for name in config]
-    for macro in definitions:
-        out.append(f"/* {macro.path}:{macro.line} */\n{macro.text}\n")
+    for origin, text in definitions:
+        out.append(f"/* {origin} */\n{text}\n")
     if annotations:
         out.append("/* Annotations for objtool and the unwinder: they emit nothing. */\n")
         out.append(annotation_macros(annotations))
