@@ -211,10 +211,12 @@ RULES: tuple[Rule, ...] = (
          emulation.emulation_mismatch),
     Rule("ENTRY_FRAME_CORRUPTED", Level.ERROR, "patch",
          "The int3 entry code damages the saved frame or leaves too little room.",
-         "the entry-gap block this patch leaves, run with the toolkit's own helpers, lets an "
+         "the entry code this patch leaves, run with the toolkit's own helpers, lets an "
          "emulated push or call overwrite the saved frame or pt_regs, or returns elsewhere "
-         "(e.g. a wrong copy displacement, a gap smaller than a push). Without --tree, a gap "
-         "block a hunk shows only in part gets a note instead, as it cannot be built.",
+         "(e.g. a wrong copy displacement, a gap smaller than a push). The code is the x86_64 "
+         "gap block, the x86_32 FIXUP_FRAME and IRET_FRAME of entry_32.S, or the FRED kernel "
+         "entry of entry_64_fred.S (that one only with --tree, which has calling.h). Without "
+         "--tree, a block a hunk shows only in part gets a note instead, as it cannot be built.",
          "The frame is what iret returns through; a damaged one crashes or resumes at the "
          "wrong place.",
          "Copy the whole frame (orig_ax up to ss), from kernel mode only, by pushes that "

@@ -17,8 +17,8 @@ from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
 from toolkit import lazy
 from toolkit.checks import trial
-from toolkit.states.blocks import GAP
-from toolkit.x86 import HELPER_OF
+from toolkit.states.blocks import GAP, changes_inside, is_remark
+from toolkit.x86 import ENTRY_32, ENTRY_PIECES, HELPER_OF
 
 # Drawn only for a failed run's evidence.
 pictures = lazy.module("toolkit.validate.pictures")
@@ -26,26 +26,47 @@ evidence = lazy.module("toolkit.validate.evidence")
 
 
 def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
-    """The gap block this patch leaves, run with known-good helpers, damages the saved frame."""
+    """The entry code this patch leaves, run with known-good helpers, damages the saved frame:
+    the x86_64 gap block, the x86_32 FIXUP_FRAME and IRET_FRAME, or the FRED kernel entry."""
     trial.prefetch(ctx.paths)
-    yield from _partial_notes(ctx, patch, lambda name: name == GAP)
+    yield from _partial_notes(ctx, patch, lambda name: not name.startswith("int3_"))
     state = ctx.paths.after(patch)
-    if state.gap is None or state.gap.changed_by != patch.index:
-        return
-    verdict = trial.gap_alone(state)
-    if verdict.error or verdict.budget:
-        yield _not_run(ctx, patch, state.gap, verdict)
-    for outcome in verdict.failed[:1]:
-        yield _block_finding(ctx, patch, state.gap,
-                             f"the entry gap block leaves no safe room "
-                             f"({outcome.scenario.name}): {outcome.reason}", _evidence(outcome))
+    if state.gap is not None and state.gap.changed_by == patch.index:
+        verdict = trial.gap_alone(state)
+        if verdict.error or verdict.budget:
+            yield _not_run(ctx, patch, state.gap, verdict)
+        for outcome in verdict.failed[:1]:
+            yield _block_finding(ctx, patch, state.gap,
+                                 f"the entry gap block leaves no safe room "
+                                 f"({outcome.scenario.name}): {outcome.reason}",
+                                 _evidence(outcome))
+    for path, changed in _changed_entries(state, patch):
+        verdict = trial.entry_alone(state, path)
+        if verdict.error or verdict.budget:
+            yield _not_run(ctx, patch, changed[0], verdict)
+        what = "x86_32 entry" if path == ENTRY_32 else "FRED kernel entry"
+        for outcome in verdict.failed[:1]:
+            yield _block_finding(ctx, patch, changed[0],
+                                 f"the {what} ({', '.join(b.name for b in changed)}) does not "
+                                 f"keep the frame ({outcome.scenario.name}): {outcome.reason}",
+                                 _evidence(outcome))
+
+
+def _changed_entries(state, patch: Patch) -> list[tuple[str, list]]:
+    """(file, its entry pieces this patch changed) for each file of x86.ENTRY_PIECES it touched."""
+    found = []
+    for path in ENTRY_PIECES:
+        changed = [b for b in state.entries if b.path == path and b.changed_by == patch.index]
+        if changed:
+            found.append((path, changed))
+    return found
 
 
 def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """A helper this patch leaves behind disagrees with the real instruction (in a known-good
     entry, so that the helper alone is judged)."""
     trial.prefetch(ctx.paths)
-    yield from _partial_notes(ctx, patch, lambda name: name != GAP)
+    yield from _partial_notes(ctx, patch, lambda name: name.startswith("int3_"))
     state = ctx.paths.after(patch)
     changed = [b for b in state.helpers if b.changed_by == patch.index]
     if not changed:
@@ -125,6 +146,10 @@ def build_limit(patch: Patch, ctx: Context) -> Iterator[Finding]:
         if hit and not (before is not None and before.helpers
                         and trial.helpers_alone(before).limit):
             yield _block_finding(ctx, patch, changed[0], _limit_message(hit), {"limit": hit})
+    for path, pieces in _changed_entries(state, patch):
+        hit = trial.entry_alone(state, path).limit
+        if hit and not (before is not None and trial.entry_alone(before, path).limit):
+            yield _block_finding(ctx, patch, pieces[0], _limit_message(hit), {"limit": hit})
 
 
 def _limit_message(hit: str) -> str:
@@ -149,8 +174,8 @@ def _partial_notes(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
     whole: without a tree they are not emulated, and silence would read as a pass."""
     for partial in ctx.paths.partial_blocks:
         if partial.patch == patch.index and wanted(partial.name):
-            what = "the entry gap block" if not partial.name.startswith("int3_") \
-                else f"{partial.name}()"
+            what = ("the entry gap block" if partial.name == GAP
+                    else f"{partial.name}()" if partial.name.startswith("int3_") else partial.name)
             finding = ctx.finding(
                 patch, f"{what} was not emulated: the hunk shows only part of it; "
                        "check with --tree to run it", partial.at,
@@ -171,13 +196,16 @@ def _not_run(ctx: Context, patch: Patch, block, verdict) -> Finding:
 
 
 def _block_finding(ctx: Context, patch: Patch, block, message: str, evidence: dict) -> Finding:
-    """A finding at the first line of `block` this patch adds (the likeliest culprit), else at
-    the block's first line."""
-    shown = [ln for ln in (patch.shows(block.path, n) for n, _ in block.lines) if ln]
-    line = next((ln for ln in shown if ln.kind == "+"), shown[0] if shown else None)
+    """A finding at the first code line this patch adds to `block` (the likeliest culprit; a
+    comment line only when it adds no code), else at the first line it removes from it (placed at
+    the line after), else at the block's first line."""
+    changes = [change for diff in patch.files for change in changes_inside(diff, block)]
+    code = [(ln, n) for ln, n in changes if not is_remark(ln.text)]
+    added = [(ln, n) for ln, n in (*code, *changes) if ln.kind == "+"]
+    line, at = next(iter(added or code or changes), (patch.shows(block.path, block.line), None))
     if line is None:
         return ctx.finding(patch, message, None, Location(block.path, block.line), **evidence)
-    return ctx.finding(patch, message, line.at, Location(block.path, line.new_line),
+    return ctx.finding(patch, message, line.at, Location(block.path, at or line.new_line),
                        line=line.kind + line.text, **evidence)
 
 

@@ -27,12 +27,14 @@ from toolkit.errors import ToolkitError
 from toolkit.states import reference
 from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
+from toolkit.x86 import ENTRY_32, FIXUP_MACROS, FRED_ENTRY_S
 
 # Building and running code is needed only for a state no earlier run saw pass: a warm check
 # loads none of it.
 runner = lazy.module("toolkit.validate.runner")
 scenarios = lazy.module("toolkit.validate.scenarios")
 code_under_test = lazy.module("toolkit.validate.code")
+kernelentry = lazy.module("toolkit.validate.kernelentry")
 
 _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 
@@ -88,9 +90,59 @@ def helpers_alone(state: Int3Path) -> TrialResult:
     return _tried(replace(state, gap=gap, macros=macros), (*state.helpers, *state.macros))
 
 
+def entry_alone(state: Int3Path, path: str) -> TrialResult:
+    """The state's own entry pieces of `path` (entry_32.S: FIXUP_FRAME and IRET_FRAME;
+    entry_64_fred.S: the FRED kernel entry) in the harness laid out as the kernel's entry, with
+    the generated helpers: does the entry leave room below the interrupted stack and hand back
+    the frame intact, from ring 0 at each alignment, near the stack's end and from ring 3? An
+    empty result when the state does not have the pieces."""
+    pieces = tuple(b for b in state.entries if b.path == path)
+    if not pieces:
+        return TrialResult()
+    if unbuildable(pieces):
+        return TrialResult()        # not built; REFUSED_INPUT says why
+    text = "".join(str(b) for b in pieces)
+    label = f"the {'x86_32' if path == ENTRY_32 else 'FRED'} entry after patch {state.index}"
+    try:
+        if path == ENTRY_32:
+            missing = set(FIXUP_MACROS) - {b.name for b in pieces}
+            if missing:
+                return TrialResult(error=f"the state has no {' or '.join(sorted(missing))}")
+            arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label)
+        else:
+            besides = _besides(state, path)
+            if besides is None:
+                return TrialResult(error="it is built with calling.h's register macros, which "
+                                         "only a tree has; check with --tree to run it")
+            arch, delivery, piece = "x86_64", "fred", kernelentry.fred_text(text, besides)
+    except (kernelentry.NotInTree, ToolkitError) as error:
+        return TrialResult(error=str(error))
+    bounds = _BOUNDS[0]
+    key = (arch, delivery, piece.text, str(bounds.limits))
+    return _once(key, {text}, pieces, lambda: _judge(
+        lambda: code_under_test.kernel_entry_code(label, arch, delivery, piece),
+        entry_table(), _marker(arch, delivery, piece.text), bounds))
+
+
+def _besides(state: Int3Path, path: str) -> dict[str, str] | None:
+    """The files the state's `path` includes from its own folder (calling.h), as the state has
+    them; None when the state has no whole files (no tree)."""
+    whole = state.file(path)
+    if whole is None:
+        return None
+    folder = path.rsplit("/", 1)[0]
+    names = (f"{folder}/{name}" for name in kernelentry.beside_includes(whole, path))
+    return {name: text for name in names if (text := state.file(name)) is not None}
+
+
 @functools.cache
 def table() -> list:
     return scenarios.load_table(Path(str(resources.files("toolkit.checks") / "trial.toml")))
+
+
+@functools.cache
+def entry_table() -> list:
+    return scenarios.load_table(Path(str(resources.files("toolkit.checks") / "entry_trial.toml")))
 
 
 def runnable(state: Int3Path) -> tuple[str, ...]:
@@ -107,19 +159,24 @@ def run(state: Int3Path) -> TrialResult:
 
 def _tried(state: Int3Path, suspects: tuple) -> TrialResult:
     """`state` tried once per distinct state and limits; `suspects` are its blocks that are not
-    the reference's, to blame when its build hits a limit. A state the budget left untried is
-    tried again if asked when there is time (a test may give more)."""
+    the reference's, to blame when its build hits a limit."""
     bounds = _BOUNDS[0]
-    key = (state.key, str(bounds.limits))
+    texts = {str(b) for b in (*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))}
+    return _once((state.key, str(bounds.limits)), texts, suspects, lambda: _run(state, bounds))
+
+
+def _once(key: tuple, texts: set[str], suspects: tuple, run) -> TrialResult:
+    """`run()` once per `key` (ending in the limits), unless code of the blocks `texts` hit a
+    limit already. A trial the budget left undone is done again if asked when there is time (a
+    test may give more)."""
     if key not in _TRIED:
-        texts = {str(b) for b in (*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))}
         hit = next((said for blocks, limits, said in _HIT
-                    if limits == key[1] and blocks <= texts), None)
-        result = TrialResult(limit=hit) if hit else _run(state, bounds)
+                    if limits == key[-1] and blocks <= texts), None)
+        result = TrialResult(limit=hit) if hit else run()
         if result.budget:
             return result
         if result.limit and not hit:
-            _HIT.append((frozenset(str(b) for b in suspects), key[1], result.limit))
+            _HIT.append((frozenset(str(b) for b in suspects), key[-1], result.limit))
         _TRIED[key] = result
     return _TRIED[key]
 
@@ -190,19 +247,23 @@ def _run(state: Int3Path, bounds: _Bounds) -> TrialResult:
     helpers = runnable(state)
     if "push" not in helpers and "call" not in helpers:
         return TrialResult()        # nothing stores below regs->sp: the entry's room is not used
-    passed = _passed_marker(state, helpers)
+    texts = reference.texts()
+    return _judge(lambda: code_under_test.state_code(
+        f"the state after patch {state.index}", texts["prelude"], texts["harness trap_bp"],
+        "".join(f"{m}" for m in state.macros), "\n".join(str(b) for b in state.helpers),
+        str(state.gap) if state.gap else "", helpers), table(), _passed_marker(state, helpers),
+        bounds)
+
+
+def _judge(make_code, rows: list, passed: Path, bounds: _Bounds) -> TrialResult:
+    """The code `make_code()` gives run against `rows`, unless it passed before (`passed` marks
+    that) or the time is out; a pass is marked."""
     if cache.touch(passed):
         return TrialResult()
     if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
         return TrialResult(budget=_spent(bounds))
-    texts = reference.texts()
-    limits = _limits(bounds)
     try:
-        code = code_under_test.state_code(f"the state after patch {state.index}", texts["prelude"],
-                          texts["harness trap_bp"], "".join(f"{m}" for m in state.macros),
-                          "\n".join(str(b) for b in state.helpers),
-                          str(state.gap) if state.gap else "", helpers)
-        outcomes = runner.validate(code, table(), deadline=bounds.deadline, **limits)
+        outcomes = runner.validate(make_code(), rows, deadline=bounds.deadline, **_limits(bounds))
     except ToolkitError as error:
         return TrialResult(error=str(error))
     bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
@@ -227,7 +288,11 @@ def _passed_marker(state: Int3Path, helpers: tuple[str, ...]) -> Path:
     """Where a passed trial of this state's code is remembered: named by the blocks and by the
     toolkit (whose digest covers the reference code, the table and everything that builds and
     runs it), so that a change to any of them runs the trial again."""
+    return _marker(repr(state.key), ",".join(helpers))
+
+
+def _marker(*texts: str) -> Path:
     digest = hashlib.sha256(cache.package_digest().encode())
-    for text in (repr(state.key), ",".join(helpers)):
+    for text in texts:
         digest.update(text.encode() + b"\0")
     return cache.folder("trials") / f"{digest.hexdigest()[:32]}.passed"
