@@ -1,7 +1,9 @@
 """Trials of int3 path states: a state's helpers and entry gap built and run against a few scenarios.
 
 The code under test is the state's own: its int3_emulate_* functions (read with the header model
-and emitted back as C) and its entry-gap block placed in the toolkit's int3 harness. The table is
+and emitted back as C) and its entry-gap block placed in the toolkit's int3 harness, or its kernel
+entry pieces (the x86_32 FIXUP_FRAME and IRET_FRAME, the FRED kernel entry) in a harness laid out
+as the kernel's entry, with the generated helpers (toolkit/checks/entry_trial.toml). The table is
 small on purpose (toolkit/checks/trial.toml) so that `toolkit check` stays fast; states that are
 the same in every part that runs are tried once, and a state that passed is remembered in the
 cache (failures are not: their evidence is wanted each time). The code may come from a mail, so
