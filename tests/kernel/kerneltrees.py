@@ -37,3 +37,14 @@ def entry_copy(tree: Path, into: Path) -> Path:
             (copy / "arch/x86" / part.name).symlink_to(part.resolve())
     shutil.copytree(tree / "arch/x86/entry", copy / "arch/x86/entry")
     return copy
+
+
+def apply_mutant(copy: Path, mutant: dict) -> None:
+    """Make a mutant's edits (tests/data/mutants/kernel/*.toml) to its file under `copy`; each
+    text to replace must be there exactly once."""
+    path = copy / mutant["file"]
+    text = path.read_text()
+    for edit in mutant["edit"]:
+        assert text.count(edit["old"]) == 1, f"{edit['old']!r} is not in {mutant['file']} once"
+        text = text.replace(edit["old"], edit["new"])
+    path.write_text(text)

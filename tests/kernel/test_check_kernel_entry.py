@@ -15,7 +15,7 @@ from toolkit.series import read_series
 from toolkit.states import int3path
 from toolkit.x86 import ENTRY_32, ENTRY_64, ENTRY_PIECES, FRED_ENTRY_S, TEXT_PATCHING_H
 
-from kernel.kerneltrees import TREES, tree_id
+from kernel.kerneltrees import TREES, apply_mutant, tree_id
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("isolated_git")]
 
@@ -35,12 +35,7 @@ def _series_of(tree: Path, mutant: dict, into: Path):
     git(repo, "init", "--quiet")
     git(repo, "add", ".")
     git(repo, "commit", "--quiet", "-m", "the tree's int3 path")
-    path = repo / mutant["file"]
-    text = path.read_text()
-    for edit in mutant["edit"]:
-        assert text.count(edit["old"]) == 1, f"{edit['old']!r} is not in {mutant['file']} once"
-        text = text.replace(edit["old"], edit["new"])
-    path.write_text(text)
+    apply_mutant(repo, mutant)
     git(repo, "commit", "--quiet", "-am", f"x86/entry: {mutant['file']} edited\n\nSigned-off-by: "
         "Test Author <author@example.org>")
     mbox = into / "series.mbox"

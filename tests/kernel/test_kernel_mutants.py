@@ -12,7 +12,7 @@ from toolkit.validate import runner as validation
 from toolkit.validate import scenarios
 from toolkit.validate.scenarios import Status
 
-from kernel.kerneltrees import TREES, entry_copy, tree_id
+from kernel.kerneltrees import TREES, apply_mutant, entry_copy, tree_id
 
 pytestmark = pytest.mark.kernel
 
@@ -23,12 +23,7 @@ assert MUTANTS, "no cases found: a table that is empty would pass vacuously"
 def mutated_tree(tree: Path, mutant: dict, into: Path) -> Path:
     """A copy of `tree` (its entry code copied, the rest linked) with the mutant's edits made."""
     copy = entry_copy(tree, into)
-    path = copy / mutant["file"]
-    text = path.read_text()
-    for edit in mutant["edit"]:
-        assert text.count(edit["old"]) == 1, f"{edit['old']!r} is not in {mutant['file']} once"
-        text = text.replace(edit["old"], edit["new"])
-    path.write_text(text)
+    apply_mutant(copy, mutant)
     return copy
 
 
