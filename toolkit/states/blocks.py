@@ -153,8 +153,11 @@ def blocks_in(post: list[tuple[int, str, str]], path: str, patch: int) -> list[B
                 found += [*(b for b in helpers if _whole(b)), *macros]
         return found
     if path.endswith(".S"):
-        gap = gap_block(lines, path, patch)
-        return [*([gap] if gap else []), *entry_blocks(lines, path, patch)]
+        found = []
+        for stretch in map(list, cpre.stretches(lines)):
+            gap = gap_block(stretch, path, patch)
+            found += [*([gap] if gap else []), *entry_blocks(stretch, path, patch)]
+        return found
     return []
 
 
@@ -177,6 +180,7 @@ def partial_blocks(diff: FileDiff, patch: int, whole: set[str]) -> list[PartialB
     helper a changed line sits in (the definition above it in the hunk, or the hunk header's),
     the gap when the hunk holds one of its own lines. A helper the diff deletes is not one."""
     seen: dict[str, PartialBlock] = {}
+    piece = None    # the entry piece a hunk of entry code ended inside
     for hunk in diff.hunks:
         inside = []
         if diff.path == TEXT_PATCHING_H:
@@ -196,7 +200,7 @@ def partial_blocks(diff: FileDiff, patch: int, whole: set[str]) -> list[PartialB
             inside = [(GAP, ln) for ln in hunk.lines
                       if ln.kind in "+-" and not _REMARK.match(ln.text)]
         elif diff.path in ENTRY_PIECES:
-            inside = _in_entry_pieces(hunk, ENTRY_PIECES[diff.path])
+            inside, piece = _in_entry_pieces(hunk, ENTRY_PIECES[diff.path], piece)
         # an added line is where the patched file has the change; a removed one only if none is
         for name, ln in sorted(inside, key=lambda pair: pair[1].kind != "+"):
             if name not in whole and name not in seen:
@@ -209,13 +213,14 @@ def is_remark(text: str) -> bool:
     return bool(_REMARK.match(text))
 
 
-def _in_entry_pieces(hunk, names: tuple[str, ...]) -> list:
+def _in_entry_pieces(hunk, names: tuple[str, ...], carried: str | None) -> tuple[list, str | None]:
     """(piece, line) for each changed code line of a hunk of entry_32.S or entry_64_fred.S that
     lies inside one of the entry pieces `names`: the one a `.macro` or symbol-start line of the
-    hunk opens, or the one the hunk header names, up to its end. (A `.macro` line does not start
-    at the left margin as git's hunk headers want, so a short hunk deep inside a macro may name
-    none and is not seen.)"""
-    current = entryblocks.opened(hunk.section or "")
+    hunk opens, the one the hunk header names, or the one an earlier hunk of the file opened and
+    did not close (`carried`), up to its end; and the piece this hunk ends inside. (A `.macro`
+    line does not start at the left margin as git's hunk headers want, so a short hunk deep
+    inside a macro that no earlier hunk opened names none and is not seen.)"""
+    current = entryblocks.opened(hunk.section or "") or carried
     current = current if current in names else None
     inside = []
     for ln in hunk.lines:
@@ -226,7 +231,7 @@ def _in_entry_pieces(hunk, names: tuple[str, ...]) -> list:
             inside.append((current, ln))
         if entryblocks.closes(ln.text):
             current = None
-    return inside
+    return inside, current
 
 
 def _defined(text: str) -> str | None:
