@@ -151,3 +151,34 @@ def test_what_the_machine_does_not_follow_stops_the_run(cache, code, detail):
     run = machine.run(emulator.Probe(machine.layout.site, ()))               # movabs, jmp *%rax
     assert (run.stop, run.detail, run.stopped_at) == ("stopped", detail, 0 if "0" in detail
                                                        else away)
+
+
+def test_a_frame_pushed_to_unmapped_memory_is_a_fault(cache):
+    machine = _machine("x86_64", tmp_cache=cache)
+    machine.place(machine.layout.site, x86.INT3)
+    run = machine.run(emulator.Probe(machine.layout.site, ((machine.layout.sp, 0x1000),)))
+    assert (run.stop, run.detail) == ("fault", "Invalid memory write (UC_ERR_WRITE_UNMAPPED)")
+
+
+def test_an_error_in_a_hook_ends_the_run_and_is_raised(cache, monkeypatch):
+    machine = _machine("x86_64", tmp_cache=cache)
+    machine.place(machine.layout.site, x86.INT3)
+
+    def broken(cpu):
+        raise RuntimeError("broken delivery")
+
+    monkeypatch.setattr(machine, "_deliver", broken)
+    with pytest.raises(RuntimeError, match="broken delivery"):
+        machine.run(emulator.Probe(machine.layout.site, ((machine.layout.sp,
+                                                           machine.layout.stack_top - 0x100),)))
+
+
+def test_memory_the_binding_writes_is_what_a_run_sees_and_the_other_way_round(cache):
+    machine, layout, sp = _pushing(cache)
+    probe = emulator.Probe(layout.site, ((layout.sp, sp),), window=(layout.stack, layout.stack_top))
+    machine.run(probe)
+    deep = layout.stack + 0x10            # below the top of the stack that every run resets
+    machine.uc.mem_write(deep, b"\x44" * 8)
+    run = machine.run(probe)
+    assert run.memory(deep, 8) == b"\x44" * 8
+    assert bytes(machine.uc.mem_read(sp - 8, 8)) == struct.pack("<Q", 7)

@@ -6,10 +6,11 @@ saves because #BP is a trap: IDT delivery on x86_64 and x86_32, and FRED on x86_
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 
-from toolkit.emulate.engine import RegisterFile, unicorn
+from toolkit.emulate.engine import Native, RegisterFile, unicorn
 from toolkit.emulate.memorymap import Layout
 from toolkit.x86 import FRED_REDZONE, HARDWARE_FRAME, pack_format
 
@@ -17,6 +18,10 @@ from toolkit.x86 import FRED_REDZONE, HARDWARE_FRAME, pack_format
 _TF, _IF, _NT, _RF = 1 << 8, 1 << 9, 1 << 14, 1 << 16
 #: The RFLAGS bit that always reads as one.
 FLAGS_RESERVED = 1 << 1
+#: The slots of the FRED frame, from the lowest address up.
+FRED_FRAME = ("orig_ax", "ip", "cs", "flags", "sp", "ss", "event_data", "reserved")
+#: How many frames a Cpu keeps made (a few stack pointers per ring in practice).
+KEPT_FRAMES = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,29 +40,48 @@ class Frame:
         return self.slots[index] if 0 <= index < len(self.slots) else None
 
 
-def push_frame(uc, layout: Layout, sp: int, words: tuple[int, ...]) -> int:
+def push_frame(native: Native, layout: Layout, sp: int, words: tuple[int, ...]) -> int:
     """Write `words` (highest address first, as pushed) below `sp`; return the new stack pointer."""
     low = sp - layout.word * len(words)
-    uc.mem_write(low, struct.pack(pack_format(layout.word, len(words)), *reversed(words)))
+    native.write(low, _packer(layout.word, len(words))(*reversed(words)))
     return low
 
 
-class Cpu:
-    """What a delivery model works with: the emulator, the layout, where the entry code is, the
-    ring-0 state saved at setup, and register files for the few registers delivery touches."""
+@functools.cache
+def _packer(word: int, count: int):
+    # Every delivery packs a frame of one of three sizes: the format is parsed once.
+    return struct.Struct(pack_format(word, count)).pack
 
-    def __init__(self, uc, layout: Layout, entry: int, ring0) -> None:
-        self.uc, self.layout, self.entry, self.ring0 = uc, layout, entry, ring0
+
+class Cpu:
+    """What a delivery model works with: the emulator and its library calls, the layout, where the
+    entry code is, the ring-0 state saved at setup, and register files for the few registers
+    delivery touches."""
+
+    def __init__(self, uc, native: Native, layout: Layout, entry: int, ring0) -> None:
+        self.uc, self.native, self.layout, self.entry, self.ring0 = uc, native, layout, entry, ring0
         self.interrupted = RegisterFile(uc, (layout.pc, layout.sp, layout.flags, "cs", "ss"))
         self.entering = RegisterFile(uc, (layout.sp, layout.flags, layout.pc))
         self.general = RegisterFile(uc, layout.registers[:-4])
+        self._frames: dict[tuple, Frame] = {}
+
+    def frame(self, address: int, slots: tuple[str, ...], interrupted_sp: int, ring: int) -> Frame:
+        """The Frame of a delivery, made once per place: deliveries from one stack pointer push to
+        one place, and a frame is a value (looking one up costs half of making one)."""
+        key = (address, interrupted_sp, ring, slots)
+        frame = self._frames.get(key)
+        if frame is None:
+            if len(self._frames) >= KEPT_FRAMES:
+                self._frames.clear()
+            frame = self._frames[key] = Frame(address, slots, self.layout.word, interrupted_sp, ring)
+        return frame
 
     def enter_kernel(self, sp: int, flags: int, from_user: bool) -> None:
         if from_user:
             # A selector write cannot raise the privilege level (Unicorn keeps the CPL of the old
             # SS), so the ring-0 state saved at setup is restored with the general registers kept.
             values = self.general.read()
-            self.uc.context_restore(self.ring0)
+            self.native.restore(self.ring0)
             self.general.write(values)
         self.entering.write((sp, flags & ~(_TF | _IF | _NT | _RF) | FLAGS_RESERVED, self.entry))
 
@@ -71,9 +95,9 @@ def deliver_idt64(cpu: Cpu) -> Frame:
     pc, sp, flags, cs, ss = cpu.interrupted.read()
     from_user = bool(cs & 3)
     top = (cpu.layout.task_top if from_user else sp) & ~0xF
-    low = push_frame(cpu.uc, cpu.layout, top, (ss, sp, flags, cs, pc))
+    low = push_frame(cpu.native, cpu.layout, top, (ss, sp, flags, cs, pc))
     cpu.enter_kernel(low, flags, from_user)
-    return Frame(low, HARDWARE_FRAME, 8, sp, cs & 3)
+    return cpu.frame(low, HARDWARE_FRAME, sp, cs & 3)
 
 
 def deliver_idt32(cpu: Cpu) -> Frame:
@@ -81,13 +105,13 @@ def deliver_idt32(cpu: Cpu) -> Frame:
     are pushed; from ring 3 the CPU switches to the task stack top and pushes SS and ESP too."""
     pc, sp, flags, cs, ss = cpu.interrupted.read()
     if cs & 3:
-        low = push_frame(cpu.uc, cpu.layout, cpu.layout.task_top, (ss, sp, flags, cs, pc))
+        low = push_frame(cpu.native, cpu.layout, cpu.layout.task_top, (ss, sp, flags, cs, pc))
         names = HARDWARE_FRAME
     else:
-        low = push_frame(cpu.uc, cpu.layout, sp, (flags, cs, pc))
+        low = push_frame(cpu.native, cpu.layout, sp, (flags, cs, pc))
         names = ("ip", "cs", "flags")
     cpu.enter_kernel(low, flags, bool(cs & 3))
-    return Frame(low, names, 4, sp, cs & 3)
+    return cpu.frame(low, names, sp, cs & 3)
 
 
 
@@ -103,10 +127,9 @@ def deliver_fred(cpu: Cpu) -> Frame:
     from_user = bool(cs & 3)
     top = (cpu.layout.task_top if from_user else sp - FRED_REDZONE) & ~0x3F
     ss_word = ss | 3 << 32 | 4 << 48
-    low = push_frame(cpu.uc, cpu.layout, top, (0, 0, ss_word, sp, flags, cs, pc, 0))
+    low = push_frame(cpu.native, cpu.layout, top, (0, 0, ss_word, sp, flags, cs, pc, 0))
     cpu.enter_kernel(low, flags, from_user)
-    return Frame(low, ("orig_ax", "ip", "cs", "flags", "sp", "ss", "event_data", "reserved"), 8, sp,
-                 cs & 3)
+    return cpu.frame(low, FRED_FRAME, sp, cs & 3)
 
 
 def return_fred(uc, layout: Layout) -> None:

@@ -124,8 +124,9 @@ class Runner:
     def judge_all(self, scenarios: Sequence[Scenario]) -> list[Outcome]:
         probes = [self.probe(s) for s in scenarios]
         codes = [site_code(s, probe.start, self.callee(s)) for s, probe in zip(scenarios, probes)]
-        references = {}
-        for i in sorted(range(len(scenarios)), key=lambda i: (scenarios[i].ring, codes[i])):
+        references = [None] * len(scenarios)
+        order = list(zip([s.ring for s in scenarios], codes))
+        for i in sorted(range(len(scenarios)), key=order.__getitem__):
             # The real instruction's behaviour depends on nothing but its bytes and its input, so
             # it is run once per architecture; a round trip also runs the image's own callee.
             key = None if scenarios[i].roundtrip else (self.layout.arch, codes[i], probes[i])
@@ -143,11 +144,11 @@ class Runner:
         # because a watched run leaves the translation cache to be rebuilt.
         watched = [s.roundtrip or bool(s.checks) or s.expect == "fail" or s.variant is not None
                    for s in scenarios]
-        outcomes = {}
+        outcomes = [None] * len(scenarios)
         for i in sorted(range(len(scenarios)), key=watched.__getitem__):
             run = self.machine.run(probes[i], watch=watched[i])
             outcomes[i] = self.judge(scenarios[i], references[i], run, probes[i])
-        return [outcomes[i] for i in range(len(scenarios))]
+        return outcomes
 
     def _site(self, s: Scenario) -> int:
         return self.layout.user_site if s.ring == 3 else self.layout.site
