@@ -31,6 +31,8 @@ from toolkit.states import int3path
 #: Mails after which a thread nobody joined is taken as complete (two days of LKML, months of
 #: a smaller list); a thread is cut after two windows in any case.
 WINDOW = 2000
+#: Groups read ahead per worker while the oldest is still being checked.
+AHEAD = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +83,10 @@ def check(mails: Iterable[RawMail], settings: Settings, jobs: int = 1,
         try:
             for group_ in itertools.chain((first, second), groups):
                 pending.append(pool.submit(_check_group, group_, settings))
-                # Keep the workers fed, but read no further ahead than they can follow.
-                while len(pending) > 4 * jobs or (pending and pending[0].done()):
+                # Keep the workers fed while a long series at the head is still being checked
+                # (with 4 groups per worker they sat idle for a third of the run), but read no
+                # further ahead than AHEAD groups per worker, so memory stays bounded.
+                while len(pending) > AHEAD * jobs or (pending and pending[0].done()):
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
