@@ -246,5 +246,7 @@ def _mail(source: str, at: int, raw: list[bytes], mboxrd: bool, *, from_line: bo
                                 at + len(raw) - 1))
     lines = raw[1:] if from_line else raw
     if mboxrd:
-        lines = [line[1:] if _ESCAPED_FROM.match(line) else line for line in lines]
+        # most lines do not start with ">": the test of the first byte spares them the regex
+        lines = [line[1:] if line[:1] == b">" and _ESCAPED_FROM.match(line) else line
+                 for line in lines]
     return RawMail(source, at, at + 1 if from_line else at, lines, notes)
