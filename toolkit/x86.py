@@ -174,6 +174,9 @@ FRED_KERNEL_DISPATCH = "fred_entry_from_kernel"
 #: The kernel's own entry pieces a state of the int3 path keeps beside the gap, per file: the
 #: x86_32 frame fix-up and exit, and the FRED kernel entry (its macros, then its symbol).
 ENTRY_PIECES = {ENTRY_32: FIXUP_MACROS, FRED_ENTRY_S: (*FRED_MACROS, FRED_KERNEL_ENTRY)}
+#: The files beside an entry file that it includes and takes assembler macros from: the FRED
+#: entry's register save and restore (PUSH_AND_CLEAR_REGS, POP_REGS) are calling.h's.
+ENTRY_BESIDE = {FRED_ENTRY_S: ("arch/x86/entry/calling.h",)}
 
 #: The #BP vector number (X86_TRAP_BP).
 TRAP_BP = 3

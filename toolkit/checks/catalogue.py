@@ -215,8 +215,9 @@ RULES: tuple[Rule, ...] = (
          "emulated push or call overwrite the saved frame or pt_regs, or returns elsewhere "
          "(e.g. a wrong copy displacement, a gap smaller than a push). The code is the x86_64 "
          "gap block, the x86_32 FIXUP_FRAME and IRET_FRAME of entry_32.S, or the FRED kernel "
-         "entry of entry_64_fred.S (that one only with --tree, which has calling.h). Without "
-         "--tree, a block a hunk shows only in part gets a note instead, as it cannot be built.",
+         "entry of entry_64_fred.S with the calling.h macros it uses (that one only with "
+         "--tree, which has calling.h). Without --tree, a block a hunk shows only in part gets "
+         "a note instead, as it cannot be built.",
          "The frame is what iret returns through; a damaged one crashes or resumes at the "
          "wrong place.",
          "Copy the whole frame (orig_ax up to ss), from kernel mode only, by pushes that "

@@ -18,7 +18,7 @@ from toolkit.series.model import Patch
 from toolkit import lazy
 from toolkit.checks import trial
 from toolkit.states.blocks import GAP, changes_inside, is_remark
-from toolkit.x86 import ENTRY_32, ENTRY_PIECES, HELPER_OF
+from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, ENTRY_PIECES, HELPER_OF
 
 # Drawn only for a failed run's evidence.
 pictures = lazy.module("toolkit.validate.pictures")
@@ -53,10 +53,12 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def _changed_entries(state, patch: Patch) -> list[tuple[str, list]]:
-    """(file, its entry pieces this patch changed) for each file of x86.ENTRY_PIECES it touched."""
+    """(file, its entry pieces this patch changed) for each file of x86.ENTRY_PIECES whose entry
+    it changed, there or in a macro of a file beside it (x86.ENTRY_BESIDE: calling.h)."""
     found = []
     for path in ENTRY_PIECES:
-        changed = [b for b in state.entries if b.path == path and b.changed_by == patch.index]
+        mine = (path, *ENTRY_BESIDE.get(path, ()))
+        changed = [b for b in state.entries if b.path in mine and b.changed_by == patch.index]
         if changed:
             found.append((path, changed))
     return found

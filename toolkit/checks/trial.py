@@ -29,7 +29,7 @@ from toolkit.errors import ToolkitError
 from toolkit.states import reference
 from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
-from toolkit.x86 import ENTRY_32, FIXUP_MACROS, FRED_ENTRY_S
+from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S
 
 # Building and running code is needed only for a state no earlier run saw pass: a warm check
 # loads none of it.
@@ -101,7 +101,7 @@ def entry_alone(state: Int3Path, path: str) -> TrialResult:
     pieces = tuple(b for b in state.entries if b.path == path)
     if not pieces:
         return TrialResult()
-    if unbuildable(pieces):
+    if unbuildable(b for b in state.entries if b.path in (path, *ENTRY_BESIDE.get(path, ()))):
         return TrialResult()        # not built; REFUSED_INPUT says why
     text = "".join(str(b) for b in pieces)
     label = f"the {'x86_32' if path == ENTRY_32 else 'FRED'} entry after patch {state.index}"

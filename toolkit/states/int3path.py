@@ -20,9 +20,9 @@ from toolkit.states import reference
 from toolkit.states.blocks import (GAP, Block, HelperCall, PartialBlock, added_blocks, added_uses,
                                    blocks_in, close_cut_comments, code_has, code_words,
                                    entry_blocks, gap_block, header_blocks, partial_blocks,
-                                   post_image, removed_names, touched, uses_in)
+                                   post_image, removed_names, touched, used_macros, uses_in)
 from toolkit.states.refusals import Refusal, path_refusal
-from toolkit.x86 import ENTRY_64, ENTRY_PIECES, TEXT_PATCHING_H
+from toolkit.x86 import ENTRY_64, ENTRY_BESIDE, ENTRY_PIECES, TEXT_PATCHING_H
 
 # The repository is read only with --tree.
 gitrepo = lazy.module("toolkit.gitrepo")
@@ -111,6 +111,11 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
     gap = gap_block(cpre.numbered(entry), ENTRY_64, index)
     entries = [b for path in ENTRY_PIECES for b in entry_blocks(
         cpre.numbered(gitrepo.show(tree, treeish, path) or ""), path, index)]
+    for path, besides in ENTRY_BESIDE.items():
+        pieces = [b for b in entries if b.path == path]
+        for beside in besides if pieces else ():
+            entries += used_macros(pieces, cpre.numbered(gitrepo.show(tree, treeish, beside) or ""),
+                                   beside, index)
     if before is not None:
         # a block keeps the patch that last changed it
         old = {b.name: b for b in (*before.helpers, *before.macros, *before.entries,
