@@ -35,9 +35,10 @@ class Int3Path:
     `helpers` and `macros` are the helper header's int3_emulate_* functions and the macros they
     use; `gap` is the x86_64 entry-gap block (None when the entry makes no gap); `users` are the
     calls of helpers outside the header; `entries` are the kernel's own entry pieces this state
-    has (x86.ENTRY_PIECES: the x86_32 FIXUP_FRAME and IRET_FRAME, the FRED kernel entry), which
-    run on their own paths and so are not part of `key`. `knows(name)` says whether an identifier occurs in the code
-    (not the comments) of this state; `file(path)` gives a whole file when the state has one.
+    has (x86.ENTRY_PIECES: the x86_32 FIXUP_FRAME and IRET_FRAME, the FRED kernel entry, and with
+    a tree the calling.h macros that one uses), which run on their own paths and so are not part
+    of `key`. `knows(name)` says whether an identifier occurs in the code (not the comments) of
+    this state; `file(path)` gives a whole file when the state has one.
     """
 
     index: int
@@ -118,8 +119,8 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
                                    beside, index)
     if before is not None:
         # a block keeps the patch that last changed it
-        old = {b.name: b for b in (*before.helpers, *before.macros, *before.entries,
-                                   *((before.gap,) if before.gap else ()))}
+        old = {(b.path, b.name): b for b in (*before.helpers, *before.macros, *before.entries,
+                                             *((before.gap,) if before.gap else ()))}
         helpers = [_unless_changed(b, old) for b in helpers]
         macros = [_unless_changed(b, old) for b in macros]
         entries = [_unless_changed(b, old) for b in entries]
@@ -142,9 +143,9 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
                          tree, treeish, path), failed=failed, entries=tuple(entries))
 
 
-def _unless_changed(block: Block, old: dict[str, Block]) -> Block:
+def _unless_changed(block: Block, old: dict[tuple[str, str], Block]) -> Block:
     """The earlier state's block when its text is the same (so it keeps the patch that made it)."""
-    earlier = old.get(block.name)
+    earlier = old.get((block.path, block.name))
     return earlier if earlier is not None and str(earlier) == str(block) else block
 
 
