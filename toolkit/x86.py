@@ -168,12 +168,15 @@ FIXUP_C_MACROS = (("CS_FROM_KERNEL", "(1 << 29)"), ("USER_SEGMENT_RPL_MASK", "0x
                   ("X86_EFLAGS_VM", "(1 << 17)"))
 #: The FRED kernel entry point and the macros it is made of (entry_64_fred.S, v6.9+).
 FRED_KERNEL_ENTRY = "asm_fred_entrypoint_kernel"
+#: Its names: the merged one first, then the one the FRED series had on the list until its
+#: entry points gained the asm_ prefix.
+FRED_KERNEL_ENTRIES = (FRED_KERNEL_ENTRY, "fred_entrypoint_kernel")
 FRED_MACROS = ("FRED_ENTER", "FRED_EXIT")
 #: The C function the FRED kernel entry calls with pt_regs; the harness's handler stands in.
 FRED_KERNEL_DISPATCH = "fred_entry_from_kernel"
 #: The kernel's own entry pieces a state of the int3 path keeps beside the gap, per file: the
 #: x86_32 frame fix-up and exit, and the FRED kernel entry (its macros, then its symbol).
-ENTRY_PIECES = {ENTRY_32: FIXUP_MACROS, FRED_ENTRY_S: (*FRED_MACROS, FRED_KERNEL_ENTRY)}
+ENTRY_PIECES = {ENTRY_32: FIXUP_MACROS, FRED_ENTRY_S: (*FRED_MACROS, *FRED_KERNEL_ENTRIES)}
 #: The files beside an entry file that it includes and takes assembler macros from: the FRED
 #: entry's register save and restore (PUSH_AND_CLEAR_REGS, POP_REGS) are calling.h's.
 ENTRY_BESIDE = {FRED_ENTRY_S: ("arch/x86/entry/calling.h",)}

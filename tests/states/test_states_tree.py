@@ -141,3 +141,70 @@ def test_a_base_commit_the_repository_lacks_is_said_on_stderr(kernel, capsys):
     assert capsys.readouterr().err == (
         f"toolkit: {kernel} has no commit 0badc0ffee0badc0ffee0badc0ffee0badc0ffee (the series' "
         "base-commit): the patches are applied at HEAD\n")
+
+
+# An entry file and the register macros beside it, in the shape of the kernel's FRED entry (the
+# name its kernel entry point had while the series was on the list), written for this test.
+CALLING = """/* register save and restore for the entry code */
+.macro SAVE_ONE reg
+\tpushq\t\\reg
+.endm
+
+.macro PUSH_AND_CLEAR_REGS
+\tSAVE_ONE %rdi
+\txorl\t%edi, %edi
+.endm
+
+.macro POP_REGS
+\tpopq\t%rdi
+.endm
+
+.macro NOT_USED_BY_FRED
+\tnop
+.endm
+"""
+FRED = """#include "calling.h"
+
+.macro FRED_ENTER
+\tPUSH_AND_CLEAR_REGS
+\tmovq\t%rsp, %rdi
+.endm
+
+.macro FRED_EXIT
+\tPOP_REGS
+.endm
+
+SYM_CODE_START_NOALIGN(fred_entrypoint_kernel)
+\tFRED_ENTER
+\tcall\tfred_entry_from_kernel
+\tFRED_EXIT
+SYM_CODE_END(fred_entrypoint_kernel)
+"""
+
+
+def test_a_tree_state_keeps_the_fred_entry_and_the_calling_macros_it_uses(tmp_path):
+    repo = tmp_path / "linux"
+    entry = repo / "arch/x86/entry"
+    entry.mkdir(parents=True)
+    (entry / "calling.h").write_text(CALLING)
+    git(repo, "init", "--quiet")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "base")
+    (entry / "entry_64_fred.S").write_text(FRED)
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "x86/fred: Add the entry\n\nSigned-off-by: A <a@b.c>")
+    (entry / "calling.h").write_text(CALLING.replace("\tpopq\t%rdi\n", "\taddq\t$8, %rsp\n"))
+    git(repo, "commit", "--quiet", "-am", "x86/entry: Skip a register\n\nSigned-off-by: A <a@b.c>")
+    mbox = tmp_path / "series.mbox"
+    mbox.write_text(git(repo, "format-patch", "-2", "--stdout"))
+    git(repo, "reset", "--quiet", "--hard", "HEAD~2")
+    built = int3path.from_repository(read_series(str(mbox)), str(repo))
+    entries = [sorted((b.name, b.changed_by) for b in state.entries) for state in built.paths]
+    # SAVE_ONE is used by a macro the entry uses; NOT_USED_BY_FRED is not part of it; the macros
+    # of calling.h are not patch 1's, which does not touch calling.h, but POP_REGS is patch 2's
+    assert entries == [
+        [],
+        [("FRED_ENTER", 1), ("FRED_EXIT", 1), ("POP_REGS", 0), ("PUSH_AND_CLEAR_REGS", 0),
+         ("SAVE_ONE", 0), ("fred_entrypoint_kernel", 1)],
+        [("FRED_ENTER", 1), ("FRED_EXIT", 1), ("POP_REGS", 2), ("PUSH_AND_CLEAR_REGS", 0),
+         ("SAVE_ONE", 0), ("fred_entrypoint_kernel", 1)]]

@@ -124,6 +124,12 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
         helpers = [_unless_changed(b, old) for b in helpers]
         macros = [_unless_changed(b, old) for b in macros]
         entries = [_unless_changed(b, old) for b in entries]
+        # a calling.h macro first used by an entry this patch adds is new to the state, but the
+        # patch changed it only if it changed calling.h
+        new = {b.path for b in entries if (b.path, b.name) not in old} - set(ENTRY_PIECES)
+        kept = {path for path in new if before.file(path) == gitrepo.show(tree, treeish, path)}
+        entries = [replace(b, changed_by=0) if b.path in kept and b.changed_by == index else b
+                   for b in entries]
         gap = _unless_changed(gap, old) if gap else None
     else:
         helpers = [Block(b.name, b.path, b.lines, 0) for b in helpers]

@@ -22,7 +22,7 @@ from toolkit.cmodel.includes import follow
 from toolkit.cmodel.preprocessor import Macro, directives_of
 from toolkit.errors import InputError
 from toolkit.x86 import (ENTRY_32, ERETS, FIXUP_C_MACROS, FIXUP_MACROS, FRED_ENTRY_S,
-                        FRED_KERNEL_ENTRY, FRED_MACROS)
+                        FRED_KERNEL_ENTRIES, FRED_KERNEL_ENTRY, FRED_MACROS)
 
 #: The C macros the FRED entry uses, as the kernel's headers define them, for its code when no
 #: tree is there to read them from: erets as its bytes (asm/fred.h).
@@ -117,12 +117,13 @@ def fred_text(entry: str, besides: dict[str, str]) -> EntryCode:
 
 def _fred_pieces(lines: list[str]) -> list[tuple[list[str], str]]:
     """asm_fred_entrypoint_kernel's body as a macro, after the FRED macros the file has."""
-    where = entryblocks.symbol(lines, FRED_KERNEL_ENTRY)
-    if where is None:
+    found = next(((name, where) for name in FRED_KERNEL_ENTRIES
+                  if (where := entryblocks.symbol(lines, name))), None)
+    if found is None:
         raise NotInTree(f"{FRED_ENTRY_S} has no {FRED_KERNEL_ENTRY}")
-    start, end = where
+    name, (start, end) = found
     body = [".macro toolkit_fred_entrypoint_kernel\n", *lines[start + 1:end], ".endm\n"]
-    pieces = [(body, f"{FRED_ENTRY_S}:{start + 2}-{end} ({FRED_KERNEL_ENTRY})")]
+    pieces = [(body, f"{FRED_ENTRY_S}:{start + 2}-{end} ({name})")]
     for name in FRED_MACROS:
         found = entryblocks.macro(lines, name)
         if found:
