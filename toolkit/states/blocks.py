@@ -122,24 +122,15 @@ def entry_blocks(lines: list[tuple[int, str]], path: str, patch: int) -> list[Bl
     return found
 
 
-# The first word of an assembler statement: an instruction, a directive or a macro's name.
-_STATEMENT = re.compile(r"^\s*([A-Za-z_]\w*)\b(?!\s*:)", re.M)
-
-
 def used_macros(pieces: list[Block], lines: list[tuple[int, str]], path: str, patch: int
                 ) -> list[Block]:
-    """The `.macro` blocks of `path` (its numbered lines) that the entry pieces use, and those
-    they use in turn: the part of calling.h a FRED entry is built with."""
+    """The `.macro` blocks of `path` (its numbered lines) that the entry pieces call, and those
+    they call in turn (entryblocks.used_macros): the part of calling.h a FRED entry is built
+    with."""
     texts = [text for _, text in lines]
-    defined = entryblocks.macros(texts)
-    found: dict[str, Block] = {}
-    pending = [str(b) for b in pieces]
-    while pending:
-        for name in _STATEMENT.findall(pending.pop()):
-            if name in defined and name not in found and (where := entryblocks.macro(texts, name)):
-                found[name] = Block(name, path, tuple(lines[where[0]:where[1] + 1]), patch)
-                pending.append(str(found[name]))
-    return list(found.values())
+    return [Block(name, path, tuple(lines[start:end + 1]), patch)
+            for name, _, start, end in entryblocks.used_macros([str(b) for b in pieces],
+                                                               [(path, texts)])]
 
 
 def close_cut_comments(pairs: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -112,11 +112,12 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
     gap = gap_block(cpre.numbered(entry), ENTRY_64, index)
     entries = [b for path in ENTRY_PIECES for b in entry_blocks(
         cpre.numbered(gitrepo.show(tree, treeish, path) or ""), path, index)]
+    beside_texts: dict[str, str] = {}
     for path, besides in ENTRY_BESIDE.items():
         pieces = [b for b in entries if b.path == path]
         for beside in besides if pieces else ():
-            entries += used_macros(pieces, cpre.numbered(gitrepo.show(tree, treeish, beside) or ""),
-                                   beside, index)
+            beside_texts[beside] = gitrepo.show(tree, treeish, beside) or ""
+            entries += used_macros(pieces, cpre.numbered(beside_texts[beside]), beside, index)
     if before is not None:
         # a block keeps the patch that last changed it
         old = {(b.path, b.name): b for b in (*before.helpers, *before.macros, *before.entries,
@@ -127,7 +128,7 @@ def _in_repository(tree: str, index: int, treeish: str, failed: str | None,
         # a calling.h macro first used by an entry this patch adds is new to the state, but the
         # patch changed it only if it changed calling.h
         new = {b.path for b in entries if (b.path, b.name) not in old} - set(ENTRY_PIECES)
-        kept = {path for path in new if before.file(path) == gitrepo.show(tree, treeish, path)}
+        kept = {path for path in new if (before.file(path) or "") == beside_texts[path]}
         entries = [replace(b, changed_by=0) if b.path in kept and b.changed_by == index else b
                    for b in entries]
         gap = _unless_changed(gap, old) if gap else None

@@ -34,15 +34,8 @@ FRED_C_MACROS = (("ERETS", ".byte " + ",".join(f"0x{b:02x}" for b in ERETS)),)
 CONFIG = {"x86_32": ("CONFIG_X86_32", "CONFIG_VM86"),
           "x86_64": ("CONFIG_X86_64", "CONFIG_X86_FRED")}
 
-# Words that annotate code for objtool or the unwinder and emit no instruction a scenario can see.
-# ENCODE_FRAME_POINTER writes %rbp after PUSH_REGS saved it (nothing when CONFIG_FRAME_POINTER
-# is off, as here), so the register the handler sees is still restored from pt_regs.
-_ANNOTATION = re.compile(r"UNWIND_HINT(?:_\w+)?|ANNOTATE_\w+|ENDBR|ENCODE_FRAME_POINTER")
 # A C macro or configuration name: upper-case words (lower-case names are labels and symbols).
 _NAME = re.compile(r"\b[A-Z_][A-Z0-9_]*[A-Z0-9]\b")
-# The first word of an assembler statement and the `key=` arguments after it.
-_STATEMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)\b(?![ \t]*[:=,])(.*)$", re.M)
-_C_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 # `#if FOO`, `#ifdef X && Y`: a configuration term, possibly negated, of a macro's conditions.
 _TERM = re.compile(r"(!?)\s*(?:defined\s*\(?\s*(\w+)\s*\)?|IS_ENABLED\(\s*(\w+)\s*\)|(\w+))")
 
@@ -79,8 +72,8 @@ def fixup_text(text: str, origin: str) -> EntryCode:
     (x86.FIXUP_C_MACROS), their annotations emit nothing, and an assembler macro they use that
     the text does not define is left for the assembler to name."""
     annotations: dict[str, set[str]] = {}
-    for word, arguments in _STATEMENT.findall(_code_of(text)):
-        if _ANNOTATION.fullmatch(word):
+    for word, arguments in entryblocks.STATEMENT.findall(entryblocks.code_of(text)):
+        if entryblocks.ANNOTATION.fullmatch(word):
             annotations.setdefault(word, set()).update(re.findall(r"(\w+)\s*=", arguments))
     config = CONFIG["x86_32"]
     out = [f"/* Assembled as the kernel assembles it, configured with {', '.join(config)}. */\n",
@@ -161,26 +154,22 @@ def _assembler(pieces: list[tuple[list[str], str]], files: list[tuple[str, list[
     """The pieces, after every assembler macro they use that `files` ((path, lines), the file
     first) define; the C macro names they use; their annotations with the keys each is given."""
     texts = [("".join(text), origin) for text, origin in pieces]
+    lines_of = dict(files)
+    # each macro goes before the code that calls it, the ones found last first
+    texts = [("".join(lines_of[path][start:end + 1]), f"{path}:{start + 1}-{end + 1}")
+             for _, path, start, end in reversed(entryblocks.used_macros(
+                 [text for text, _ in texts], files))] + texts
     defined = {name for text, _ in texts for name in entryblocks.macros(text.splitlines())}
-    pending = [text for text, _ in texts]
     used_names: set[str] = set()
     annotations: dict[str, set[str]] = {}
-    while pending:
-        code = _code_of(pending.pop())
+    for text, _ in texts:
+        code = entryblocks.code_of(text)
         used_names |= set(_NAME.findall(code))
-        for word, arguments in _STATEMENT.findall(code):
-            if word in defined or not word.isupper() and not word.startswith("_"):
-                continue
-            if _ANNOTATION.fullmatch(word):
+        for word, arguments in entryblocks.STATEMENT.findall(code):
+            if word not in defined and entryblocks.ANNOTATION.fullmatch(word):
                 annotations.setdefault(word, set()).update(re.findall(r"(\w+)\s*=", arguments))
-                continue
-            found = _asm_macro(word, files)
-            if found is not None:
-                defined.add(word)
-                texts.insert(0, found)
-                pending.append(found[0])
     names = {n for n in used_names - defined - set(annotations)
-             if not _ANNOTATION.fullmatch(n) and n != "__ASSEMBLY__"}
+             if not entryblocks.ANNOTATION.fullmatch(n) and n != "__ASSEMBLY__"}
     return texts, names, annotations
 
 
@@ -189,14 +178,6 @@ def annotation_macros(annotations: dict[str, set[str]]) -> str:
     argument an annotation is given (offset=8) declared as a parameter."""
     return "".join(f".macro {name} {' '.join(f'{k}=0' for k in sorted(keys))} rest:vararg\n"
                    ".endm\n" for name, keys in sorted(annotations.items()))
-
-
-def _code_of(text: str) -> str:
-    """The text without comments: C comments, and `#` comments after an instruction (a line that
-    starts with `#` is a preprocessor directive and stays)."""
-    text = _C_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
-    return "\n".join(line if line.lstrip().startswith("#") else line.split("#", 1)[0]
-                     for line in text.split("\n"))
 
 
 def _beside_files(tree: Path, path: Path, lines: list[str]) -> list[tuple[Path, list[str]]]:
@@ -214,15 +195,6 @@ def beside_includes(text: str, path: str) -> list[str]:
     """The "quoted" includes of an assembler file, as names relative to its folder."""
     _, includes = directives_of(text, path)
     return [include.target for include in includes if not include.system]
-
-
-def _asm_macro(name: str, files: list[tuple[str, list[str]]]) -> tuple[str, str] | None:
-    for path, lines in files:
-        where = entryblocks.macro(lines, name)
-        if where:
-            start, end = where
-            return "".join(lines[start:end + 1]), f"{path}:{start + 1}-{end + 1}"
-    return None
 
 
 def _c_macros(tree: Path, path: Path, text: str, names: set[str],
