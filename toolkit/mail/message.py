@@ -54,3 +54,5 @@ class Message:
     references: tuple[str, ...]
     body: tuple[Line, ...]
     notes: tuple[DecodeNote, ...]
+    #: the From_ line the mail was filed under, as text; None for a mail without one
+    stamp: str | None = None
