@@ -58,8 +58,9 @@ _STRAY_TEXT_ENDS = frozenset({b"from", b"subject"})
 _MBOXRD_MARK = re.compile(rb"\n(>>+From |From mboxrd@)")
 # ">From the start", ">>From here": lines an mbox writer escaped.
 _ESCAPED_FROM = re.compile(rb">+From ")
-# File names taken from a directory (git format-patch writes 0001-subject.patch).
-_MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx")
+# File names taken from a directory (git format-patch writes 0001-subject.patch, b4 am a .mbx
+# and its .cover).
+_MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx", ".cover")
 _GZIP_MAGIC = b"\x1f\x8b"
 # The folders of a maildir that hold mail: new (not yet seen by a reader) and cur.
 _MAILDIR_FOLDERS = ("cur", "new")

@@ -140,6 +140,8 @@ class Series:
     revisions: tuple[int, ...]
     missing: tuple[int, ...] = ()
     duplicates: tuple[Patch, ...] = ()
+    #: older copies of mails that were sent again (the newest copy is among the patches)
+    superseded: tuple[Patch, ...] = ()
     extra: tuple[Patch, ...] = ()
     totals_seen: tuple[int, ...] = ()
     messages_read: int = 0
