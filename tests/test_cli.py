@@ -214,3 +214,14 @@ def test_checkpatch_conf_is_read_where_checkpatch_reads_it(capsys, tmp_path, mon
     code, out, err = _run(capsys, "check", DEMO_V1)
     assert out.endswith("0 errors, 1 warning, 0 checks, 0 notes in 3 patches\n"), out
     assert "LONG_LINE" in err
+
+
+def test_without_a_compiler_one_warning_says_the_semantic_checks_could_not_run(tmp_path):
+    # a CI job on a machine without gcc must not pass as if the code had been run
+    env = {**os.environ, "CC": "no-such-gcc", "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "toolkit", "check", DEMO_V2], env=env,
+                          capture_output=True, text=True)
+    warnings = [line for line in done.stdout.splitlines() if line.startswith("WARNING:")]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert len(warnings) == 1 and "semantic checks of this series could not run" in warnings[0]
+    assert "install gcc and binutils" in warnings[0]
