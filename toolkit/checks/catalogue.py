@@ -324,6 +324,17 @@ def run(series: Series, rules: Iterable[Rule] = RULES,
     return sorted(findings, key=_mbox_order)
 
 
+#: What a change read from git's own text lacks (toolkit.mail.commits), and the rules that read
+#: it: a commit has no mail sender; a bare diff has no commit message either.
+NOT_IN_FORM = {
+    "commit": frozenset({"SIGN_OFF_CHAIN"}),
+    "diff": frozenset({"SIGN_OFF_CHAIN", "MISSING_SIGN_OFF", "NO_AUTHOR_SIGN_OFF",
+                       "BAD_FIXES_TAG", "COMMIT_LOG_LONG_LINE", "COMMIT_MESSAGE",
+                       "BAD_CO_DEVELOPED_BY", "FLOATING_FIXES_TAG", "CHANGELOG_ABOVE_SEPARATOR",
+                       "COMMIT_LOG_OTHER_PATCH", "BAD_STABLE_ADDRESS_STYLE"}),
+}
+
+
 def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "series":
         yield from rule.check(series, ctx)
@@ -332,7 +343,8 @@ def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "mail" and series.cover is not None:
         mails = (series.cover, *mails)
     for patch in mails:
-        yield from rule.check(patch, ctx)
+        if rule.name not in NOT_IN_FORM.get(patch.form, ()):
+            yield from rule.check(patch, ctx)
 
 
 def _mbox_order(finding: Finding) -> tuple:

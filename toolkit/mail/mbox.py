@@ -40,6 +40,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from toolkit.errors import InputError
+from toolkit.mail import commits
 from toolkit.mail.message import DecodeNote, Message
 from toolkit.mail.mime import HEADER_START, RawMail
 
@@ -84,10 +85,36 @@ def raw_mails(path: str) -> Iterator[RawMail]:
         if not names:
             raise InputError("no mail files in this directory",
                              path=path, why="expected *.patch, *.eml or *.mbox files")
-        for name in names:
-            yield from _read_file(os.path.join(path, name))
+        yield from _directory_mails(path, names)
     else:
         yield from _read_file(path)
+
+
+def _directory_mails(path: str, names: list[str]) -> Iterator[RawMail]:
+    """The mails of the files `names` of folder `path`. A file that is no mail is left out with
+    a note on a mail beside it (each mail is held back until the next file is read, so that
+    one is there to carry it); only a folder without any mail is an error."""
+    held: RawMail | None = None
+    lost: list[DecodeNote] = []
+    for name in names:
+        try:
+            for mail in _read_file(os.path.join(path, name)):
+                if held is not None:
+                    yield held
+                held = mail
+                held.notes.extend(lost)         # what was left out before the first mail
+                lost = []
+        except InputError as error:
+            note = DecodeNote("skipped", f"{name} in {path} is not read: {error.what}"
+                              f"{f' ({error.why})' if error.why else ''}", None)
+            if held is not None:
+                held.notes.append(note)
+            else:
+                lost.append(note)
+    if held is None:
+        raise InputError("no mail in this directory", path=path,
+                         why="; ".join(note.message for note in lost))
+    yield held
 
 
 def _is_maildir(path: str) -> bool:
@@ -136,6 +163,11 @@ def _read_file(path: str) -> Iterator[RawMail]:
             cr_only = _cr_only(stream)
             stream.seek(0)
             lines = _cr_lines(stream) if cr_only else stream
+            if commits.looks_like_git(_first_line(stream)):
+                stream.seek(0)
+                yield from commits.commit_mails(list(enumerate(lines, 1)), path)
+                return
+            stream.seek(0)
             mails = _split(lines, path, mboxrd)
             if cr_only:
                 first = next(mails)
@@ -174,6 +206,11 @@ def _is_mboxrd(stream: BinaryIO) -> bool:
             return True
         tail = chunk[-16:]
     return False
+
+
+def _first_line(stream: BinaryIO) -> bytes:
+    """The first line of the stream that is not blank."""
+    return next((line for line in stream if line.strip()), b"")
 
 
 def _cr_only(stream: BinaryIO) -> bool:

@@ -107,6 +107,8 @@ class Patch:
     rfc: bool = False
     #: sent for the author by a list relay or a bot ("Name via B4 Relay", a commit notification)
     relayed: bool = False
+    #: the form it came in: "mail", or git's text of a "commit" or a "diff" (toolkit.mail.commits)
+    form: str = "mail"
 
     def line_at(self, at: int | None) -> DiffLine | None:
         """The diff line at mail line `at`, if the diff has one there."""
