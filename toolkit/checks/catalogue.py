@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 from collections.abc import Iterable, Iterator
 
 from toolkit.checks import applying, claims, code, emulation, numbering, patchmail
@@ -17,7 +18,9 @@ from toolkit.checks.findings import Finding, Level
 from toolkit.checks.spelling import Spelling
 from toolkit.errors import UsageError
 from toolkit.series.model import Series
-from toolkit.states.int3path import Int3Paths
+
+if TYPE_CHECKING:
+    from toolkit.states.int3path import Int3Paths
 
 
 RULES: tuple[Rule, ...] = (
@@ -305,7 +308,7 @@ def select(types: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule,
 
 @functools.cache
 def _checkpatch_types() -> frozenset[str]:
-    text = resources.files(__package__).joinpath("checkpatch_types.txt").read_text()
+    text = Path(__file__).with_name("checkpatch_types.txt").read_text()
     return frozenset(line.strip() for line in text.splitlines()
                      if line.strip() and not line.startswith("#"))
 
