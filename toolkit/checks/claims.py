@@ -20,7 +20,7 @@ from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding
 from toolkit.mail.message import Line
 from toolkit.series.model import Patch, Series
-from toolkit.x86 import TEXT_PATCHING_H
+from toolkit.x86 import HELPER_PREFIX, TEXT_PATCHING_H
 
 # The blocks load the header model (pycparser), which most patches never need.
 blocks = lazy.module("toolkit.states.blocks")
@@ -121,6 +121,9 @@ def _made_here(sentence: str, match: re.Match) -> bool:
 def changes(patch: Patch) -> set[str]:
     """The changes of CLAIMS that `patch`'s diff makes."""
     made = set()
+    # helpers and their callers are named in added lines: without a name, no model is read
+    names = any(HELPER_PREFIX in ln.text for diff in patch.files for h in diff.hunks
+                for ln in h.lines if ln.kind == "+")
     for diff in patch.files:
         touched = {ln.new_line for h in diff.hunks for ln in h.lines if ln.kind == "+"}
         if diff.path.endswith(".S"):
@@ -129,9 +132,9 @@ def changes(patch: Patch) -> set[str]:
             gap = blocks.gap_block(post, diff.path, patch.index)
             if gap and touched & {n for n, _ in gap.lines}:
                 made.add("the entry gap")
-        elif diff.path != TEXT_PATCHING_H and blocks.added_uses(diff, patch.index):
+        elif names and diff.path != TEXT_PATCHING_H and blocks.added_uses(diff, patch.index):
             made.add("a handler that uses the helpers")
-    if any(name.startswith("int3_emulate_") for name in blocks.added_blocks(patch)):
+    if names and any(name.startswith(HELPER_PREFIX) for name in blocks.added_blocks(patch)):
         made.add("the int3 emulation helpers")
     return made
 

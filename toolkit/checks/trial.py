@@ -13,26 +13,27 @@ state that has it, and the trials stop when the time given to the whole check ru
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
-import hashlib
 import os
 import re
 import time
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toolkit import cache, lazy
+from toolkit import lazy
 from toolkit.errors import ToolchainError, ToolkitError
-from toolkit.states import reference
-from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
 from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S
 
-# Building and running code is needed only for a state no earlier run saw pass: a warm check
-# loads none of it.
+if TYPE_CHECKING:
+    from toolkit.states.int3path import Int3Path, Int3Paths
+
+# The reference code (and the header model under it) is read only when a state is tried; and
+# building and running code only for a state no earlier run saw pass: a warm check, or one of
+# a patch the model does not cover, loads none of it.
+reference = lazy.module("toolkit.states.reference")
+cache = lazy.module("toolkit.cache")
 runner = lazy.module("toolkit.validate.runner")
 scenarios = lazy.module("toolkit.validate.scenarios")
 code_under_test = lazy.module("toolkit.validate.code")
@@ -141,12 +142,12 @@ def _besides(state: Int3Path, path: str) -> dict[str, str] | None:
 
 @functools.cache
 def table() -> list:
-    return scenarios.load_table(Path(str(resources.files("toolkit.checks") / "trial.toml")))
+    return scenarios.load_table(Path(__file__).with_name("trial.toml"))
 
 
 @functools.cache
 def entry_table() -> list:
-    return scenarios.load_table(Path(str(resources.files("toolkit.checks") / "entry_trial.toml")))
+    return scenarios.load_table(Path(__file__).with_name("entry_trial.toml"))
 
 
 def runnable(state: Int3Path) -> tuple[str, ...]:
@@ -210,6 +211,8 @@ def prefetch(paths: Int3Paths) -> None:
     if len(codes) > 1:
         # looked up here: a module bound lazily must not be loaded by two threads at once
         prebuild, limits = runner.prebuild, _limits(_BOUNDS[0])
+        import concurrent.futures       # threads only when states are built cold
+
         with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             list(pool.map(lambda code: prebuild(code, **limits), codes.values()))
 
@@ -296,6 +299,8 @@ def _passed_marker(state: Int3Path, helpers: tuple[str, ...]) -> Path:
 
 
 def _marker(*texts: str) -> Path:
+    import hashlib                      # only a trial that runs marks its pass
+
     digest = hashlib.sha256(cache.package_digest().encode())
     for text in texts:
         digest.update(text.encode() + b"\0")

@@ -11,7 +11,6 @@ the file, a pull request, a notification without a diff) is counted and left out
 from __future__ import annotations
 
 import collections
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -37,7 +36,6 @@ _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
 # Unthreaded mails of one posting are sent together; ones further apart are separate postings.
 _POSTING_WINDOW = timedelta(hours=12)
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +234,7 @@ def _unthreaded_posting(mails, marks, i, previous, revision, postings, open_post
             if why == "the same sender" and not _near(marks[i].date, [marks[j].date]):
                 why = None
             if why:
-                _log.debug("mail %s joins the posting of mail %s: %s", marks[i].msgid or i,
+                _debug("mail %s joins the posting of mail %s: %s", marks[i].msgid or i,
                            marks[held[0]].msgid or held[0], why)
                 return key
     key = ("posting", i, revision)
@@ -410,3 +408,10 @@ def _answered(i: int, parents: list[int | None], patches: set[int]) -> int | Non
 
 def _sender(message: Message) -> str:
     return message.sender.email.lower() if message.sender else ""
+
+
+def _debug(message: str, *args) -> None:
+    """A grouping decision, logged at debug level ("mail X joins the posting of Y: why")."""
+    import logging                      # most runs log nothing: loaded when they do
+
+    logging.getLogger(__name__).debug(message, *args)
