@@ -337,7 +337,8 @@ def place(finding: dict, starts: list[tuple[int, str, int]], root: Path, manifes
 
 def finding_key(message: str, line_text: str) -> str:
     """The finding's message without its names and numbers, and a digest of the line it points at."""
-    text = re.sub(r"'[^']*'|\"[^\"]*\"", "Q", message)
+    # Greedy: a quoted name can itself hold quotes ("''Jane' <list@host>'"), and no name may stay.
+    text = re.sub(r"'.*'|\".*\"", "Q", message)
     text = re.sub(r"<[^>]*@[^>]*>", "A", text)
     words = normalise(text).split()
     digest = hashlib.sha1(" ".join(line_text.split()).encode()).hexdigest()[:8]
@@ -515,9 +516,18 @@ def command_run(args: argparse.Namespace) -> int:
     print_samples(results, args.sample, args.dir)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        result = {**summary, "root": str(args.dir.resolve()), "list_runs": results, "each_runs": each}
+        result = {**summary, "root": str(args.dir.resolve()), "toolkit_commit": toolkit_commit(args.toolkit),
+                  "list_runs": results, "each_runs": each}
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
+
+
+def toolkit_commit(toolkit: str) -> str:
+    """The last package commit of the checkout whose .venv holds the executable: what was measured."""
+    checkout = Path(toolkit).resolve().parent.parent.parent
+    done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h %s", "--", "toolkit"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -252,4 +252,31 @@ def table_markdown(results: dict, cells: dict, args) -> str:
         share = f"{100 * right / judged:.0f}%" if judged else "-"
         name = f"**{family}**" if family == "all" else family
         lines.append(f"| {rule} | {level} | {name} | {fired} | {judged} | {right} | {share} |")
-    return "\n".join(lines) + "\n"
+    lines += ["", "The **all** rows pool the judged sample; a family with many findings is capped at 20, "
+              "so they are not weighted by how often each family fires.", ""]
+    return "\n".join(lines + run_markdown(results)) + "\n"
+
+
+def run_markdown(results: dict) -> list[str]:
+    """The run itself: mails, series and exit codes per family, and findings per 1,000 mails."""
+    families = results["families"]
+    names = list(families)
+    lines = ["## The run", "",
+             f"Toolkit: {results.get('toolkit_commit', 'unknown')}; {results['seconds']} s for the whole run "
+             "(lists as one mbox each, then up to --each single mails per list checked alone).", "",
+             "| family | lists | mails | patch mails | series | patches checked | list runs: exit | "
+             "single mails: exit | tracebacks |", "|---|---:|---:|---:|---:|---:|---|---|---:|"]
+    for name, f in families.items():
+        exits = [" ".join(f"{code}: {n}" for code, n in sorted(f[key].items()))
+                 for key in ("list_exits", "each_exits")]
+        lines.append(f"| {name} | {len(f['lists'])} | {f['mails']} | {f['patch_mails']} | {f['series']} "
+                     f"| {f['patches']} | {exits[0]} | {exits[1]} | {f['tracebacks']} |")
+    lines += ["", "Findings per 1,000 mails, by rule, level and family:", "",
+              "| rule | level | " + " | ".join(names) + " |",
+              "|---|---|" + "---:|" * len(names)]
+    rows = sorted({(rule, level) for f in families.values()
+                   for rule, levels in f["per_1000"].items() for level in levels})
+    for rule, level in rows:
+        cells = [f"{families[n]['per_1000'].get(rule, {}).get(level, 0):.1f}" for n in names]
+        lines.append(f"| {rule} | {level} | " + " | ".join(cells) + " |")
+    return lines
