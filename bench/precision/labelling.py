@@ -208,6 +208,7 @@ def command_table(args) -> int:
     results = json.loads(args.results.read_text())
     labels = load_labels(args.labels)
     cells = collections.defaultdict(lambda: [0, 0, 0])
+    wrong = collections.defaultdict(list)
     for finding in findings_of(results, set(args.levels.split(","))):
         label = labels.find(finding)
         for family in (finding["family"], "all"):
@@ -215,8 +216,11 @@ def command_table(args) -> int:
             cell[0] += 1
             cell[1] += bool(label)
             cell[2] += bool(label) and label["verdict"] == "right"
+        if label and label["verdict"] == "wrong":
+            wrong[(finding["rule"], label["reason"])].append(finding)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table_markdown(results, cells, args), encoding="utf-8")
+    text = table_markdown(results, cells, args) + "\n".join(wrong_markdown(wrong)) + "\n"
+    args.out.write_text(text, encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     return 0
 
@@ -255,6 +259,19 @@ def table_markdown(results: dict, cells: dict, args) -> str:
     lines += ["", "The **all** rows pool the judged sample; a family with many findings is capped at 20, "
               "so they are not weighted by how often each family fires.", ""]
     return "\n".join(lines + run_markdown(results)) + "\n"
+
+
+def wrong_markdown(wrong: dict) -> list[str]:
+    """The wrong findings by rule and reason, with the families and a Message-ID from each family."""
+    lines = ["", "## Why the wrong ones are wrong", "",
+             "| rule | judged wrong | families | reason | e.g. |", "|---|---:|---|---|---|"]
+    for (rule, reason), found in sorted(wrong.items(), key=lambda item: (item[0][0], -len(item[1]))):
+        families = collections.Counter(f["family"] for f in found)
+        examples = {f["family"]: f["message_id"] for f in reversed(found)}
+        shown = " ".join(f"`{examples[name]}`" for name in sorted(examples)[:3])
+        named = ", ".join(f"{name} {n}" for name, n in sorted(families.items()))
+        lines.append(f"| {rule} | {len(found)} | {named} | {reason} | {shown} |")
+    return lines
 
 
 def run_markdown(results: dict) -> list[str]:
