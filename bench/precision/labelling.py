@@ -21,7 +21,6 @@ LABEL_COLUMNS = ("message_id", "rule", "key", "verdict", "reason")
 TO_LABEL_COLUMNS = LABEL_COLUMNS + ("level", "family", "list", "file", "file_line", "message")
 VERDICTS = ("right", "wrong")
 SAMPLE_SEED = 1
-EMPTY_DIGEST = "da39a3ee"  # the digest of an empty line: a key that says nothing about the place
 HEADERS = ("From", "X-Original-From", "Reply-To", "Sender", "Date", "Subject", "Message-ID",
            "In-Reply-To")
 # Rules about the trailer block are judged on the end of the commit message and what follows it.
@@ -61,16 +60,15 @@ def write_tsv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
 
 
 class Labels:
-    """The verdicts, found by message_id+rule+key, or by the line digest when the wording changed."""
+    """The verdicts, found by message_id+rule+key; when the wording changed, by the line digest,
+    or for a finding without a line (a whole series) by the one such label of its mail and rule."""
 
     def __init__(self, rows: list[dict]):
         self.rows = rows
         self.exact = {(r["message_id"], r["rule"], r["key"]): r for r in rows}
         by_digest = collections.defaultdict(list)
         for row in rows:
-            digest = row["key"].rpartition("@")[2]
-            if digest != EMPTY_DIGEST:
-                by_digest[(row["message_id"], row["rule"], digest)].append(row)
+            by_digest[(row["message_id"], row["rule"], row["key"].rpartition("@")[2])].append(row)
         self.by_digest = {k: v[0] for k, v in by_digest.items() if len(v) == 1}
 
     def find(self, finding: dict) -> dict | None:
