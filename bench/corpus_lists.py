@@ -174,7 +174,8 @@ def write_readme(out: Path, rows: list[tuple]) -> None:
         "Made by bench/corpus_lists.py of the toolkit repository, e.g.",
         "    python bench/corpus_lists.py /work/.mirror/*/repo --out /work/corpus",
         "MANIFEST.tsv: list, family (hosting infrastructure), file, Message-ID, is_patch ([PATCH in the",
-        "subject and a diff), Date. Checked with: python bench/corpus.py /work/corpus --jobs 2",
+        "subject and a diff), Date. Checked with: python bench/corpus.py run /work/corpus --jobs 2",
+        "(.precision/ here holds such runs and the to-label files with excerpts; keep them here too).",
         "",
         f"{len(per_list)} lists, {len(families)} families ({', '.join(families)}), "
         f"{len(rows)} mails, {sum(int(r[4]) for r in rows)} patch mails.",
