@@ -17,7 +17,6 @@ from importlib import resources
 
 from toolkit.cmodel import header as cheader
 from toolkit.emulate.build import Image, SourceFile, build
-from toolkit.emulate.limits import DEFAULT, Limits
 from toolkit.errors import InputError
 
 ALTERNATIVE_C = "arch/x86/kernel/alternative.c"
@@ -178,8 +177,7 @@ def sources(batch: Batch, header: cheader.HeaderModel, prelude: str,
 
 
 def build_batch(batch: Batch, header: cheader.HeaderModel, prelude: str, *,
-                origin: str = ALTERNATIVE_C, limits: Limits = DEFAULT,
-                deadline: float | None = None) -> Image:
-    """The batch built and linked for x86_64 (cached by content, as every build is)."""
-    return build(sources(batch, header, prelude, origin), "x86_64", limits=limits,
-                 deadline=deadline)
+                origin: str = ALTERNATIVE_C, **options) -> Image:
+    """The batch built and linked for x86_64, cached by content as every build is (`options`:
+    build()'s cache, limits and deadline)."""
+    return build(sources(batch, header, prelude, origin), "x86_64", **options)

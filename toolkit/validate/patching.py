@@ -34,7 +34,7 @@ _WHAT = {1: "a trap the handler does not claim", 2: "a torn instruction (no trap
          5: "emulated as another instruction", 6: "the site does not hold the new instruction "
          "at the end", 7: "the boot-time path taken on a running system"}
 # Enough for the largest sequence (a full batch seen after every step) many times over.
-LIMIT = 40_000_000
+LIMIT = 200_000_000
 _SITE_KEYS = {"prefix", "count", "first", "stride", "old", "new"}
 
 
@@ -73,7 +73,7 @@ class Outcome:
 
 
 def table_path() -> Path:
-    return Path(str(resources.files("toolkit.validate") / "tables" / "patching.toml"))
+    return Path(str(resources.files("toolkit.validate") / "tables" / "patching" / "sequences.toml"))
 
 
 def load(path: Path | None = None) -> list[Sequence]:
