@@ -29,7 +29,8 @@ from toolkit.errors import ToolkitError
 from toolkit.states import reference
 from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
-from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S
+from toolkit.x86 import (ALTERNATIVE_C, ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S,
+                        TEXT_PATCHING_H)
 
 # Building and running code is needed only for a state no earlier run saw pass: a warm check
 # loads none of it.
@@ -37,6 +38,9 @@ runner = lazy.module("toolkit.validate.runner")
 scenarios = lazy.module("toolkit.validate.scenarios")
 code_under_test = lazy.module("toolkit.validate.code")
 kernelentry = lazy.module("toolkit.validate.kernelentry")
+patching = lazy.module("toolkit.validate.patching")
+alternative = lazy.module("toolkit.validate.alternative")
+cheader = lazy.module("toolkit.cmodel.header")
 
 _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 
@@ -124,6 +128,46 @@ def entry_alone(state: Int3Path, path: str) -> TrialResult:
     return _once(key, {text}, pieces, lambda: _judge(
         lambda: code_under_test.kernel_entry_code(label, arch, delivery, piece),
         entry_table(), _marker(arch, delivery, piece.text), bounds))
+
+
+def patching_alone(state: Int3Path) -> TrialResult:
+    """The int3 batch and handler of the state's alternative.c, with the helpers of its
+    text-patching.h, run on the patching table (toolkit/validate/tables/patching/): does every
+    sequence keep each site an old, a new or a claimed instruction at every step? Only a tree
+    has the whole files; without them the result is an error saying so."""
+    text, header = state.file(ALTERNATIVE_C), state.file(TEXT_PATCHING_H)
+    if text is None or header is None:
+        return TrialResult(error="only a tree has the whole of alternative.c and "
+                                 "text-patching.h; check with --tree to run it")
+    try:
+        batch = alternative.find_batch(text)
+    except alternative.NoBatch as missing:
+        return TrialResult(error=str(missing))
+    bounds = _BOUNDS[0]
+    passed = _marker("patching", batch.text, header)
+
+    def judge() -> TrialResult:
+        if cache.touch(passed):
+            return TrialResult()
+        if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
+            return TrialResult(budget=_spent(bounds))
+        try:
+            outcomes = patching.run_texts(text, cheader.parse_header(header, TEXT_PATCHING_H),
+                                          reference.texts()["prelude"], deadline=bounds.deadline,
+                                          **_limits(bounds))
+        except runner.BudgetSpent:
+            return TrialResult(budget=_spent(bounds))
+        except runner.LimitHit as hit:
+            return TrialResult(limit=f"{hit.within}: {hit.last_words}")
+        except ToolkitError as error:
+            return TrialResult(error=str(error))
+        bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
+        errors = [o.reason for o in outcomes if o.status is scenarios.Status.ERROR]
+        if not bad and not errors:
+            cache.write_atomic(passed, b"")
+        return TrialResult(failed=bad, error=errors[0] if errors else None)
+
+    return _once(("patching", batch.text, header, str(bounds.limits)), {batch.text}, (), judge)
 
 
 def _besides(state: Int3Path, path: str) -> dict[str, str] | None:

@@ -18,8 +18,7 @@ from importlib import resources
 from toolkit.cmodel import header as cheader
 from toolkit.emulate.build import Image, SourceFile, build
 from toolkit.errors import InputError
-
-ALTERNATIVE_C = "arch/x86/kernel/alternative.c"
+from toolkit.x86 import ALTERNATIVE_C
 
 #: The roles of the batch's functions and each era's names for them, newest first.
 NAMES = {
@@ -33,6 +32,11 @@ NAMES = {
 STARTS = ("struct smp_text_poke_loc {", "struct text_poke_loc {", "struct bp_patching_desc {")
 #: The helpers the handler calls (push and pop come along as their callees).
 HELPERS = ("int3_emulate_jmp", "int3_emulate_call", "int3_emulate_ret", "int3_emulate_jcc")
+
+#: Names that only the batch's part of the file uses: a hunk that shows one is about it.
+WORDS = tuple(name for names in NAMES.values() for name in names) + (
+    "text_poke_loc", "bp_desc", "bp_patching", "tp_vec", "text_poke_array", "patch_cmp",
+    "text_poke_addr", "try_get_desc", "put_desc", "text_poke_flush", "tp_order_fail")
 
 _MACRO = re.compile(r"\b[A-Z][A-Z0-9_]*\b")
 
@@ -134,6 +138,11 @@ def _closing_brace(lines: list[str], start: int) -> int | None:
                 return None
             i += 1
     return None
+
+
+def touches(section: str, texts: list[str]) -> bool:
+    """Whether a hunk (its `@@` section line and its lines) is about the batch."""
+    return any(re.search(rf"\b{word}\b", text) for word in WORDS for text in (section, *texts))
 
 
 def handler_text(name: str) -> str:
