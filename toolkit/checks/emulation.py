@@ -75,7 +75,7 @@ def int3_patching_broken(patch: Patch, ctx: Context) -> Iterator[Finding]:
         else:
             changed += [(ln, ln.new_line) for hunk in diff.hunks if alternative.touches(
                 hunk.section, [ln.text for ln in hunk.lines])
-                for ln in hunk.lines if ln.kind != " "][:1]
+                for ln in hunk.lines if ln.kind != " "]
     if not changed:
         return
     line, at = next(((ln, n) for ln, n in changed if ln.kind == "+"), changed[0])
