@@ -114,7 +114,10 @@ def entry_alone(state: Int3Path, path: str) -> TrialResult:
             missing = set(FIXUP_MACROS) - {b.name for b in pieces}
             if missing:
                 return TrialResult(error=f"the state has no {' or '.join(sorted(missing))}")
-            arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label)
+            # the order of SAVE_ALL's pushes, where the state has the whole file (a tree)
+            whole = state.file(ENTRY_32)
+            first = kernelentry.fs_before_fixup(whole.splitlines(True)) if whole else True
+            arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label, first)
         else:
             besides = _besides(state, path)
             if besides is None:
@@ -124,10 +127,11 @@ def entry_alone(state: Int3Path, path: str) -> TrialResult:
     except (kernelentry.NotInTree, ToolkitError) as error:
         return TrialResult(error=str(error))
     bounds = _BOUNDS[0]
-    key = (arch, delivery, piece.text, str(bounds.limits))
+    layout = str(piece.fs_before_fixup)
+    key = (arch, delivery, piece.text, layout, str(bounds.limits))
     return _once(key, {text}, pieces, lambda: _judge(
         lambda: code_under_test.kernel_entry_code(label, arch, delivery, piece),
-        entry_table(), _marker(arch, delivery, piece.text), bounds))
+        entry_table(), _marker(arch, delivery, piece.text, layout), bounds))
 
 
 def patching_alone(state: Int3Path) -> TrialResult:
