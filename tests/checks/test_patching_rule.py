@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from gitrepos import git
+from gitrepos import commit_as_mail, git
 
 from toolkit.checks import catalogue, trial
 from toolkit.checks.findings import Level
@@ -36,11 +36,8 @@ def _series(tmp_path, old, new, subject="x86/alternatives: change the batch"):
     text = (repo / ALTERNATIVE_C).read_text()
     assert text.count(old) == 1
     (repo / ALTERNATIVE_C).write_text(text.replace(old, new))
-    git(repo, "commit", "--quiet", "-am", f"{subject}\n\nSigned-off-by: Test Author "
-        "<author@example.org>")
-    mbox = tmp_path / "series.mbox"
-    mbox.write_text(git(repo, "format-patch", "-1", "--stdout"))
-    git(repo, "reset", "--quiet", "--hard", "HEAD~1")
+    mbox = commit_as_mail(repo, f"{subject}\n\nSigned-off-by: Test Author <author@example.org>",
+                          tmp_path / "series.mbox")
     return repo, read_series(str(mbox))
 
 

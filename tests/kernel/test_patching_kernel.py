@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from gitrepos import git
+from gitrepos import commit_as_mail, git
 
 from toolkit.checks import catalogue, trial
 from toolkit.series import read_series
@@ -85,12 +85,9 @@ def test_check_tree_reports_the_fix_taken_back(tree, tmp_path, monkeypatch):
     git(repo, "add", ".")
     git(repo, "commit", "--quiet", "-m", "base")
     (repo / ALTERNATIVE_C).write_text(mutated)
-    git(repo, "commit", "--quiet", "-am", "x86/alternatives: Add the single poke to the batch\n\n"
-        "Signed-off-by: Test Author <author@example.org>")
-    mbox = tmp_path / "series.mbox"
-    mbox.write_text(git(repo, "format-patch", "-1", "--stdout"))
-    git(repo, "reset", "--quiet", "--hard", "HEAD~1")
-    series = read_series(str(mbox))
+    series = read_series(str(commit_as_mail(
+        repo, "x86/alternatives: Add the single poke to the batch\n\nSigned-off-by: Test Author "
+        "<author@example.org>", tmp_path / "series.mbox")))
     found = catalogue.run(series, [catalogue.lookup("INT3_PATCHING_BROKEN")],
                           paths=int3path.from_repository(series, str(repo)))
     assert [f.level.name for f in found] == ["ERROR"]
