@@ -92,6 +92,9 @@ def test_a_failure_names_the_step_site_and_bytes_with_a_picture(parts, cache):
     assert "write f0 01 00 00 at a+1" in outcome.reason and "reads 0f f0 01 00 00" in outcome.reason
     assert outcome.picture.splitlines()[-1].endswith("<-- here")
     assert "cc f0 01 00 00" in outcome.picture.splitlines()[-1]
+    svg = outcome.evidence["picture_svg"]
+    assert svg.startswith("<svg") and svg.count("<rect") == 2 * 5 * 3  # 3 rows of 5 bytes, twice
+    assert 'stroke="#c00000"' in svg and "write f0 01 00 00 at a+1" in svg
 
 
 def test_a_batch_without_a_queue_skips_the_batched_sequences():

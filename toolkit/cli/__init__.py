@@ -392,6 +392,7 @@ def _write_evidence(folder, report) -> None:
                 try:
                     (folder / f"{stem}.txt").write_text(f"{label}: {outcome.sequence.name}\n"
                                                         f"{outcome.reason}\n\n{outcome.picture}")
+                    (folder / f"{stem}.svg").write_text(outcome.evidence["picture_svg"])
                 except OSError as error:
                     raise InputError("cannot write the evidence", path=str(folder),
                                      why=error.strerror) from None

@@ -20,7 +20,7 @@ from toolkit.emulate.build import Image
 from toolkit.emulate.machine import Machine, Probe
 from toolkit.emulate.memorymap import LAYOUTS, STACK_SIZE
 from toolkit.errors import InputError
-from toolkit.validate import alternative
+from toolkit.validate import alternative, pictures
 from toolkit.validate.scenarios import Status
 from toolkit.x86 import TEXT_PATCHING_H
 
@@ -203,10 +203,12 @@ def judge(sequence: Sequence, run, data: bytes) -> Outcome:
         reason += f": {detail}" + (f" (alternative.c:{line})" if line and what == 3 else "")
     reason += f", {call}"
     picture = site_picture(sequence, site, log) if name else ""
+    drawn = pictures.site_svg(site_rows(sequence, site, log), sequence.sites[site].old,
+                              sequence.sites[site].new, f"{sequence.name}: {reason}") if name else ""
     return Outcome(sequence, Status.FAILED, reason, nr_log, name, picture,
                    {"sequence": sequence.name, "step": nr_log, "site": name, "bytes": shown,
                     "steps": [_step(sequence, log, n) for n in range(1, len(log) + 1)],
-                    "picture": picture, "handler_calls": claimed})
+                    "picture": picture, "picture_svg": drawn, "handler_calls": claimed})
 
 
 def _site_name(sequence: Sequence, op: int) -> str:
@@ -225,13 +227,12 @@ def _step(sequence: Sequence, log, n: int) -> str:
     return f"write {data[:min(length, INSN)].hex(' ')} at {where}"
 
 
-def site_picture(sequence: Sequence, index: int, log) -> str:
-    """The site's bytes after each step that wrote it and at each sync, as text."""
+def site_rows(sequence: Sequence, index: int, log) -> list[dict]:
+    """The site's bytes before the calls, after each step that wrote it and at each sync: the
+    bytes now, the bytes as of the last sync (what another CPU may still fetch) and the step."""
     site = sequence.sites[index]
     now, seen = bytearray(site.old), bytearray(site.old)
-    lines = [f"site {site.name} (_stext+{site.offset:#x}): {site.old.hex(' ')} -> "
-             f"{site.new.hex(' ')}", f"{'step':>5}  {'bytes now':<18}  {'after the last sync':<18}"]
-    lines.append(f"{0:>5}  {now.hex(' '):<18}  {seen.hex(' '):<18}  before")
+    rows = [{"step": 0, "now": bytes(now), "seen": bytes(seen), "what": "before"}]
     for n, (kind, offset, length, data) in enumerate(log, 1):
         if kind == 2:
             seen[:] = now
@@ -243,9 +244,21 @@ def site_picture(sequence: Sequence, index: int, log) -> str:
                     now[at], touched = data[k], True
             if not touched:
                 continue
-        mark = "  <-- here" if n == len(log) else ""
-        lines.append(f"{n:>5}  {now.hex(' '):<18}  {seen.hex(' '):<18}  "
-                     f"{_step(sequence, log, n)}{mark}")
+        rows.append({"step": n, "now": bytes(now), "seen": bytes(seen),
+                     "what": _step(sequence, log, n)})
+    return rows
+
+
+def site_picture(sequence: Sequence, index: int, log) -> str:
+    """site_rows() as text, the last step marked."""
+    site = sequence.sites[index]
+    rows = site_rows(sequence, index, log)
+    lines = [f"site {site.name} (_stext+{site.offset:#x}): {site.old.hex(' ')} -> "
+             f"{site.new.hex(' ')}", f"{'step':>5}  {'bytes now':<18}  {'after the last sync':<18}"]
+    for row in rows:
+        mark = "  <-- here" if row["step"] == len(log) and row["step"] else ""
+        lines.append(f"{row['step']:>5}  {row['now'].hex(' '):<18}  {row['seen'].hex(' '):<18}  "
+                     f"{row['what']}{mark}")
     return "\n".join(lines) + "\n"
 
 
