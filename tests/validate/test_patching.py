@@ -103,6 +103,32 @@ def test_a_batch_without_a_queue_skips_the_batched_sequences():
     assert "batch/sorted" in skipped and "single/nop5-to-call" not in skipped
 
 
+TEXT_2019 = (DATA / "alternative-2019.c").read_text()
+
+
+def test_the_2019_single_poke_runs_what_it_can(parts, cache):
+    batch = alternative.find_batch(TEXT_2019)
+    assert batch.names == {"handler": "poke_int3_handler", "single": "text_poke_bp"}
+    assert batch.resumes and batch.era.startswith("2019 ")
+    outcomes = {o.sequence.name: o for o in run(TEXT_2019, parts, cache)}
+    assert outcomes["single/nop5-to-call"].status is Status.PASSED
+    assert outcomes["single/int3"].status is Status.PASSED
+    assert "no queue" in outcomes["batch/sorted"].reason
+    assert "from or to a nop" in outcomes["single/jcc8"].reason
+    assert not [o for o in outcomes.values() if o.status in (Status.FAILED, Status.ERROR)]
+
+
+@pytest.mark.parametrize("old, new, caught_as", [
+    ("\ton_each_cpu(do_sync_core, NULL, 1);\n\tif (len", "\tif (len", "a torn instruction"),
+    ("regs->ip = (unsigned long)bp_int3_handler;", "regs->ip = (unsigned long)bp_int3_addr;",
+     "emulated as another instruction")])
+def test_a_fault_in_the_2019_single_poke_is_caught(old, new, caught_as, parts, cache):
+    assert TEXT_2019.count(old) == 1
+    outcome = next(o for o in run(TEXT_2019.replace(old, new), parts, cache)
+                   if o.sequence.name == "single/nop5-to-call")
+    assert outcome.status is Status.FAILED and outcome.reason.startswith(caught_as)
+
+
 @pytest.mark.parametrize("body, message", [
     ('[insn]\nx = "zz"\n', "is not hex bytes"),
     ('[[sequence]]\nsites = [["a", 0, "nop", "nop"]]\n', "no instruction 'nop'"),

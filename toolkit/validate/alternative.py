@@ -28,8 +28,9 @@ NAMES = {
     "single": ("smp_text_poke_single", "text_poke_bp"),
     "process": ("smp_text_poke_batch_process", "text_poke_bp_batch"),
 }
-#: Where the part starts: the location struct (or the descriptor of the oldest era).
-STARTS = ("struct smp_text_poke_loc {", "struct text_poke_loc {", "struct bp_patching_desc {")
+#: Where the part starts: the location struct, or the state of the single poke of 2019.
+STARTS = ("struct smp_text_poke_loc {", "struct text_poke_loc {", "struct bp_patching_desc {",
+          "static bool bp_patching_in_progress;")
 #: The helpers the handler calls (push and pop come along as their callees).
 HELPERS = ("int3_emulate_jmp", "int3_emulate_call", "int3_emulate_ret", "int3_emulate_jcc")
 
@@ -57,6 +58,13 @@ class Batch:
 
     def has(self, role: str) -> bool:
         return role in self.names
+
+    @property
+    def resumes(self) -> bool:
+        """Whether a trap resumes at an address the caller gives (2019: text_poke_bp's last
+        parameter is a handler address, not an instruction to emulate)."""
+        return re.search(rf"\b{self.names['single']}\s*\([^)]*\bvoid\s*\*\s*handler\s*\)",
+                         self.text) is not None
 
     @property
     def era(self) -> str:
@@ -168,8 +176,11 @@ def sources(batch: Batch, header: cheader.HeaderModel, prelude: str,
     have = "".join(f"#define TOOLKIT_HAVE_{h.upper()} 1\n" for h in helpers)
     names = batch.names
     absent = 'toolkit_bug("no such call in this tree", 0)'
-    api = (f"#define TOOLKIT_HANDLER {names['handler']}\n"
-           f"#define TOOLKIT_SINGLE_CALL {names['single']}\n"
+    # In 2019 the caller named where a trap resumes: past the site, as jump labels did.
+    single = (f"#define TOOLKIT_RESUMES 1\n#define TOOLKIT_SINGLE_CALL(addr, opcode, len, emulate) "
+              f"{names['single']}((addr), (opcode), (len), (char *)(addr) + (len))\n"
+              if batch.resumes else f"#define TOOLKIT_SINGLE_CALL {names['single']}\n")
+    api = (f"#define TOOLKIT_HANDLER {names['handler']}\n" + single
            + (f"#define TOOLKIT_QUEUE_CALL {names['queue']}\n" if "queue" in names else
               f"#define TOOLKIT_QUEUE_CALL(...) {absent}\n")
            + (f"#define TOOLKIT_FINISH_CALL {names['finish']}\n" if "finish" in names else

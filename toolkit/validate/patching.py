@@ -145,7 +145,15 @@ def skip_reason(sequence: Sequence, batch: alternative.Batch) -> str | None:
         return f"the tree's batch is of the {batch.era} era: there is no queue"
     if sequence.needs == "jcc32" and "is_jcc32" not in batch.text:
         return "the tree's batch does not patch a six-byte Jcc"
+    if batch.has("handler") and batch.resumes and not all(
+            _nop(s.old) or _nop(s.new) for s in sequence.sites):
+        return ("a trap resumes past the site in the tree's single poke (2019): only a patch "
+                "from or to a nop means the same")
     return None
+
+
+def _nop(insn: bytes) -> bool:
+    return insn[:1] == b"\x90" or insn[:2] in (b"\x66\x90", b"\x0f\x1f") or insn[:3] == b"\x66\x0f\x1f"
 
 
 class Runner:

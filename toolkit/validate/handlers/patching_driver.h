@@ -265,6 +265,14 @@ static void toolkit_effect(const u8 *b, unsigned long site, unsigned long flags,
 	}
 }
 
+#ifdef TOOLKIT_RESUMES
+static bool toolkit_is_nop(const u8 *b)
+{
+	return b[0] == 0x90 || (b[0] == 0x66 && b[1] == 0x90) || (b[0] == 0x0f && b[1] == 0x1f) ||
+	       (b[0] == 0x66 && b[1] == 0x0f && b[2] == 0x1f);
+}
+#endif
+
 static const unsigned long toolkit_flag_sets[] = { 0x2, 0x8d7, 0x82 };
 
 /* The other CPU traps at site `i` in `view`: the tree's handler must do what the new insn does. */
@@ -280,6 +288,7 @@ static void toolkit_trap(u32 i, const u8 *view)
 		struct pt_regs regs;
 		unsigned long *top = &toolkit_other_stack[32];
 		unsigned long ip, sp, word;
+		bool as_old = false;
 		int claimed;
 
 		memset(&regs, 0, sizeof(regs));
@@ -302,11 +311,18 @@ static void toolkit_trap(u32 i, const u8 *view)
 			toolkit_stop(TOOLKIT_UNCLAIMED, i, 0, "trap not claimed by the handler");
 		}
 		toolkit_effect(s->new, site, regs.flags, (unsigned long)top, &ip, &sp, &word);
+#ifdef TOOLKIT_RESUMES
+		/* resuming past the site is the old instruction's effect when that is a nop */
+		if ((regs.ip != ip || s->new[0] == 0xcc) && toolkit_is_nop(s->old)) {
+			toolkit_effect(s->old, site, regs.flags, (unsigned long)top, &ip, &sp, &word);
+			as_old = true;
+		}
+#endif
 		toolkit_result.got_ip = regs.ip, toolkit_result.want_ip = ip;
 		toolkit_result.got_sp = regs.sp, toolkit_result.want_sp = sp;
 		toolkit_result.got_word = regs.sp < (unsigned long)top ? *(unsigned long *)regs.sp : 0;
 		toolkit_result.want_word = word;
-		if (s->new[0] == 0xcc || regs.ip != ip || regs.sp != sp ||
+		if ((s->new[0] == 0xcc && !as_old) || regs.ip != ip || regs.sp != sp ||
 		    toolkit_result.got_word != word)
 			toolkit_stop(TOOLKIT_WRONG, i, 0, "emulated as another instruction");
 	}

@@ -47,6 +47,7 @@
 #define cond_resched() do { } while (0)
 #define lockdep_assert_held(l) do { } while (0)
 #define perf_event_text_poke(...) do { } while (0)
+#define NOKPROBE_SYMBOL(name)
 
 /* BUG() and a failed BUG_ON() end the run: the kernel would oops here. */
 void toolkit_bug(const char *what, int line) __attribute__((__noreturn__));
