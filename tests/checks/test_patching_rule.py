@@ -78,3 +78,15 @@ def test_without_a_tree_a_change_to_the_batch_gets_a_note(tmp_path):
     found = catalogue.run(series, RULE)
     assert [f.level for f in found] == [Level.NOTE]
     assert "--tree" in found[0].message and found[0].file_at.path == ALTERNATIVE_C
+
+
+def test_a_review_reply_shows_the_site_over_the_steps(tmp_path, capsys):
+    from toolkit.cli import main
+
+    fault = FAULTS["no-sync-after-int3"]
+    repo, _ = _series(tmp_path, fault["old"], fault["new"])
+    status = main(["check", str(tmp_path / "series.mbox"), "--tree", str(repo), "--format", "email"])
+    assert status == 1
+    reply = capsys.readouterr().out
+    assert "(INT3_PATCHING_BROKEN)" in reply and "as another CPU may fetch it:" in reply
+    assert "<-- here" in reply
