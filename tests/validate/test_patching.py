@@ -143,3 +143,12 @@ def test_a_bad_table_is_an_error_naming_the_file(tmp_path, body, message):
     with pytest.raises(InputError, match=message) as error:
         patching.load(path)
     assert "t.toml" in str(error.value)
+
+
+def test_a_batch_that_never_ends_costs_one_bound(parts, cache):
+    endless = TEXT.replace("\tsmp_rmb();\n", "\tsmp_rmb();\n\tfor (;;)\n\t\tbarrier();\n", 1)
+    outcomes = run(endless, parts, cache)
+    assert outcomes[0].status is Status.ERROR and "stopped by limit" in outcomes[0].reason
+    assert {o.status for o in outcomes[1:]} == {Status.ERROR}
+    assert all(o.reason.startswith("not run: single/nop5-to-call did not end")
+               for o in outcomes[1:])

@@ -33,8 +33,15 @@ _WHAT = {1: "a trap the handler does not claim", 2: "a torn instruction (no trap
          "old nor the new one whole)", 3: "BUG", 4: "a wait that cannot end",
          5: "emulated as another instruction", 6: "the site does not hold the new instruction "
          "at the end", 7: "the boot-time path taken on a running system"}
-# Enough for the largest sequence (a full batch seen after every step) many times over.
-LIMIT = 200_000_000
+# Instructions a sequence may take: a base, and for each site as many again as every call and
+# every other site may cost it (a batch flushed at every call, each site seen at every sync).
+# Code that loops forever (it may come from a mail) costs the smallest sequence's bound.
+BASE_LIMIT, SITE_LIMIT = 1_000_000, 1_000
+
+
+def limit(sequence: "Sequence") -> int:
+    sites = len(sequence.sites)
+    return BASE_LIMIT + SITE_LIMIT * sites * (sites + len(sequence.calls))
 _SITE_KEYS = {"prefix", "count", "first", "stride", "old", "new"}
 
 
@@ -162,7 +169,7 @@ class Runner:
     def __init__(self, image: Image) -> None:
         layout = LAYOUTS["x86_64"]
         self.machine = Machine(image, entry="toolkit_patching_main",
-                               handler="toolkit_patching_main", limit=LIMIT)
+                               handler="toolkit_patching_main", limit=BASE_LIMIT)
         self.start = image.symbol("toolkit_patching_main")
         self.plan = image.symbol("toolkit_plan")
         self.result = image.symbol("toolkit_result")
@@ -177,6 +184,7 @@ class Runner:
         plan = (struct.pack("<QII", self.landing, len(sequence.sites), len(sequence.calls))
                 + sites.ljust(24 * MAX_SITES, b"\0") + ops)
         window = (self.result, self.result + _RESULT.size + _LOG.size * MAX_LOG)
+        self.machine.limit = limit(sequence)
         run = self.machine.run(Probe(self.start, (("rsp", self.stack),),
                                      ((self.plan, plan),), window))
         data = run.memory(*window[:1], window[1] - window[0])
@@ -273,14 +281,20 @@ def site_picture(sequence: Sequence, index: int, log) -> str:
 def run_sequences(runner_of, batch: alternative.Batch,
                   sequences: list[Sequence]) -> list[Outcome]:
     """Every sequence on the batch (`runner_of()` builds it on the first one that runs)."""
-    outcomes, runner = [], None
+    outcomes, runner, endless = [], None, None
     for sequence in sequences:
         reason = skip_reason(sequence, batch)
         if reason:
             outcomes.append(Outcome(sequence, Status.SKIPPED, reason))
-            continue
-        runner = runner or runner_of()
-        outcomes.append(runner.run(sequence))
+        elif endless:
+            # code that did not end once would cost every sequence its whole bound again
+            outcomes.append(Outcome(sequence, Status.ERROR, f"not run: {endless}"))
+        else:
+            runner = runner or runner_of()
+            outcomes.append(runner.run(sequence))
+            if outcomes[-1].status is Status.ERROR and outcomes[-1].reason.startswith(
+                    "the run stopped by limit"):
+                endless = f"{sequence.name} did not end within {limit(sequence):,} instructions"
     return outcomes
 
 
