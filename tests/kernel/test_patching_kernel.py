@@ -11,6 +11,7 @@ import pytest
 from gitrepos import commit_as_mail, git
 
 from toolkit.checks import catalogue, trial
+from toolkit.cmodel import header as cheader
 from toolkit.series import read_series
 from toolkit.states import int3path
 from toolkit.validate import alternative, patching
@@ -27,7 +28,7 @@ assert len(MUTANTS) >= 8, "the planted faults are missing"
 
 
 def _run(tree: Path, text: str | None = None):
-    header = patching.cheader.read_header(str(tree / TEXT_PATCHING_H))
+    header = cheader.read_header(str(tree / TEXT_PATCHING_H))
     return patching.run_texts(text or (tree / ALTERNATIVE_C).read_text(), header,
                               generated_code("x86_64").prelude)
 
