@@ -94,3 +94,16 @@ def test_check_tree_reports_the_fix_taken_back(tree, tmp_path, monkeypatch):
     assert [f.level.name for f in found] == ["ERROR"]
     assert "batch/single-after-queue" in found[0].message
     assert "__smp_text_poke_batch_add" in series.patches[0].line_at(found[0].mbox_at.line).text
+
+
+@pytest.mark.parametrize("tree", PATCHING_TREES, ids=tree_id)
+def test_validate_tree_reports_the_patching_table(tree, capsys):
+    import json
+
+    from toolkit.cli import main
+
+    assert main(["validate", "--tree", str(tree), "--arch", "x86_64", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    [patching_group] = report["patching"]
+    statuses = {o["status"] for o in patching_group["outcomes"]}
+    assert "passed" in statuses and statuses <= {"passed", "skipped"}

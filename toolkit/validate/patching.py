@@ -309,8 +309,11 @@ def run_texts(alternative_c: str, header: cheader.HeaderModel, prelude: str, *,
 
 
 def run_tree(tree: Path, prelude: str, *, table: Path | None = None, **build) -> list[Outcome]:
-    """The patching table on a kernel tree's own alternative.c and text-patching.h."""
+    """The patching table on a kernel tree's own alternative.c and text-patching.h; NoBatch
+    when the tree has no int3 batch there."""
     path = tree / alternative.ALTERNATIVE_C
+    if not path.is_file():
+        raise alternative.NoBatch(f"the tree has no {alternative.ALTERNATIVE_C}")
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as error:
