@@ -68,14 +68,9 @@ def test_a_planted_fault_is_caught(path, tree):
     assert caught[mutant["caught_by"]].reason.startswith(mutant["caught_as"])
 
 
-@pytest.mark.usefixtures("isolated_git")
-@pytest.mark.parametrize("tree", PATCHING_TREES, ids=tree_id)
-def test_check_tree_reports_the_fix_taken_back(tree, tmp_path, monkeypatch):
-    mutant = tomllib.loads((MUTANTS[0].parent / "single_appends_to_queue.toml").read_text())
-    text = (tree / ALTERNATIVE_C).read_text()
-    mutated = _mutated(text, mutant)
-    if mutated is None:
-        pytest.skip(f"{tree.name} has no 2025-era smp_text_poke_single()")
+def _check(tree: Path, mutated: str, tmp_path, monkeypatch):
+    """INT3_PATCHING_BROKEN's findings on a one-patch series that makes the tree's alternative.c
+    `mutated`, in a small repository of the tree's alternative.c and text-patching.h."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(trial, "_TRIED", {})
     repo = tmp_path / "linux"
@@ -87,13 +82,39 @@ def test_check_tree_reports_the_fix_taken_back(tree, tmp_path, monkeypatch):
     git(repo, "commit", "--quiet", "-m", "base")
     (repo / ALTERNATIVE_C).write_text(mutated)
     series = read_series(str(commit_as_mail(
-        repo, "x86/alternatives: Add the single poke to the batch\n\nSigned-off-by: Test Author "
+        repo, "x86/alternatives: Change the batch\n\nSigned-off-by: Test Author "
         "<author@example.org>", tmp_path / "series.mbox")))
     found = catalogue.run(series, [catalogue.lookup("INT3_PATCHING_BROKEN")],
                           paths=int3path.from_repository(series, str(repo)))
+    return series, found
+
+
+@pytest.mark.usefixtures("isolated_git")
+@pytest.mark.parametrize("tree", PATCHING_TREES, ids=tree_id)
+def test_check_tree_reports_the_fix_taken_back(tree, tmp_path, monkeypatch):
+    mutant = tomllib.loads((MUTANTS[0].parent / "single_appends_to_queue.toml").read_text())
+    mutated = _mutated((tree / ALTERNATIVE_C).read_text(), mutant)
+    if mutated is None:
+        pytest.skip(f"{tree.name} has no 2025-era smp_text_poke_single()")
+    series, found = _check(tree, mutated, tmp_path, monkeypatch)
     assert [f.level.name for f in found] == ["ERROR"]
     assert "batch/single-after-queue" in found[0].message
     assert "__smp_text_poke_batch_add" in series.patches[0].line_at(found[0].mbox_at.line).text
+
+
+@pytest.mark.usefixtures("isolated_git")
+@pytest.mark.parametrize("tree", PATCHING_TREES, ids=tree_id)
+def test_check_tree_passes_a_comment_in_the_batch_and_names_a_dropped_sync(tree, tmp_path,
+                                                                          monkeypatch):
+    text = (tree / ALTERNATIVE_C).read_text()
+    line = "\tsmp_wmb();\n"
+    assert text.count(line) == 1
+    _, found = _check(tree, text.replace(line, line + "\t/* checked */\n"), tmp_path / "a",
+                      monkeypatch)
+    assert found == [] and list(trial._TRIED)
+    mutant = tomllib.loads((MUTANTS[0].parent / "sync_missing.toml").read_text())
+    series, found = _check(tree, _mutated(text, mutant), tmp_path / "b", monkeypatch)
+    assert [f.level.name for f in found] == ["ERROR"] and "a torn instruction" in found[0].message
 
 
 @pytest.mark.parametrize("tree", PATCHING_TREES, ids=tree_id)
