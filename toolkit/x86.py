@@ -24,6 +24,8 @@ FRED_ENTRY = "arch/x86/entry/entry_fred.c"
 ENTRY_32 = "arch/x86/entry/entry_32.S"
 #: The FRED entry points (v6.9+): asm_fred_entrypoint_kernel is where a ring-0 event lands.
 FRED_ENTRY_S = "arch/x86/entry/entry_64_fred.S"
+#: The int3 batch and handler of text patching (text_poke_queue, poke_int3_handler, ...).
+ALTERNATIVE_C = "arch/x86/kernel/alternative.c"
 #: The kernel's list of common misspellings (`wrong||right` per line).
 SPELLING_TXT = "scripts/spelling.txt"
 #: Where kbuild looks for an #include when it builds x86 (LINUXINCLUDE, then USERINCLUDE), in

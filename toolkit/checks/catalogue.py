@@ -229,6 +229,19 @@ RULES: tuple[Rule, ...] = (
          "start right below it, so that it lands six words lower; `toolkit gen entry` writes "
          "a block that does.",
          emulation.entry_frame_corrupted),
+    Rule("INT3_PATCHING_BROKEN", Level.ERROR, "patch",
+         "The int3 batch and handler of alternative.c lose a site while patching.",
+         "with --tree, the batch part of alternative.c this patch changes (text_poke_queue/"
+         "text_poke_bp_batch/poke_int3_handler, or smp_text_poke_* since 2025), built with the "
+         "tree's helpers, fails a sequence of the patching table: after some write or sync, "
+         "another CPU executing a patched site traps and the handler does not claim it, sees "
+         "bytes that are neither instruction whole, is emulated as another instruction, or the "
+         "batch BUGs or waits forever. Without --tree the change gets a note.",
+         "Such a patch passes review and boot, and oopses later under ftrace, static calls or "
+         "jump labels (as the 2025 smp_text_poke_single() change did).",
+         "Keep the vector sorted and within its size (flush first), write int3, tail and first "
+         "byte in that order with a sync after each, and drop every reference the handler takes.",
+         emulation.int3_patching_broken),
     Rule("BISECT_BREAKS", Level.ERROR, "patch",
          "After this patch a handler uses the helpers on an entry without room.",
          "the tree after this patch has a caller of a helper that pushes (int3_emulate_push, "

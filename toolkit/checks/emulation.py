@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
 from toolkit import lazy
-from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, ENTRY_PIECES, HELPER_OF
+from toolkit.x86 import ALTERNATIVE_C, ENTRY_32, ENTRY_BESIDE, ENTRY_PIECES, HELPER_OF
 
-# Drawn only for a failed run's evidence.
 # The trials and the blocks load the header model and the builder: only a series that touches
 # the model (ctx.run.modelled) needs them.
 trial = lazy.module("toolkit.checks.trial")
 blocks = lazy.module("toolkit.states.blocks")
 pictures = lazy.module("toolkit.validate.pictures")
 evidence = lazy.module("toolkit.validate.evidence")
+# Read only for a patch to alternative.c.
+alternative = lazy.module("toolkit.validate.alternative")
 
 
 def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -54,6 +55,57 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
                                  f"the {what} ({', '.join(b.name for b in changed)}) does not "
                                  f"keep the frame ({outcome.scenario.name}): {outcome.reason}",
                                  _evidence(outcome))
+
+
+def int3_patching_broken(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """The int3 batch and handler of alternative.c this patch leaves lose a site on the way: a
+    trap the handler does not claim, a torn instruction, a wrong emulation, a BUG or a wait that
+    cannot end, in a sequence of the patching table (run only with --tree; a note without)."""
+    diffs = [d for d in patch.files if d.path == ALTERNATIVE_C]
+    if not diffs:
+        return
+    state = ctx.paths.after(patch)
+    text = state.file(ALTERNATIVE_C)
+    try:
+        batch = alternative.find_batch(text) if text is not None else None
+    except alternative.NoBatch:
+        batch = None
+    changed = []
+    for diff in diffs:
+        if batch is not None:
+            span = _Span(ALTERNATIVE_C, ((batch.first, ""), (batch.last, "")))
+            changed += [(ln, n) for ln, n in blocks.changes_inside(diff, span)]
+        else:
+            changed += [(ln, ln.new_line) for hunk in diff.hunks if alternative.touches(
+                hunk.section, [ln.text for ln in hunk.lines])
+                for ln in hunk.lines if ln.kind != " "]
+    if not changed:
+        return
+    line, at = next(((ln, n) for ln, n in changed if ln.kind == "+"), changed[0])
+    where = Location(ALTERNATIVE_C, at)
+    verdict = trial.patching_alone(state)
+    if verdict.error or verdict.budget or verdict.limit:
+        what = (f"was not checked: budget ({verdict.budget})" if verdict.budget else
+                f"could not be built within {verdict.limit}" if verdict.limit else
+                f"was not run: {verdict.error}")
+        finding = ctx.finding(patch, f"the int3 batch of alternative.c {what}", line.at, where,
+                              line=line.kind + line.text, unchecked=True)
+        yield replace(finding, level=Level.NOTE)
+    before = ctx.paths.before(patch)
+    inherited = {o.sequence.name for o in trial.patching_alone(before).failed} \
+        if before is not None else set()
+    for outcome in [o for o in verdict.failed if o.sequence.name not in inherited][:1]:
+        yield ctx.finding(patch, f"the int3 batch of alternative.c breaks patching "
+                                 f"({outcome.sequence.name}): {outcome.reason}", line.at, where,
+                          line=line.kind + line.text, **outcome.evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """Lines of a file as a block has them, for changes_inside()."""
+
+    path: str
+    lines: tuple
 
 
 def _changed_entries(state, patch: Patch) -> list[tuple[str, list]]:

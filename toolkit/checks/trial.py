@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from toolkit import lazy
 from toolkit.errors import ToolchainError, ToolkitError
 from toolkit.states.refusals import unbuildable
-from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S
+from toolkit.x86 import (ALTERNATIVE_C, ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S,
+                        TEXT_PATCHING_H)
 
 if TYPE_CHECKING:
     from toolkit.states.int3path import Int3Path, Int3Paths
@@ -38,6 +39,9 @@ runner = lazy.module("toolkit.validate.runner")
 scenarios = lazy.module("toolkit.validate.scenarios")
 code_under_test = lazy.module("toolkit.validate.code")
 kernelentry = lazy.module("toolkit.validate.kernelentry")
+patching = lazy.module("toolkit.validate.patching")
+alternative = lazy.module("toolkit.validate.alternative")
+cheader = lazy.module("toolkit.cmodel.header")
 
 _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 
@@ -113,7 +117,10 @@ def entry_alone(state: Int3Path, path: str) -> TrialResult:
             missing = set(FIXUP_MACROS) - {b.name for b in pieces}
             if missing:
                 return TrialResult(error=f"the state has no {' or '.join(sorted(missing))}")
-            arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label)
+            # the order of SAVE_ALL's pushes, where the state has the whole file (a tree)
+            whole = state.file(ENTRY_32)
+            first = kernelentry.fs_before_fixup(whole.splitlines(True)) if whole else True
+            arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label, first)
         else:
             besides = _besides(state, path)
             if besides is None:
@@ -123,10 +130,51 @@ def entry_alone(state: Int3Path, path: str) -> TrialResult:
     except (kernelentry.NotInTree, ToolkitError) as error:
         return TrialResult(error=str(error))
     bounds = _BOUNDS[0]
-    key = (arch, delivery, piece.text, str(bounds.limits))
+    layout = str(piece.fs_before_fixup)
+    key = (arch, delivery, piece.text, layout, str(bounds.limits))
     return _once(key, {text}, pieces, lambda: _judge(
         lambda: code_under_test.kernel_entry_code(label, arch, delivery, piece),
-        entry_table(), _marker(arch, delivery, piece.text), bounds))
+        entry_table(), _marker(arch, delivery, piece.text, layout), bounds))
+
+
+def patching_alone(state: Int3Path) -> TrialResult:
+    """The int3 batch and handler of the state's alternative.c, with the helpers of its
+    text-patching.h, run on the patching table (toolkit/validate/tables/patching/): does every
+    sequence keep each site an old, a new or a claimed instruction at every step? Only a tree
+    has the whole files; without them the result is an error saying so."""
+    text, header = state.file(ALTERNATIVE_C), state.file(TEXT_PATCHING_H)
+    if text is None or header is None:
+        return TrialResult(error="only a tree has the whole of alternative.c and "
+                                 "text-patching.h; check with --tree to run it")
+    try:
+        batch = alternative.find_batch(text)
+    except alternative.NoBatch as missing:
+        return TrialResult(error=str(missing))
+    bounds = _BOUNDS[0]
+    passed = _marker("patching", batch.text, header)
+
+    def judge() -> TrialResult:
+        if cache.touch(passed):
+            return TrialResult()
+        if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
+            return TrialResult(budget=_spent(bounds))
+        try:
+            outcomes = patching.run_texts(text, cheader.parse_header(header, TEXT_PATCHING_H),
+                                          reference.texts()["prelude"], deadline=bounds.deadline,
+                                          **_limits(bounds))
+        except runner.BudgetSpent:
+            return TrialResult(budget=_spent(bounds))
+        except runner.LimitHit as hit:
+            return TrialResult(limit=f"{hit.within}: {hit.last_words}")
+        except ToolkitError as error:
+            return TrialResult(error=str(error))
+        bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
+        errors = [o.reason for o in outcomes if o.status is scenarios.Status.ERROR]
+        if not bad and not errors:
+            cache.write_atomic(passed, b"")
+        return TrialResult(failed=bad, error=errors[0] if errors else None)
+
+    return _once(("patching", batch.text, header, str(bounds.limits)), {batch.text}, (), judge)
 
 
 def _besides(state: Int3Path, path: str) -> dict[str, str] | None:
