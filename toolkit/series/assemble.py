@@ -276,44 +276,50 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
     if not covers and naked is not None:
         covers = [naked]
         members = sorted([*members, naked])
-    totals = [mails[i][1].expected for i in members if mails[i][1].expected is not None]
-    total = _total(mails, covers, totals)
     index_of = {i: 1 if mails[i][1].counter is None else mails[i][1].counter for i in members}
     index_of.update((i, 0) for i in covers)
-
-    def build(i: int) -> Patch:
-        message, subject = mails[i]
-        replies = tuple(followup_of(mails[j][0]) for j in followups.get(i, ()))
-        return patch_of(message, subject, index_of[i], total, chosen, replies)
-
     # A mail sent again (a posting re-sent without a new version tag, a patch re-sent in its
-    # thread, a commit notice sent again) is a newer copy: the newest is checked. Two different
-    # patches claiming one number in one posting are a fault of that posting.
+    # thread, a commit notice sent again) is a newer copy: the newest is checked, and what the
+    # older postings say of the numbering no longer counts. Two different patches claiming one
+    # number in one posting are a fault of that posting.
     newest = _posting_order(marks, members, posting_of)
-    cover, patches, duplicates, extra, superseded = None, {}, [], [], []
     placed: dict[int, int] = {}
+    older, duplicates = [], []
     for i in sorted(members, key=lambda i: (newest[posting_of.get(i)], i)):
         index = index_of[i]
-        if index > total:
-            extra.append(build(i))
-            continue
         if index in placed:
-            older = placed[index]
-            if posting_of.get(older) == posting_of.get(i) and \
-                    mails[older][1].text.lower() != mails[i][1].text.lower():
-                duplicates.append(build(i))
+            if posting_of.get(placed[index]) == posting_of.get(i) and \
+                    mails[placed[index]][1].text.lower() != mails[i][1].text.lower():
+                duplicates.append(i)
                 continue
-            superseded.append(build(older))
+            older.append(placed[index])
         placed[index] = i
-        if index == 0:
-            cover = build(i)
-        else:
-            patches[index] = build(i)
+    kept = sorted({*placed.values(), *duplicates})
+    totals = [mails[i][1].expected for i in kept if mails[i][1].expected is not None]
+    total = _total(mails, [i for i in covers if i in kept], totals)
+    last = max((newest[posting_of.get(i)] for k, i in placed.items() if k), default=0)
+    # a number beyond N is an add-on of the newest posting, or what an older one had more of
+    older += [i for k, i in placed.items() if k > total and newest[posting_of.get(i)] < last]
+    extra = [i for k, i in placed.items() if k > total and i not in older]
+    totals = [mails[i][1].expected for i in kept
+              if i not in older and mails[i][1].expected is not None]
+
+    def build(i: int, own_count: bool = False) -> Patch:
+        """The patch of mail i, numbered k/N of the series (or of its own posting, for an
+        older copy)."""
+        message, subject = mails[i]
+        replies = tuple(followup_of(mails[j][0]) for j in followups.get(i, ()))
+        count = subject.expected or total if own_count else total
+        return patch_of(message, subject, index_of[i], count, chosen, replies)
+
+    cover = build(placed[0]) if 0 in placed else None
+    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total}
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
         missing=tuple(k for k in range(1, total + 1) if k not in patches),
-        duplicates=tuple(duplicates), extra=tuple(extra), superseded=tuple(superseded),
+        duplicates=tuple(map(build, duplicates)), extra=tuple(map(build, sorted(extra))),
+        superseded=tuple(build(i, own_count=True) for i in sorted(older)),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
         messages_read=len(mails),
         decode_notes=tuple(note for i in sorted(_held(indices, members, followups))
