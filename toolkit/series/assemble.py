@@ -165,7 +165,9 @@ def _series_members(mails, marks, parents, patch_mails, revision_of
             key = ("reply", i, revision_of[i])
         # a patch alone in its thread (the others sent unthreaded) is grouped by its numbering
         elif root != i or patches_in_thread[root] > 1 or mails[i][1].expected in (None, 1):
-            key = ("thread", root, revision_of[i])
+            # in one thread, another sender's patches (a maintainer re-posting the rest of a
+            # series, rebased) are a posting of their own
+            key = ("thread", root, revision_of[i], marks[i].sender)
         else:
             key = _unthreaded_posting(mails, marks, i, previous, revision_of[i], postings,
                                       open_postings)
@@ -295,11 +297,15 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
             older.append(placed[index])
         placed[index] = i
     kept = sorted({*placed.values(), *duplicates})
-    totals = [mails[i][1].expected for i in kept if mails[i][1].expected is not None]
-    total = _total(mails, [i for i in covers if i in kept], totals)
+    # N is the newest posting's (the one whose patches are checked); an older posting's mail of
+    # another N, or beyond it, is an older copy, not an add-on or a disagreement
     last = max((newest[posting_of.get(i)] for k, i in placed.items() if k), default=0)
-    # a number beyond N is an add-on of the newest posting, or what an older one had more of
-    older += [i for k, i in placed.items() if k > total and newest[posting_of.get(i)] < last]
+    latest = [i for i in kept if newest[posting_of.get(i)] == last]
+    totals = [mails[i][1].expected for i in latest if mails[i][1].expected is not None] or \
+        [mails[i][1].expected for i in kept if mails[i][1].expected is not None]
+    total = _total(mails, [i for i in covers if i in latest], totals)
+    older += [i for k, i in placed.items() if newest[posting_of.get(i)] < last and
+              (k > total or mails[i][1].expected not in (None, total))]
     extra = [i for k, i in placed.items() if k > total and i not in older]
     totals = [mails[i][1].expected for i in kept
               if i not in older and mails[i][1].expected is not None]
@@ -312,7 +318,7 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
         count = subject.expected or total if own_count else total
         return patch_of(message, subject, index_of[i], count, chosen, replies)
 
-    cover = build(placed[0]) if 0 in placed else None
+    cover = build(placed[0]) if 0 in placed and placed[0] not in older else None
     patches = {k: build(i) for k, i in placed.items() if 0 < k <= total}
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
