@@ -90,7 +90,8 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
     # an untagged commit in a thread ("[tip: x86/asm] ..." answering the patch it applied) is
     # a notice about that patch, not another patch of its series
     patch_mails = [i for i, (m, s) in enumerate(mails)
-                   if _is_patch(m, s) and (s.is_patch or parents[i] is None)]
+                   if _is_patch(m, s, _kept_subject(i, mails, parents))
+                   and (s.is_patch or parents[i] is None)]
     revision_of = _revisions(mails, parents, patch_mails)
     members, posting_of = _series_members(mails, marks, parents, patch_mails, revision_of)
     if pick is not None:
@@ -123,10 +124,28 @@ def _with_leftovers(built: list[Series], mails, unmatched: list[int]) -> list[Se
 
 # --- which mails are patches, and of which revision -------------------------------------------------
 
-def _is_patch(message: Message, subject: Subject) -> bool:
+def _kept_subject(i: int, mails, parents) -> bool:
+    """Whether mail i answers a mail of the file under a subject that still reads as a patch's
+    (a mailer that adds no "Re:"): then it is a patch only if it carries a diff, and a cover
+    letter only of another revision than the thread's (a v2 posted in reply to v1)."""
+    subject = mails[i][1]
+    if parents[i] is None or not subject.is_patch:
+        return False
+    if subject.counter == 0:
+        return mails[_root(i, parents)][1].revision == subject.revision
+    return True
+
+
+def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) -> bool:
     if subject.reply or subject.forward or _PULL_REQUEST.search(subject.raw or "") \
             or _ABOUT_A_PATCH.search(subject.raw or ""):
         return False
+    if subject.is_patch and kept_subject:
+        # a reply that kept "[PATCH v3 0/2] ...": no cover; "[PATCH 2/5] ...": a patch if a
+        # diff comes with it, or its sign-off or '---' line (an empty commit)
+        return subject.counter != 0 and (
+            diff_start(message.body, 0) < len(message.body)
+            or any(_COMMIT_MARK.match(line.text) for line in message.body))
     if subject.is_patch:
         return True
     diff_at = diff_start(message.body, 0)
