@@ -136,10 +136,11 @@ RULES: tuple[Rule, ...] = (
          patchmail.changelog_above_separator),
     Rule("SERIES_NUMBERING", Level.ERROR, "series",
          "Patches of the series are duplicated, disagree on N, are missing or beyond N.",
-         "two mails with the same k, or mails of one revision stating different totals N "
-         "(errors); counters k of 1..N with no mail, in one finding (a warning, a note when "
-         "the file holds only one patch or the cover of the series); a k greater than N (a "
-         "note: an add-on patch).",
+         "two different patches with the same k in one posting, or the mails that are "
+         "checked stating different totals N (errors); counters k of 1..N with no mail, in one "
+         "finding (a note: a list is often sent only part of a series); a k greater than N (a "
+         "note: an add-on patch); a mail sent again in a later posting without a new version "
+         "tag (a note on the older copy, which is not checked).",
          "A series with holes cannot be applied or reviewed as a whole; a duplicate leaves "
          "open which copy is meant.",
          "Resend the whole series with git format-patch --cover-letter -vN so the numbering is "
