@@ -306,7 +306,10 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
     newest = _posting_order(marks, members, posting_of)
     placed: dict[int, int] = {}
     older, duplicates = [], []
-    for i in sorted(members, key=lambda i: (newest[posting_of.get(i)], i)):
+    # the later copy by its date (a mailer re-sending one patch in the old thread), then by
+    # its posting's, then by its place in the file
+    for i in sorted(members, key=lambda i: (marks[i].date or _EARLIEST,
+                                            newest[posting_of.get(i)], i)):
         index = index_of[i]
         if index in placed:
             if posting_of.get(placed[index]) == posting_of.get(i) and \
