@@ -48,11 +48,16 @@ MAX_LOG_COLUMNS = 75
 def missing_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if _named(patch.trailers, "signed-off-by"):
         return
-    stray = [line for line in patch.message if _SIGN_OFF_LINE.match(line.text)]
+    stray = [k for k, line in enumerate(patch.message) if _SIGN_OFF_LINE.match(line.text)]
     if stray:
-        yield ctx.finding(patch, "Signed-off-by: is cut off from the trailer block by a blank "
-                                 "line, so git and b4 do not see it", stray[0].at,
-                          line=stray[0].text)
+        line = patch.message[stray[0]]
+        after = patch.message[stray[0] + 1:]
+        if any(not ln.text.strip() for ln in after) and any(ln.text.strip() for ln in after):
+            why = "is cut off from the trailer block by a blank line"
+        else:
+            why = "stands in a paragraph of mostly text, which git does not read as trailers"
+        yield ctx.finding(patch, f"Signed-off-by: {why}, so git and b4 do not see it", line.at,
+                          line=line.text)
         return
     at = patch.separator_at or _last_at(patch.message) or patch.subject_at or patch.at
     yield ctx.finding(patch, "Missing Signed-off-by: line(s)", at)
