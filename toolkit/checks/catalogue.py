@@ -21,16 +21,21 @@ from toolkit.states.int3path import Int3Paths
 RULES: tuple[Rule, ...] = (
     Rule("MISSING_SIGN_OFF", Level.ERROR, "patch",
          "The patch has no Signed-off-by: trailer.",
-         "a patch mail whose trailer block holds no Signed-off-by: line (reported at a "
-         "Signed-off-by: line that a blank line cuts off from the trailers, if there is one).",
+         "a patch mail whose trailer block, as git interpret-trailers finds it (the last "
+         "paragraph, with a Signed-off-by: and at least a quarter trailers), holds no "
+         "Signed-off-by: line (reported at a Signed-off-by: line outside the block, if there is "
+         "one). A reply that carries a patch below '---' or a scissors line with its own "
+         "From:/Subject: lines is judged as that patch.",
          "The sign-off is the Developer's Certificate of Origin; a maintainer cannot apply a patch "
          "without it.",
          "Add 'Signed-off-by: Your Name <address>' (git commit -s) as the last trailer.",
          patchmail.missing_sign_off),
     Rule("NO_AUTHOR_SIGN_OFF", Level.WARNING, "patch",
          "Nobody of the patch author's name or address signed off.",
-         "Signed-off-by: lines exist, but none matches the author (the in-body From: line, or "
-         "else the mail's From:) by address or by name.",
+         "Signed-off-by: lines exist, but none is the author's: the author is who git mailinfo "
+         "takes (the in-body From: line, else the mail's From:), with the sender a list or B4 "
+         "Relay rewrote From: for taken from X-Original-From: or Reply-To:; one person is "
+         "matched by address, by name, or by a name and address the mail shows together.",
          "The author certifies the origin of their own work; a sign-off by someone else only "
          "certifies passing it on.",
          "Ask the author for their sign-off, or correct the From: line if the author is wrong.",
@@ -100,8 +105,12 @@ RULES: tuple[Rule, ...] = (
          patchmail.diffstat_mismatch),
     Rule("SIGN_OFF_CHAIN", Level.WARNING, "patch",
          "The sender of a patch someone else wrote is not the last to sign off.",
-         "a mail sent by someone other than its author (not a list relay or a commit "
-         "notification sent for the author) whose last Signed-off-by: is another person's.",
+         "a mail sent by someone other than its author whose last Signed-off-by: is another "
+         "person's; one person is matched across addresses by name and by the aliases the mail "
+         "itself shows (From:, X-Original-From:, Reply-To:, Cc:, trailers). Relayed postings "
+         "are left alone: a list relay or commit notification, a stable queue's review posting "
+         "(X-stable:, AUTOSEL, '[ Upstream commit ... ]'), and a re-post of a patch a "
+         "maintainer already took (a Link: to another mail).",
          "The chain records the path the patch took, in order; whoever sends it on signs off "
          "last.",
          "Order the sign-offs as the patch travelled; add your own sign-off when you send on "

@@ -7,13 +7,14 @@ and level and turns a remark into a Finding with both coordinates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
 from toolkit.series.diff import DiffLine, FileDiff
 from toolkit.mail.message import Line, Person
 from toolkit.series.model import Patch, Trailer
+from toolkit.series.patch import plain_name, same_name
 from toolkit.checks.spelling import Typo
 
 
@@ -65,7 +66,8 @@ def missing_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def no_author_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
     sign_offs = _named(patch.trailers, "signed-off-by")
-    if sign_offs and not any(_same_person(t, patch.author) for t in sign_offs):
+    same = _identities(patch)
+    if sign_offs and not any(same(t.person, patch.author) for t in sign_offs):
         yield ctx.finding(patch, f"Missing Signed-off-by: line by nominal patch author "
                                  f"'{patch.author}'", sign_offs[0].at, line=str(sign_offs[0]),
                           author=str(patch.author))
@@ -171,15 +173,25 @@ def sign_off_chain(patch: Patch, ctx: Context) -> Iterator[Finding]:
     sign_offs = [t for t in trailers if t.name.lower() == "signed-off-by"]
     # Only a mail sent by someone other than its author shows who passed it on: `git
     # format-patch` output names the author as sender whoever exports it, and a list relay or a
-    # commit notification sends for someone without passing anything on.
-    if not sign_offs or patch.relayed:
+    # commit notification sends for someone without passing anything on. A stable queue's review
+    # posting and a re-post of patches a maintainer already took (a Link: to where they were
+    # taken from) relay sign-off chains that others ended.
+    if not sign_offs or patch.relayed or patch.stable or _taken_from_elsewhere(patch):
         return
+    same = _identities(patch)
     last = sign_offs[-1]
-    passed_on = patch.sender.email.lower() != patch.author.email.lower()
-    if passed_on and not _same_person(last, patch.sender):
+    if not same(patch.sender, patch.author) and not same(last.person, patch.sender):
         yield ctx.finding(patch, f"the last sign-off is '{last.value}', but the patch was sent by "
                                  f"'{patch.sender}'; whoever passes a patch on signs off last",
                           last.at, line=str(last), sender=str(patch.sender))
+
+
+def _taken_from_elsewhere(patch: Patch) -> bool:
+    """Whether a Link: or Message-ID: trailer names another mail: the patch was applied from
+    that posting, and this mail re-posts it as queued."""
+    own = (patch.msgid or "").strip("<>").lower()
+    return any(t.name.lower() in ("link", "message-id") and "@" in t.value
+               and (not own or own not in t.value.lower()) for t in patch.trailers)
 
 
 def bad_co_developed_by(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -225,15 +237,41 @@ def _same_person(trailer: Trailer, person: Person) -> bool:
         return True
     if not person.name:
         local = person.email.split("@")[0].lower()
-        words = [w for w in re.findall(r"[a-z]+", _plain_name(trailer.person.name)) if len(w) > 2]
-        return bool(words) and words[-1] in local
-    return bool(_plain_name(person.name)) and _plain_name(trailer.person.name) == _plain_name(
-        person.name)
+        words = [w for w in plain_name(trailer.person.name).split() if len(w) > 2]
+        return any(w in local for w in words)
+    return same_name(trailer.person.name, person.name)
 
 
-def _plain_name(name: str) -> str:
-    """A name without the parenthesised employer and case: `Jane Doe (Intel)` -> `jane doe`."""
-    return " ".join(re.sub(r"\([^()]*\)", " ", name).split()).casefold()
+def _identities(patch: Patch) -> Callable[[Person | None, Person], bool]:
+    """Whether two people of a patch are one, as the mail itself shows it: one address, one
+    name, or a name and an address that the mail's headers or trailers put together (From:
+    and X-Original-From:, a Cc: of the same name, a sign-off of the same address) — the aliases
+    a .mailmap would list, where the mail names them."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    def keys(person: Person) -> list[str]:
+        name = plain_name(person.name)
+        return [f"@{person.email.lower()}"] + ([f"#{name}"] if name else [])
+
+    people = (*patch.aliases, *patch.to, *patch.cc, patch.author, patch.sender,
+              *(t.person for t in patch.trailers if t.person is not None))
+    for person in people:
+        first, *rest = keys(person)
+        for key in rest:
+            parent[root(key)] = root(first)
+
+    def same(one: Person | None, other: Person) -> bool:
+        if one is None:
+            return False
+        if _same_person(Trailer("", "", None, one), other):
+            return True
+        return any(root(a) == root(b) for a in keys(one) for b in keys(other))
+    return same
 
 
 def _last_at(lines: tuple[Line, ...]) -> int | None:
