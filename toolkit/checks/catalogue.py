@@ -60,8 +60,12 @@ RULES: tuple[Rule, ...] = (
          patchmail.typo_spelling),
     Rule("COMMIT_LOG_LONG_LINE", Level.WARNING, "patch",
          f"A commit message line is longer than {patchmail.MAX_LOG_COLUMNS} columns.",
-         f"a message line longer than {patchmail.MAX_LOG_COLUMNS} columns that is not a URL, a "
-         "Fixes: line, an indented or '>'-quoted line, or a kernel log line ('[ 1.234]').",
+         f"a message line longer than {patchmail.MAX_LOG_COLUMNS} columns that is prose: not a "
+         "URL, a Fixes:/Link: line, a quoted commit title, an indented (also by a no-break "
+         "space) or '>'-quoted line, pasted tool output (compiler, assembler, linker, modpost, "
+         "objtool, sparse, make), a kernel report or log line (oops, KASAN, lockdep, registers, "
+         "stack frames, dmesg), a shell, C or Python line, or a table row "
+         "(toolkit/checks/prose.py).",
          "git log indents the message by four columns; longer lines wrap on an 80-column "
          "terminal and in mail replies.",
          f"Re-wrap the paragraph at {patchmail.MAX_LOG_COLUMNS} columns or fewer.",

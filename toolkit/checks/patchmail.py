@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
+from toolkit.checks.prose import not_prose
 from toolkit.series.diff import DiffLine, FileDiff
 from toolkit.mail.message import Line, Person
 from toolkit.series.model import Patch, Trailer
@@ -33,15 +34,6 @@ _GOOD_STABLE = re.compile(r"<?stable@(?:vger\.)?kernel\.org>?\s*(?:#.*)?", re.IG
 _CHANGELOG = re.compile(
     r"\s*(?:changes\s+(?:in|since|from)\s+v\d+|v\d+\s*(?:->|\.\.|to)\s*v\d+"
     r"|v\d+\s*:|change\s*log\s*:|-{2,}\s*v\d+\b)", re.IGNORECASE)
-# [   12.345678] a kernel log line, quoted as evidence
-_LOG_LINE = re.compile(r"\s*\[\s*\d+\.\d+\]")
-# Tool output pasted as evidence: "arch/x86/kernel/alternative.c:99:6: warning: ...",
-# "vmlinux.o: warning: objtool: ...", "ffffffff81000000 <text_poke>:", "  12:	e8 00 00 ..."
-_TOOL_OUTPUT = re.compile(r"\s*(?:[\w.+-]*/)*[\w.+-]+\.\w+:(?:\d+:|\s+(?:warning|error|note):)"
-                          r"|\s*[0-9a-f]{8,16} <[^>]+>:|\s*[0-9a-f]+:\t")
-# commit 0123456789ab ("x86/alternatives: ..."): a quoted commit title cannot be rewrapped
-_COMMIT_QUOTE = re.compile(r".*\b[0-9a-f]{12,40} \(\".*\"\)", re.IGNORECASE)
-
 #: longest commit-log line (git log indents by 4, leaving 75 of 80 columns)
 MAX_LOG_COLUMNS = 75
 
@@ -100,7 +92,7 @@ def commit_log_long_line(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # Once per patch, as checkpatch.pl does: the author rewraps the message, not each line.
     for line in patch.message:
         text = line.text.rstrip("\r")
-        if len(text) > MAX_LOG_COLUMNS and not _exempt_from_length(text):
+        if len(text) > MAX_LOG_COLUMNS and not not_prose(text):
             yield ctx.finding(patch, f"Prefer a maximum {MAX_LOG_COLUMNS} chars per line "
                                      f"(possible unwrapped commit description?)", line.at,
                               line=text, columns=len(text))
@@ -285,13 +277,6 @@ def _fixes_tags(patch: Patch) -> Iterator[tuple[int | None, str, str]]:
         match = _FIXES_LINE.fullmatch(line.text)
         if match:
             yield line.at, match.group(1), line.text
-
-
-def _exempt_from_length(text: str) -> bool:
-    # URLs cannot be wrapped; indented, quoted and kernel-log lines are evidence kept as printed.
-    return ("://" in text or text[:1] in (" ", "\t", ">") or bool(_LOG_LINE.match(text))
-            or bool(_FIXES_LINE.fullmatch(text)) or bool(_TOOL_OUTPUT.match(text))
-            or bool(_COMMIT_QUOTE.match(text)))
 
 
 def _added_lines(patch: Patch) -> Iterator[tuple[FileDiff, DiffLine]]:
