@@ -51,9 +51,11 @@ RULES: tuple[Rule, ...] = (
          patchmail.bad_fixes_tag),
     Rule("TYPO_SPELLING", Level.WARNING, "mail",
          "A word of the subject, commit message or an added line is a known misspelling.",
-         "a word of the subject, the commit message or a '+' line of the diff that is on the "
-         "misspelling list "
-         "(toolkit/checks/spelling.txt, plus scripts/spelling.txt of the tree given with --tree).",
+         "a word of the subject or the commit message that codespell's dictionary lists (as "
+         "checkpatch.pl --codespell reads it; prose words only: not an identifier, an acronym, "
+         "a name the diff uses, a word under three letters, or a line of pasted output), or a "
+         "word of those or of a '+' line of the diff that scripts/spelling.txt of the tree "
+         "given with --tree or toolkit/checks/spelling.txt lists.",
          "Messages stay in the history for good and comments are read by everyone after; a "
          "misspelt word also defeats a later grep for it.",
          "Use the suggested spelling.",

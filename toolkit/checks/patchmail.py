@@ -73,8 +73,13 @@ def bad_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    # codespell's dictionary judges prose only: its words are names in code and logs
+    names = frozenset(word.lower() for _, line in _diff_lines(patch)
+                      for word in re.findall(r"[A-Za-z_]\w*", line.text))
     for line in (Line(patch.subject, patch.subject_at), *patch.message):
-        for typo in ctx.spelling.typos(line.text):
+        typos = (ctx.spelling.typos(line.text) if not_prose(line.text)
+                 else ctx.spelling.prose_typos(line.text, names))
+        for typo in typos:
             yield _typo(patch, ctx, typo, line.at, None, line.text)
     for diff, line in _added_lines(patch):
         for typo in ctx.spelling.typos(line.text):
@@ -280,11 +285,14 @@ def _fixes_tags(patch: Patch) -> Iterator[tuple[int | None, str, str]]:
 
 
 def _added_lines(patch: Patch) -> Iterator[tuple[FileDiff, DiffLine]]:
+    return ((diff, line) for diff, line in _diff_lines(patch) if line.kind == "+")
+
+
+def _diff_lines(patch: Patch) -> Iterator[tuple[FileDiff, DiffLine]]:
     for diff in patch.files:
         for hunk in diff.hunks:
             for line in hunk.lines:
-                if line.kind == "+":
-                    yield diff, line
+                yield diff, line
 
 
 def _post_image(diff: FileDiff, line: DiffLine) -> Location:

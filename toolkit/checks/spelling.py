@@ -1,10 +1,11 @@
-"""The misspelling list commit messages are checked against: our own words, plus a kernel tree's list."""
+"""The misspelling lists a patch is checked against: codespell's dictionary, a kernel tree's list, and our own words."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -16,8 +17,15 @@ _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 
 # The kernel's list separates the two spellings with "||": `mistake||correction`.
 _KERNEL_SEPARATOR = "||"
-
-
+# codespell's dictionary (the file checkpatch.pl --codespell reads): `mistake->fix` or
+# `mistake->fix, other fix,`.
+_CODESPELL_SEPARATOR = "->"
+# A word of prose as it stands between blanks: letters, perhaps in quotes or brackets and
+# followed by punctuation; not part of an identifier (`int3_emulate`, `foo()`, `a->b`, `x86`).
+_PROSE_WORD = re.compile(r"[(\"'\[]?([A-Za-z]+(?:'[A-Za-z]+)*)[)\"'\]]?[.,;:!?]*")
+# codespell's two-letter entries ("fo", "te", "ue") are register, field and variable names in
+# kernel mail far more often than typos.
+_SHORTEST_CODESPELL_WORD = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +39,18 @@ class Typo:
 
 @dataclass(frozen=True, slots=True)
 class Spelling:
-    """Misspellings (lower case) mapped to their corrections."""
+    """Misspellings (lower case) mapped to their corrections: `corrections` (a kernel tree's list
+    and ours) for every text of a patch, `prose` (codespell's dictionary) for the words of its
+    subject and commit message only."""
 
     corrections: Mapping[str, str]
+    prose: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, tree: str | Path | None = None) -> "Spelling":
-        """Our list, extended by `tree`/scripts/spelling.txt when `tree` is given and has one."""
-        ours = resources.files("toolkit.checks").joinpath("spelling.txt")
-        corrections = _parse(ours.read_text(encoding="utf-8"), "toolkit/checks/spelling.txt", None)
+        """codespell's dictionary and our list, with `tree`/scripts/spelling.txt when `tree` is
+        given and has one (its corrections win over the others)."""
+        corrections = dict(_ours())
         if tree is not None:
             kernel_list = Path(tree) / SPELLING_TXT
             if kernel_list.is_file():
@@ -49,7 +60,7 @@ class Spelling:
                     raise InputError("cannot read the spelling list", path=str(kernel_list),
                                      why=error.strerror) from None
                 corrections.update(_parse(text, str(kernel_list), _KERNEL_SEPARATOR))
-        return cls(corrections)
+        return cls(corrections, _codespell())
 
     def typos(self, text: str) -> Iterator[Typo]:
         for match in _WORD.finditer(text):
@@ -57,6 +68,47 @@ class Spelling:
             correction = self.corrections.get(word.lower())
             if correction is not None:
                 yield Typo(word, _same_case(word, correction), match.start())
+
+    def prose_typos(self, text: str, names: frozenset[str] = frozenset()) -> Iterator[Typo]:
+        """The typos of a line of prose: those of `typos`, and codespell's for the words that
+        stand alone as words (not an identifier, an acronym, a CamelCase name, or one of
+        `names`, the lower-case identifiers of the code the text is about)."""
+        seen = set()
+        for typo in self.typos(text):
+            seen.add(typo.column)
+            yield typo
+        for match in re.finditer(r"\S+", text):
+            found = _PROSE_WORD.fullmatch(match.group())
+            if found is None:
+                continue
+            word = found.group(1)
+            column = match.start() + found.start(1)
+            correction = self.prose.get(word.lower())
+            if (correction is None or column in seen or len(word) < _SHORTEST_CODESPELL_WORD
+                    or word.lower() in names or not (word.islower() or word.istitle())):
+                continue
+            yield Typo(word, _same_case(word, correction), column)
+
+
+@cache
+def _ours() -> dict[str, str]:
+    ours = resources.files("toolkit.checks").joinpath("spelling.txt")
+    return _parse(ours.read_text(encoding="utf-8"), "toolkit/checks/spelling.txt", None)
+
+
+@cache
+def _codespell() -> dict[str, str]:
+    """codespell's dictionary.txt, as the codespell package ships it: a misspelling maps to its
+    fix, or to its fixes joined by ", " when there are several."""
+    path = resources.files("codespell_lib").joinpath("data", "dictionary.txt")
+    corrections = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        wrong, separator, right = line.partition(_CODESPELL_SEPARATOR)
+        fixes = [fix.strip() for fix in right.split(",") if fix.strip()]
+        if not separator or not wrong.strip() or not fixes:
+            raise ParseError("expected 'mistake->correction'", path=str(path), line=number)
+        corrections[wrong.strip().lower()] = ", ".join(fixes)
+    return corrections
 
 
 def _parse(text: str, path: str, separator: str | None) -> dict[str, str]:
