@@ -40,11 +40,15 @@ AUTHOR_DIFFERS = {
         "B4 Relay sends from its own address; X-Original-From: names the sender",
     ("like-this-reply.mbox", "like-this-1@example.org"):
         "a reply carrying a patch below '---' with its own From: (git am --scissors reads it)",
+    ("sign-off-chain-relayed.mbox", "chain-review-12@example.org"):
+        "a stable review posting: the author's From: stands under the queue's banner",
     ("like-this-reply.mbox", "like-this-2@example.org"):
         "a reply carrying a patch below a scissors line with its own From:",
 }
 # (file name, message id) -> why the toolkit's message ends elsewhere than git mailinfo's.
 SPLIT_DIFFERS = {
+    ("sign-off-chain-relayed.mbox", "chain-review-12@example.org"):
+        "a stable review posting: its banner and From: line are no part of the commit",
     ("relayed-senders.mbox", "relayed-1@example.org"):
         "a commit notification: its banner and Commit-ID: fields are no part of the commit",
     ("in-thread.mbox", "notice-h1@example.org"):

@@ -110,9 +110,9 @@ RULES: tuple[Rule, ...] = (
          "Regenerate the patch with git format-patch instead of editing the mail.",
          patchmail.diffstat_mismatch),
     Rule("SIGN_OFF_CHAIN", Level.WARNING, "patch",
-         "The sender of a patch someone else wrote is not the last to sign off.",
-         "a mail sent by someone other than its author whose last Signed-off-by: is another "
-         "person's; one person is matched across addresses by name and by the aliases the mail "
+         "The sender of a patch someone else wrote did not sign off.",
+         "a mail sent by someone other than its author whose Signed-off-by: lines do not "
+         "include the sender's; one person is matched across addresses by name and by the aliases the mail "
          "itself shows (From:, X-Original-From:, Reply-To:, Cc:, trailers). Relayed postings "
          "are left alone: a list relay or commit notification, a stable queue's review posting "
          "(X-stable:, AUTOSEL, '[ Upstream commit ... ]'), and a re-post of a patch a "

@@ -177,7 +177,10 @@ def sign_off_chain(patch: Patch, ctx: Context) -> Iterator[Finding]:
         return
     same = _identities(patch)
     last = sign_offs[-1]
-    if not same(patch.sender, patch.author) and not same(last.person, patch.sender):
+    # a sender who signed off earlier in the chain (a co-developer posting the series, say)
+    # certified it; the remark is for one who passed it on without
+    if not same(patch.sender, patch.author) and not any(same(t.person, patch.sender)
+                                                        for t in sign_offs):
         yield ctx.finding(patch, f"the last sign-off is '{last.value}', but the patch was sent by "
                                  f"'{patch.sender}'; whoever passes a patch on signs off last",
                           last.at, line=str(last), sender=str(patch.sender))

@@ -30,6 +30,10 @@ _REPLY_TRAILER = re.compile(r"([A-Za-z-]+-by|Fixes):[ \t]*(\S.*)")
 _IN_BODY = re.compile(r"(From|Subject|Date):[ \t]*(.*)", re.IGNORECASE)
 # "-- >8 --", "----->8-----", "8<----": a scissors line, above which a reply's own text ends.
 _SCISSORS = re.compile(r"[ \t]*-[- \t]*(?:>8|8<)[- \t>8<]*(?:cut here[- \t>8<]*)?")
+# "6.12-stable review patch.  If anyone has any objections, please let me know.": the banner of
+# a stable queue's review posting.
+_REVIEW_BANNER = re.compile(r"\s*\d+\.\d+(?:\.\d+)?(?:-stable|-rc\d*)? review patch\b",
+                            re.IGNORECASE)
 # "[ Upstream commit 0123456789ab... ]", "commit 0123456789ab... upstream.": the line a stable
 # backport opens with.
 _UPSTREAM = re.compile(r"\s*(?:\[\s*upstream commit [0-9a-f]{12,40}\s*\]|"
@@ -62,7 +66,7 @@ _SENT_FOR = re.compile(r"(?P<via>.+?)\s+via\s+\S.*|[\w.-]*bot[\w.-]*\s+for\s+(?P
 def patch_of(message: Message, subject: Subject, index: int, total: int, revision: int,
            followups: tuple[FollowUp, ...]) -> Patch:
     lines = list(message.body)
-    start, in_body = _in_body_headers(lines, 0)
+    start, in_body = _in_body_headers(lines, _after_review_banner(lines))
     notification = False
     if not in_body:
         start, notification = _notification(lines, start, in_body)
@@ -152,11 +156,24 @@ def _stable_queue(message: Message, subject: Subject, text: list[Line]) -> bool:
     """Whether the mail posts a patch of a stable queue for review (the stable scripts' marks,
     AUTOSEL, or an upstream commit named at the top of the message): it carries the sign-offs
     of the upstream commit and of whoever queued it, and the sender need not be the last."""
-    if message.field("x-stable") or message.field("x-stable-base"):
+    if message.field("x-stable") or message.field("x-stable-base") or _after_review_banner(
+            list(message.body)):
         return True
     if any(p.upper() == "AUTOSEL" for prefix in subject.prefixes for p in prefix.split()):
         return True
     return any(_UPSTREAM.fullmatch(line.text) for line in text[:12])
+
+
+def _after_review_banner(lines: list[Line]) -> int:
+    """Where a stable queue's review posting starts its patch: after the "6.12-stable review
+    patch. ..." paragraph and the line of dashes under it (the author's From: follows there,
+    which git mailinfo would not see); 0 for any other mail."""
+    first = _skip_blank(lines, 0)
+    if first == len(lines) or not _REVIEW_BANNER.match(lines[first].text):
+        return 0
+    rule = next((k for k in range(first + 1, min(first + 6, len(lines)))
+                 if re.fullmatch(r"-{8,}\s*", lines[k].text)), None)
+    return 0 if rule is None else rule + 1
 
 
 def _in_body_headers(lines: list[Line], k: int) -> tuple[int, dict[str, Line]]:
