@@ -15,7 +15,7 @@ from toolkit.checks.prose import not_prose
 from toolkit.series.diff import DiffLine, FileDiff
 from toolkit.mail.message import Line, Person
 from toolkit.series.model import Patch, Trailer
-from toolkit.series.patch import plain_name, same_name
+from toolkit.series.patch import person_of, plain_name, same_name
 from toolkit.checks.spelling import Typo
 
 
@@ -34,6 +34,8 @@ _GOOD_STABLE = re.compile(r"<?stable@(?:vger\.)?kernel\.org>?\s*(?:#.*)?", re.IG
 _CHANGELOG = re.compile(
     r"\s*(?:changes\s+(?:in|since|from)\s+v\d+|v\d+\s*(?:->|\.\.|to)\s*v\d+"
     r"|v\d+\s*:|change\s*log\s*:|-{2,}\s*v\d+\b)", re.IGNORECASE)
+# "x86/alternatives: ", "media: synopsys: hdmirx: ": the subsystem prefixes of a subject.
+_SUBSYSTEMS = re.compile(r"(?:[^\s:]+: )*")
 #: longest commit-log line (git log indents by 4, leaving 75 of 80 columns)
 MAX_LOG_COLUMNS = 75
 
@@ -60,6 +62,15 @@ def no_author_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
     sign_offs = _named(patch.trailers, "signed-off-by")
     same = _identities(patch)
     if sign_offs and not any(same(t.person, patch.author) for t in sign_offs):
+        # the author's sign-off may stand above the trailer block, cut off by a blank line
+        cut_off = next((line for line in patch.message if _SIGN_OFF_LINE.match(line.text)
+                        and same(person_of(line.text.split(":", 1)[1]), patch.author)), None)
+        if cut_off is not None:
+            yield ctx.finding(patch, f"the Signed-off-by: of patch author '{patch.author}' stands "
+                                     f"above the trailer block, cut off by a blank line, so git "
+                                     f"and b4 do not see it", cut_off.at, line=cut_off.text,
+                              author=str(patch.author))
+            return
         yield ctx.finding(patch, f"Missing Signed-off-by: line by nominal patch author "
                                  f"'{patch.author}'", sign_offs[0].at, line=str(sign_offs[0]),
                           author=str(patch.author))
@@ -76,7 +87,12 @@ def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # codespell's dictionary judges prose only: its words are names in code and logs
     names = frozenset(word.lower() for _, line in _diff_lines(patch)
                       for word in re.findall(r"[A-Za-z_]\w*", line.text))
-    for line in (Line(patch.subject, patch.subject_at), *patch.message):
+    # "media: synopsys: hdmirx: Use ...": the subsystem prefixes of a subject name code
+    prefixes = len(_SUBSYSTEMS.match(patch.subject).group())
+    for typo in ctx.spelling.prose_typos(patch.subject[prefixes:], names):
+        yield _typo(patch, ctx, Typo(typo.word, typo.correction, typo.column + prefixes),
+                    patch.subject_at, None, patch.subject)
+    for line in patch.message:
         typos = (ctx.spelling.typos(line.text) if not_prose(line.text)
                  else ctx.spelling.prose_typos(line.text, names))
         for typo in typos:

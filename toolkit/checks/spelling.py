@@ -45,6 +45,8 @@ class Spelling:
 
     corrections: Mapping[str, str]
     prose: Mapping[str, str] = field(default_factory=dict)
+    #: words codespell lists that kernel mail uses as they are (checks/kernel-terms.txt)
+    terms: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, tree: str | Path | None = None) -> "Spelling":
@@ -60,7 +62,7 @@ class Spelling:
                     raise InputError("cannot read the spelling list", path=str(kernel_list),
                                      why=error.strerror) from None
                 corrections.update(_parse(text, str(kernel_list), _KERNEL_SEPARATOR))
-        return cls(corrections, _codespell())
+        return cls(corrections, _codespell(), _terms())
 
     def typos(self, text: str) -> Iterator[Typo]:
         for match in _WORD.finditer(text):
@@ -85,7 +87,8 @@ class Spelling:
             column = match.start() + found.start(1)
             correction = self.prose.get(word.lower())
             if (correction is None or column in seen or len(word) < _SHORTEST_CODESPELL_WORD
-                    or word.lower() in names or not (word.islower() or word.istitle())):
+                    or word.lower() in names or word.lower() in self.terms
+                    or not (word.islower() or word.istitle())):
                 continue
             yield Typo(word, _same_case(word, correction), column)
 
@@ -94,6 +97,13 @@ class Spelling:
 def _ours() -> dict[str, str]:
     ours = resources.files("toolkit.checks").joinpath("spelling.txt")
     return _parse(ours.read_text(encoding="utf-8"), "toolkit/checks/spelling.txt", None)
+
+
+@cache
+def _terms() -> frozenset[str]:
+    text = resources.files("toolkit.checks").joinpath("kernel-terms.txt").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 @cache

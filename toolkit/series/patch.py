@@ -98,7 +98,7 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
                  if (found := _BASE_COMMIT.fullmatch(line.text))), None)
 
     sender, relayed, shown = transport_sender(message)
-    author = _person(in_body["From"].text) if "From" in in_body else None
+    author = person_of(in_body["From"].text) if "From" in in_body else None
     title = in_body.get("Subject")
     return Patch(
         index=index, total=total, revision=revision,
@@ -125,8 +125,8 @@ def transport_sender(message: Message) -> tuple[Person, bool, tuple[Person, ...]
     `"'Jane Doe' via some-list" <some-list@...>` and keep the sender in X-Original-From: or
     Reply-To:; B4 Relay writes `Jane Doe via B4 Relay <devnull+...>` and X-Original-From:."""
     raw = message.sender or Person("", "")
-    original = _person(message.field("x-original-from") or "")
-    reply_to = _person(message.field("reply-to") or "")
+    original = person_of(message.field("x-original-from") or "")
+    reply_to = person_of(message.field("reply-to") or "")
     shown = tuple(p for p in (raw, original, reply_to) if p is not None)
     if original is not None:
         return original, False, shown
@@ -141,8 +141,10 @@ def transport_sender(message: Message) -> tuple[Person, bool, tuple[Person, ...]
 
 def same_name(one: str, other: str) -> bool:
     """Whether two display names name one person: case, accents, a parenthesised employer
-    (`Jane Doe (Intel)`) and the order of a `Doe, Jane` aside."""
-    return bool(plain_name(one)) and plain_name(one) == plain_name(other)
+    (`Jane Doe (Intel)`) and the order of a `Doe, Jane` aside, and when all words of one are
+    words of the other (`Chengyu` sending, `Chengyu Zhu` signing; `Yahu Gao`, `Yahu YH12 Gao`)."""
+    words, others = set(plain_name(one).split()), set(plain_name(other).split())
+    return bool(words and others) and (words <= others or others <= words)
 
 
 def plain_name(name: str) -> str:
@@ -269,10 +271,10 @@ def _trailer_block(lines: list[Line]
         elif last_is_trailer and _indented(line.text):
             last = trailers[-1]
             value = f"{last.value} {line.text.strip()}".strip()
-            trailers[-1] = Trailer(last.name, value, last.at, _person(value))
+            trailers[-1] = Trailer(last.name, value, last.at, person_of(value))
         elif found := _TRAILER.fullmatch(line.text.rstrip()):
             value = found.group(2).strip()
-            trailers.append(Trailer(found.group(1), value, line.at, _person(value)))
+            trailers.append(Trailer(found.group(1), value, line.at, person_of(value)))
             last_is_trailer = True
             continue
         else:
@@ -333,7 +335,7 @@ def _indented(text: str) -> bool:
     return text[:1] != "" and text[0] in _ASCII_SPACE
 
 
-def _person(value: str) -> Person | None:
+def person_of(value: str) -> Person | None:
     """The address in a trailer or From: value, if it holds one."""
     # "stable@vger.kernel.org # 5.2+": the comment after '#' is no part of the address
     # "Name <a@b<mailto:a@b>>": what some mailers make of a pasted address
@@ -393,7 +395,7 @@ def followup_of(message: Message) -> FollowUp:
             quoted.append(line)
         elif found := _REPLY_TRAILER.fullmatch(line.text.strip()):
             trailers.append(Trailer(found.group(1), found.group(2), line.at,
-                                    _person(found.group(2))))
+                                    person_of(found.group(2))))
         else:
             text.append(line)
     flush()
