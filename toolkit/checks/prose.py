@@ -24,7 +24,12 @@ _REPORT_START = re.compile(
     r"|CPU: \d+ |Hardware name: |Modules linked in:|Workqueue: |Call Trace:|Code: "
     r"|make(?:\[\d+\])?: \*\*\*|cc1: |\d+ locks? held by |stack backtrace:"
     r"|\*\*\* DEADLOCK \*\*\*|-> #\d+ \(|Traceback \(most recent call last\)"
-    r"|In file included from |(?:Read|Write) of size \d+ at addr ")
+    r"|In file included from |(?:Read|Write) of size \d+ at addr |Tainted: "
+    # a path with its line ("drivers/x/y.c:161 func() warn: ...", "a.dtb: node: ..."), a
+    # script's error ("/lib/x.sh: line 98: ..."), a test's result ("generic/233  3s ..."), a
+    # program's log ("dracut-pre-pivot[674]: ..."), a driver's ("atkbd serio0: Spurious ...")
+    r"|(?:[\w.+-]*/)+[\w.+-]+\.\w+:|\S+: line \d+: |[a-z0-9_-]+/\d{3,}\s"
+    r"|\[?[\w.-]+\[\d+\]: |[a-z][\w-]* [\w.:-]*\d[\w.:-]*: [A-Z]")
 # "func+0x1d/0x30", "text_poke_bp_batch+0x2a/0x3c0 [module]": a frame of a stack trace.
 _FRAME = re.compile(r"[\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+")
 # "RAX: 0000000000000000 RBX: ffffffff82a1c3e0": a register dump; "[   12.345678]", "<4>[ 1.2]":
@@ -34,9 +39,14 @@ _DUMP = re.compile(r"(?:[A-Z][A-Z0-9]{1,6}: [0-9a-f]{4,}(?:[ :]|$))"
 # A hex number of eight digits or more: three make a line a dump of memory or registers.
 _LONG_HEX = re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b")
 # A shell line: a prompt, or a program named by its path.
-_SHELL = re.compile(r"(?:[$#%]|\w+@[\w.-]+:\S*[$#]) \S|\.{0,2}/[\w./-]+(?:\s|$)")
-# An option ("-e", "--sites=4096") or an assignment ("ARCH=x86_64") of a command line.
-_SHELL_WORD = re.compile(r"(?:--?[A-Za-z][\w-]*(?:=\S*)?|[A-Z_][A-Z0-9_]*=\S*)")
+_SHELL = re.compile(r"(?:[$#%]|\w+@[\w.-]+:\S*[$#]|\[[^\]]+\][$#]) \S|\.{0,2}/[\w./-]+(?:\s|$)")
+# An option ("-e", "--sites=4096"), an assignment ("ARCH=x86_64"), a pipe or a redirection
+# of a command line.
+_SHELL_WORD = re.compile(r"(?:--?[A-Za-z][\w-]*(?:=\S*)?|[A-Z_][A-Z0-9_]*=\S*|\||>|2>&1)")
+# A dump of bytes: "cc cc 48 c7 c6 <0f> 0b"; "dev = (252,16), ino = 14, len:4096": a record of
+# fields as a tracer prints it.
+_BYTE = re.compile(r"<?[0-9a-f]{2}>?")
+_FIELD = re.compile(r"\w+ ?= ?\S|\w+:\S")
 # "def f(x: int) -> list[int]:", "for site in sites:", "import re": a Python statement.
 _PYTHON = re.compile(r"(?:(?:async )?def \w+\(.*\).*|class \w+.*|(?:while|if|elif|with) .*"
                      r"|try|except.*):|for [\w, ()]+ in \S.*:(?: .*)?"
@@ -73,9 +83,11 @@ def not_prose(text: str) -> bool:
     if _SHELL.match(text) or _PYTHON.fullmatch(text.rstrip()) or _TABLE_ROW.fullmatch(text):
         return True
     words = text.split()
-    if len([w for w in words if _SHELL_WORD.fullmatch(w)]) >= 2 and re.fullmatch(r"[\w.-]+",
-                                                                                words[0]):
+    if len([w for w in words if _SHELL_WORD.fullmatch(w)]) >= 2 and re.fullmatch(
+            r"[\w.-]+|[A-Z_][A-Z0-9_]*=\S*", words[0]):
         return True  # "make ARCH=x86_64 O=build ...", "perf record -e cycles -g ..."
+    if len([w for w in words if _BYTE.fullmatch(w)]) >= 8 or len(_FIELD.findall(text)) >= 4:
+        return True
     if (_C_END.fullmatch(text) and _C_SIGNS.search(text)) or _C_HEAD.fullmatch(text):
         return True
     return len(_COLUMN_GAP.findall(text)) >= 3
