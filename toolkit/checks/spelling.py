@@ -20,9 +20,10 @@ _KERNEL_SEPARATOR = "||"
 # codespell's dictionary (the file checkpatch.pl --codespell reads): `mistake->fix` or
 # `mistake->fix, other fix,`.
 _CODESPELL_SEPARATOR = "->"
-# A word of prose as it stands between blanks: letters, perhaps in quotes or brackets and
-# followed by punctuation; not part of an identifier (`int3_emulate`, `foo()`, `a->b`, `x86`).
-_PROSE_WORD = re.compile(r"[(\"'\[]?([A-Za-z]+(?:'[A-Za-z]+)*)[)\"'\]]?[.,;:!?]*")
+# A word of prose as it stands between blanks: letters, perhaps in brackets and followed by
+# punctuation; not part of an identifier (`int3_emulate`, `foo()`, `a->b`, `x86`), and not in
+# quotes (`fix the 'pading' typo` names the word it fixes).
+_PROSE_WORD = re.compile(r"[(\[]?([A-Za-z]+(?:'[A-Za-z]+)*)[)\]]?[.,;:!?]*")
 # codespell's two-letter entries ("fo", "te", "ue") are register, field and variable names in
 # kernel mail far more often than typos.
 _SHORTEST_CODESPELL_WORD = 3
