@@ -29,7 +29,7 @@ _REPORT_START = re.compile(
     # script's error ("/lib/x.sh: line 98: ..."), a test's result ("generic/233  3s ..."), a
     # program's log ("dracut-pre-pivot[674]: ..."), a driver's ("atkbd serio0: Spurious ...")
     r"|(?:[\w.+-]*/)+[\w.+-]+\.\w+:|\S+: line \d+: |[a-z0-9_-]+/\d{3,}\s"
-    r"|\[?[\w.-]+\[\d+\]: |[a-z][\w-]* [\w.:-]*\d[\w.:-]*: [A-Z]")
+    r"|\[?[\w.-]+\[\d+\]: |[a-z][\w-]* [\w.:-]*\d[\w.:-]*: [A-Z]|\[drm[:\]]")
 # "func+0x1d/0x30", "text_poke_bp_batch+0x2a/0x3c0 [module]": a frame of a stack trace.
 _FRAME = re.compile(r"[\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+")
 # "RAX: 0000000000000000 RBX: ffffffff82a1c3e0": a register dump; "[   12.345678]", "<4>[ 1.2]":
@@ -86,7 +86,9 @@ def not_prose(text: str) -> bool:
     if len([w for w in words if _SHELL_WORD.fullmatch(w)]) >= 2 and re.fullmatch(
             r"[\w.-]+|[A-Z_][A-Z0-9_]*=\S*", words[0]):
         return True  # "make ARCH=x86_64 O=build ...", "perf record -e cycles -g ..."
-    if len([w for w in words if _BYTE.fullmatch(w)]) >= 8 or len(_FIELD.findall(text)) >= 4:
+    fields = len(_FIELD.findall(text))
+    if (len([w for w in words if _BYTE.fullmatch(w)]) >= 8 or fields >= 3
+            or (fields and len(_LONG_HEX.findall(text)) >= 2)):
         return True
     if (_C_END.fullmatch(text) and _C_SIGNS.search(text)) or _C_HEAD.fullmatch(text):
         return True
