@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from toolkit.checks.context import Context
-from toolkit.checks.findings import Finding, Location
+from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
 from toolkit import lazy
 from toolkit.states.refusals import include_refusal, unbuildable
@@ -70,8 +71,14 @@ def commit_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def patch_does_not_apply(patch: Patch, ctx: Context) -> Iterator[Finding]:
     state = ctx.paths.after(patch)
+    at = patch.files[0].at if patch.files else patch.at
+    if ctx.paths.held and patch is ctx.series.patches[0]:
+        # a branch that holds the series (b4 prep --check with --tree .): not a failure to apply
+        yield replace(ctx.finding(patch, f"the tree already holds this patch (commit "
+                                         f"{ctx.paths.held[:12]}); the series is judged from "
+                                         f"that commit's parent", at, held=ctx.paths.held),
+                      level=Level.NOTE)
     if state.failed:
-        at = patch.files[0].at if patch.files else patch.at
         yield ctx.finding(patch, state.failed, at, reason=state.failed)
 
 

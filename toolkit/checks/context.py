@@ -24,8 +24,16 @@ class CheckRun:
     def __init__(self, series: Series, spelling: Spelling, paths: Int3Paths | None = None) -> None:
         self.series = series
         self.spelling = spelling
+        self._said: set[str] = set()
         if paths is not None:
             self.paths = paths
+
+    def first_time(self, what: str) -> bool:
+        """True the first time `what` is asked about in this check (a remark made once per
+        series, whichever rule meets its cause first)."""
+        first = what not in self._said
+        self._said.add(what)
+        return first
 
     @functools.cached_property
     def paths(self) -> Int3Paths:

@@ -112,6 +112,8 @@ class Patch:
     aliases: tuple[Person, ...] = ()
     #: a patch of a stable queue posted for review (AUTOSEL, "[ Upstream commit ... ]")
     stable: bool = False
+    #: the form it came in: "mail", or git's text of a "commit" or a "diff" (toolkit.mail.commits)
+    form: str = "mail"
 
     def line_at(self, at: int | None) -> DiffLine | None:
         """The diff line at mail line `at`, if the diff has one there."""
@@ -145,6 +147,8 @@ class Series:
     revisions: tuple[int, ...]
     missing: tuple[int, ...] = ()
     duplicates: tuple[Patch, ...] = ()
+    #: older copies of mails that were sent again (the newest copy is among the patches)
+    superseded: tuple[Patch, ...] = ()
     extra: tuple[Patch, ...] = ()
     totals_seen: tuple[int, ...] = ()
     messages_read: int = 0

@@ -115,7 +115,8 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
         to=message.to, cc=message.cc, date=message.date,
         decode_notes=message.notes + diff_notes, followups=followups,
         resend=subject.resend, rfc=subject.rfc, relayed=relayed or notification,
-        aliases=shown, stable=_stable_queue(message, subject, lines[start:text_end]))
+        aliases=shown, stable=_stable_queue(message, subject, lines[start:text_end]),
+        form=message.form)
 
 
 def transport_sender(message: Message) -> tuple[Person, bool, tuple[Person, ...]]:
