@@ -85,15 +85,20 @@ def bad_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # codespell's dictionary judges prose only: its words are names in code and logs
-    names = frozenset(word.lower() for _, line in _diff_lines(patch)
-                      for word in re.findall(r"[A-Za-z_]\w*", line.text))
+    # and the names of the people the mail shows ("Ines" is no misspelt "Lines")
+    people = (patch.author, patch.sender, *patch.to, *patch.cc,
+              *(t.person for t in patch.trailers if t.person is not None))
+    names = frozenset(word.lower() for text in (*(ln.text for _, ln in _diff_lines(patch)),
+                                                *(p.name for p in people))
+                      for word in re.findall(r"[A-Za-z_]\w*", text))
     # "media: synopsys: hdmirx: Use ...": the subsystem prefixes of a subject name code
     prefixes = len(_SUBSYSTEMS.match(patch.subject).group())
     for typo in ctx.spelling.prose_typos(patch.subject[prefixes:], names):
         yield _typo(patch, ctx, Typo(typo.word, typo.correction, typo.column + prefixes),
                     patch.subject_at, None, patch.subject)
     for line in patch.message:
-        typos = (ctx.spelling.typos(line.text) if not_prose(line.text)
+        # an indented line is judged by what it holds (a cover letter's list of titles is prose)
+        typos = (ctx.spelling.typos(line.text) if not_prose(line.text.lstrip())
                  else ctx.spelling.prose_typos(line.text, names))
         for typo in typos:
             yield _typo(patch, ctx, typo, line.at, None, line.text)

@@ -58,6 +58,8 @@ _C_SIGNS = re.compile(r"\w\(|->|[=!<>]=|&&|\|\||\+\+|--|\w\[|^\s*[{}]|/\*|#\s*(?
 _C_HEAD = re.compile(r"(?:static |extern |inline |const |unsigned |signed |struct |enum |union "
                      r"|void |bool |int |long |char |u8 |u16 |u32 |u64 |s32 |s64 |size_t "
                      r"|noinstr |asmlinkage |__always_inline |#define )+.*\w\(.*\)?[ \t]*,?")
+# "Ines Vale (2):": a cover letter's shortlog heading.
+_SHORTLOG = re.compile(r"\S.* \(\d+\):")
 # A table: "| a | b |", or columns lined up by runs of spaces not following a sentence.
 _TABLE_ROW = re.compile(r"\s*\|.*\|\s*")
 _COLUMN_GAP = re.compile(r"(?<=[^\s.?!:;,])[ \t]{2,}(?=\S)")
@@ -80,7 +82,8 @@ def not_prose(text: str) -> bool:
     if (_DIAGNOSTIC.match(text) or _REPORT_START.match(text) or _FRAME.search(text)
             or _DUMP.match(text) or len(_LONG_HEX.findall(text)) >= 3):
         return True
-    if _SHELL.match(text) or _PYTHON.fullmatch(text.rstrip()) or _TABLE_ROW.fullmatch(text):
+    if (_SHELL.match(text) or _PYTHON.fullmatch(text.rstrip()) or _TABLE_ROW.fullmatch(text)
+            or _SHORTLOG.fullmatch(text.rstrip())):
         return True
     words = text.split()
     if len([w for w in words if _SHELL_WORD.fullmatch(w)]) >= 2 and re.fullmatch(
