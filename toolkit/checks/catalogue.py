@@ -55,7 +55,8 @@ RULES: tuple[Rule, ...] = (
          "A word of the subject, commit message or an added line is a known misspelling.",
          "a word of the subject or the commit message that codespell's dictionary lists (as "
          "checkpatch.pl --codespell reads it; prose words only: not an identifier, an acronym, "
-         "a name the diff uses, a word under three letters, or a line of pasted output), or a "
+         "a name the diff uses or a person the mail names, a quoted word, a word under three "
+         "letters, a kernel term (checks/kernel-terms.txt), or a line of pasted output), or a "
          "word of those or of a '+' line of the diff that scripts/spelling.txt of the tree "
          "given with --tree or toolkit/checks/spelling.txt lists.",
          "Messages stay in the history for good and comments are read by everyone after; a "
