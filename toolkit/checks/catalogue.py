@@ -37,7 +37,10 @@ RULES: tuple[Rule, ...] = (
          "Signed-off-by: lines exist, but none is the author's: the author is who git mailinfo "
          "takes (the in-body From: line, else the mail's From:), with the sender a list or B4 "
          "Relay rewrote From: for taken from X-Original-From: or Reply-To:; one person is "
-         "matched by address, by name, or by a name and address the mail shows together.",
+         "matched by address, by name, or by a name and address the mail shows together. An "
+         "author's sign-off that a blank line parts from the trailer block is reported as cut "
+         "off, except in a stable backport ('[ Upstream commit ... ]'), where the upstream chain "
+         "stands above the backporter's sign-off.",
          "The author certifies the origin of their own work; a sign-off by someone else only "
          "certifies passing it on.",
          "Ask the author for their sign-off, or correct the From: line if the author is wrong.",

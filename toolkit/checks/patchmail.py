@@ -65,6 +65,8 @@ def no_author_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
         # the author's sign-off may stand above the trailer block, cut off by a blank line
         cut_off = next((line for line in patch.message if _SIGN_OFF_LINE.match(line.text)
                         and same(person_of(line.text.split(":", 1)[1]), patch.author)), None)
+        if cut_off is not None and patch.stable:
+            return  # a backport: the upstream chain, then a blank line and the backporter's
         if cut_off is not None:
             yield ctx.finding(patch, f"the Signed-off-by: of patch author '{patch.author}' stands "
                                      f"above the trailer block, cut off by a blank line, so git "
