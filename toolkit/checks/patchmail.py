@@ -204,8 +204,9 @@ def sign_off_chain(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # certified it; the remark is for one who passed it on without
     if not same(patch.sender, patch.author) and not any(same(t.person, patch.sender)
                                                         for t in sign_offs):
-        yield ctx.finding(patch, f"the last sign-off is '{last.value}', but the patch was sent by "
-                                 f"'{patch.sender}'; whoever passes a patch on signs off last",
+        yield ctx.finding(patch, f"the patch by '{patch.author}' was sent by '{patch.sender}', who "
+                                 f"did not sign off; whoever passes a patch on adds their "
+                                 f"Signed-off-by: last",
                           last.at, line=str(last), sender=str(patch.sender))
 
 
