@@ -29,7 +29,9 @@ _REPORT_START = re.compile(
     # script's error ("/lib/x.sh: line 98: ..."), a test's result ("generic/233  3s ..."), a
     # program's log ("dracut-pre-pivot[674]: ..."), a driver's ("atkbd serio0: Spurious ...")
     r"|(?:[\w.+-]*/)+[\w.+-]+\.\w+:|\S+: line \d+: |[a-z0-9_-]+/\d{3,}\s"
-    r"|\[?[\w.-]+\[\d+\]: |[a-z][\w-]* [\w.:-]*\d[\w.:-]*: [A-Z]|\[drm[:\]]")
+    r"|\[?[\w.-]+\[\d+\]: |[a-z][\w-]* [\w.:-]*\d[\w.:-]*: \S|\[drm[:\]]"
+    # a file system's log ("EXT4-fs (sda1): ..."), a function's ("mlx5_cmd_out_err: ...")
+    r"|[\w-]+ \([\w.:-]+\): |[a-z][a-z0-9]*_\w+: ")
 # "func+0x1d/0x30", "text_poke_bp_batch+0x2a/0x3c0 [module]": a frame of a stack trace.
 _FRAME = re.compile(r"[\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+")
 # "RAX: 0000000000000000 RBX: ffffffff82a1c3e0": a register dump; "[   12.345678]", "<4>[ 1.2]":
