@@ -36,6 +36,10 @@ _CHANGELOG = re.compile(
     r"|v\d+\s*:|change\s*log\s*:|-{2,}\s*v\d+\b)", re.IGNORECASE)
 # "x86/alternatives: ", "media: synopsys: hdmirx: ": the subsystem prefixes of a subject.
 _SUBSYSTEMS = re.compile(r"(?:[^\s:]+: )*")
+# What of a diff line is no code: a comment ("/* ... */", "// ...", " * ..." inside one, "# ..."
+# in a script) or a string literal.
+_NOT_CODE = re.compile(r'/\*.*?(?:\*/|$)|//.*|^\s*\*.*|^\s*#(?!\s*(?:define|if|include)).*'
+                       r'|"(?:[^"\\]|\\.)*"')
 #: longest commit-log line (git log indents by 4, leaving 75 of 80 columns)
 MAX_LOG_COLUMNS = 75
 
@@ -86,12 +90,13 @@ def bad_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
-    # codespell's dictionary judges prose only: its words are names in code and logs
-    # and the names of the people the mail shows ("Ines" is no misspelt "Lines")
+    # codespell's dictionary judges prose only: not the names the diff's code uses (its
+    # comments and strings aside: a typo there is no name) nor those of the people the mail
+    # shows ("Ines" is no misspelt "Lines")
     people = (patch.author, patch.sender, *patch.to, *patch.cc,
               *(t.person for t in patch.trailers if t.person is not None))
-    names = frozenset(word.lower() for text in (*(ln.text for _, ln in _diff_lines(patch)),
-                                                *(p.name for p in people))
+    code = (_NOT_CODE.sub(" ", ln.text) for _, ln in _diff_lines(patch))
+    names = frozenset(word.lower() for text in (*code, *(p.name for p in people))
                       for word in re.findall(r"[A-Za-z_]\w*", text))
     # "media: synopsys: hdmirx: Use ...": the subsystem prefixes of a subject name code
     prefixes = len(_SUBSYSTEMS.match(patch.subject).group())
