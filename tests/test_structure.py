@@ -128,7 +128,11 @@ def test_own_modules_are_imported_at_the_top_outside_the_cli():
     for name, tree in TREES.items():
         if _stage(name) == "cli":
             continue
-        top = set(map(id, tree.body))
+        # imports for type annotations only (`if TYPE_CHECKING:`) never run: they count as top
+        typing_only = [n for node in tree.body if isinstance(node, ast.If)
+                       and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                       for n in node.body]
+        top = set(map(id, [*tree.body, *typing_only]))
         for node in ast.walk(tree):
             if id(node) not in top and _own_targets(node, name):
                 inside.append(f"{MODULES[name].relative_to(PACKAGE.parent)}:{node.lineno}")

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from gitrepos import git
+from gitrepos import commit_as_mail, git
 
 from toolkit.checks import catalogue, trial
 from toolkit.series import read_series
@@ -37,11 +37,8 @@ def _series_of(tree: Path, mutant: dict, into: Path):
     git(repo, "add", ".")
     git(repo, "commit", "--quiet", "-m", "the tree's int3 path")
     apply_mutant(repo, mutant)
-    git(repo, "commit", "--quiet", "-am", f"x86/entry: {mutant['file']} edited\n\nSigned-off-by: "
-        "Test Author <author@example.org>")
-    mbox = into / "series.mbox"
-    mbox.write_text(git(repo, "format-patch", "-1", "--stdout"))
-    git(repo, "reset", "--quiet", "--hard", "HEAD~1")
+    mbox = commit_as_mail(repo, f"x86/entry: {mutant['file']} edited\n\nSigned-off-by: "
+                          "Test Author <author@example.org>", into / "series.mbox")
     return repo, read_series(str(mbox))
 
 

@@ -10,7 +10,7 @@ from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
 from toolkit import lazy
-from toolkit.states.refusals import include_refusal, unbuildable
+from toolkit.states.refusals import include_refusal, path_refusal, unbuildable
 
 # Commit ids are looked up only with --tree.
 gitrepo = lazy.module("toolkit.gitrepo")
@@ -20,6 +20,12 @@ def refused_input(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """Paths out of the tree, and includes in the code the trials would build (the state's helpers,
     macros and gap block): of a file outside the tree refused, of any other not built. Includes
     elsewhere in a patch are the kernel build's business, not the toolkit's."""
+    if not ctx.run.modelled:
+        # nothing of the model to build: only the paths a patch names can be refused
+        for diff in patch.files:
+            if refused := path_refusal(diff):
+                yield ctx.finding(patch, refused, diff.at)
+        return
     for refusal in ctx.paths.refusals:
         if refusal.patch == patch.index:
             yield ctx.finding(patch, refusal.message, refusal.at)
@@ -56,7 +62,7 @@ def commit_references(patch: Patch) -> list[tuple[str, str, int | None]]:
 
 def commit_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """With a tree: each referenced commit exists and has the subject quoted."""
-    tree = ctx.paths.tree
+    tree = ctx.paths.tree if ctx.run.repository else None
     if tree is None:
         return          # unverified: there is nothing to look the ids up in
     for sha, subject, at in commit_references(patch):
@@ -70,6 +76,8 @@ def commit_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def patch_does_not_apply(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    if not ctx.run.modelled:
+        return              # the hunks change no file of the reference model
     state = ctx.paths.after(patch)
     at = patch.files[0].at if patch.files else patch.at
     if ctx.paths.held and patch is ctx.series.patches[0]:

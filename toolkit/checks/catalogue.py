@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 from collections.abc import Iterable, Iterator
 
 from toolkit.checks import applying, claims, code, emulation, numbering, patchmail
@@ -17,7 +18,9 @@ from toolkit.checks.findings import Finding, Level
 from toolkit.checks.spelling import Spelling
 from toolkit.errors import UsageError
 from toolkit.series.model import Series
-from toolkit.states.int3path import Int3Paths
+
+if TYPE_CHECKING:
+    from toolkit.states.int3path import Int3Paths
 
 
 RULES: tuple[Rule, ...] = (
@@ -245,6 +248,19 @@ RULES: tuple[Rule, ...] = (
          "start right below it, so that it lands six words lower; `toolkit gen entry` writes "
          "a block that does.",
          emulation.entry_frame_corrupted),
+    Rule("INT3_PATCHING_BROKEN", Level.ERROR, "patch",
+         "The int3 batch and handler of alternative.c lose a site while patching.",
+         "with --tree, the batch part of alternative.c this patch changes (text_poke_queue/"
+         "text_poke_bp_batch/poke_int3_handler, or smp_text_poke_* since 2025), built with the "
+         "tree's helpers, fails a sequence of the patching table: after some write or sync, "
+         "another CPU executing a patched site traps and the handler does not claim it, sees "
+         "bytes that are neither instruction whole, is emulated as another instruction, or the "
+         "batch BUGs or waits forever. Without --tree the change gets a note.",
+         "Such a patch passes review and boot, and oopses later under ftrace, static calls or "
+         "jump labels (as the 2025 smp_text_poke_single() change did).",
+         "Keep the vector sorted and within its size (flush first), write int3, tail and first "
+         "byte in that order with a sync after each, and drop every reference the handler takes.",
+         emulation.int3_patching_broken),
     Rule("BISECT_BREAKS", Level.ERROR, "patch",
          "After this patch a handler uses the helpers on an entry without room.",
          "the tree after this patch has a caller of a helper that pushes (int3_emulate_push, "
@@ -324,7 +340,7 @@ def select(types: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule,
 
 @functools.cache
 def _checkpatch_types() -> frozenset[str]:
-    text = resources.files(__package__).joinpath("checkpatch_types.txt").read_text()
+    text = Path(__file__).with_name("checkpatch_types.txt").read_text()
     return frozenset(line.strip() for line in text.splitlines()
                      if line.strip() and not line.startswith("#"))
 

@@ -45,8 +45,9 @@ def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
         # a posting re-sent without a new version tag, a patch re-sent in its thread, a commit
         # notice sent again after a rebase: a newer copy, not a fault of the series
         name = "the cover letter" if patch.index == 0 else f"patch {patch.index}/{patch.total}"
-        finding = ctx.finding(patch, f"{name} was sent again later (this older copy is not "
-                                     f"checked)", patch.subject_at or patch.at,
+        finding = ctx.finding(patch, f"{name} is of an earlier posting of this series; the "
+                                     f"later posting is the one checked",
+                              patch.subject_at or patch.at,
                               line=patch.raw_subject)
         yield replace(finding, level=Level.NOTE)
     for patch in series.extra:

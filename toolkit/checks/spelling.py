@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 
 from toolkit.errors import InputError, ParseError
@@ -45,9 +45,14 @@ class Spelling:
     subject and commit message only."""
 
     corrections: Mapping[str, str]
-    prose: Mapping[str, str] = field(default_factory=dict)
     #: words codespell lists that kernel mail uses as they are (checks/kernel-terms.txt)
     terms: frozenset[str] = frozenset()
+
+    @property
+    def prose(self) -> Mapping[str, str]:
+        """codespell's dictionary, read when first asked for (a patch with no message words to
+        judge does not pay for its 65,000 lines)."""
+        return _codespell()
 
     @classmethod
     def load(cls, tree: str | Path | None = None) -> "Spelling":
@@ -63,7 +68,7 @@ class Spelling:
                     raise InputError("cannot read the spelling list", path=str(kernel_list),
                                      why=error.strerror) from None
                 corrections.update(_parse(text, str(kernel_list), _KERNEL_SEPARATOR))
-        return cls(corrections, _codespell(), _terms())
+        return cls(corrections, _terms())
 
     def typos(self, text: str) -> Iterator[Typo]:
         for match in _WORD.finditer(text):
@@ -94,15 +99,17 @@ class Spelling:
             yield Typo(word, _same_case(word, correction), column)
 
 
+# The data files sit beside this module (importlib.resources would cost a tenth of a one-patch
+# check).
 @cache
 def _ours() -> dict[str, str]:
-    ours = resources.files("toolkit.checks").joinpath("spelling.txt")
+    ours = Path(__file__).with_name("spelling.txt")
     return _parse(ours.read_text(encoding="utf-8"), "toolkit/checks/spelling.txt", None)
 
 
 @cache
 def _terms() -> frozenset[str]:
-    text = resources.files("toolkit.checks").joinpath("kernel-terms.txt").read_text("utf-8")
+    text = Path(__file__).with_name("kernel-terms.txt").read_text("utf-8")
     return frozenset(line.strip().lower() for line in text.splitlines()
                      if line.strip() and not line.startswith("#"))
 
@@ -111,7 +118,8 @@ def _terms() -> frozenset[str]:
 def _codespell() -> dict[str, str]:
     """codespell's dictionary.txt, as the codespell package ships it: a misspelling maps to its
     fix, or to its fixes joined by ", " when there are several."""
-    path = resources.files("codespell_lib").joinpath("data", "dictionary.txt")
+    # found without importing codespell, whose command-line module is all the package holds
+    path = Path(find_spec("codespell_lib").origin).with_name("data") / "dictionary.txt"
     corrections = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         wrong, separator, right = line.partition(_CODESPELL_SEPARATOR)

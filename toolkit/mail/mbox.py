@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
@@ -183,6 +182,8 @@ def _open(path: str) -> BinaryIO:
     """A seekable binary stream of the file, or of standard input for '-'."""
     if path == "-":
         # Copied aside because the format is detected in a first pass over the bytes.
+        import tempfile                 # standard input only
+
         spool = tempfile.SpooledTemporaryFile(max_size=1 << 24)
         shutil.copyfileobj(sys.stdin.buffer, spool)
         spool.seek(0)
