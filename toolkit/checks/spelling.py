@@ -92,11 +92,11 @@ class Spelling:
             word = found.group(1)
             column = match.start() + found.start(1)
             correction = self.prose.get(word.lower())
-            if (correction is None or column in seen or len(word) < _SHORTEST_CODESPELL_WORD
+            if (not correction or column in seen or len(word) < _SHORTEST_CODESPELL_WORD
                     or word.lower() in names or word.lower() in self.terms
                     or not (word.islower() or word.istitle())):
                 continue
-            yield Typo(word, _same_case(word, correction), column)
+            yield Typo(word, _same_case(word, _fixes(correction)), column)
 
 
 # The data files sit beside this module (importlib.resources would cost a tenth of a one-patch
@@ -116,18 +116,21 @@ def _terms() -> frozenset[str]:
 
 @cache
 def _codespell() -> dict[str, str]:
-    """codespell's dictionary.txt, as the codespell package ships it: a misspelling maps to its
-    fix, or to its fixes joined by ", " when there are several."""
+    """codespell's dictionary.txt, as the codespell package ships it: a misspelling (lower
+    case) maps to its fix as written there, or to its fixes ("fix, other fix,"; see `_fixes`)."""
     # found without importing codespell, whose command-line module is all the package holds
     path = Path(find_spec("codespell_lib").origin).with_name("data") / "dictionary.txt"
-    corrections = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        wrong, separator, right = line.partition(_CODESPELL_SEPARATOR)
-        fixes = [fix.strip() for fix in right.split(",") if fix.strip()]
-        if not separator or not wrong.strip() or not fixes:
-            raise ParseError("expected 'mistake->correction'", path=str(path), line=number)
-        corrections[wrong.strip().lower()] = ", ".join(fixes)
-    return corrections
+    pairs = [line.split(_CODESPELL_SEPARATOR, 1)
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    bad = next((number for number, pair in enumerate(pairs, start=1) if len(pair) != 2), None)
+    if bad is not None:
+        raise ParseError("expected 'mistake->correction'", path=str(path), line=bad)
+    return {wrong.lower(): right for wrong, right in pairs}
+
+
+def _fixes(written: str) -> str:
+    """codespell's fix or fixes as one suggestion: "abort, abbot," -> "abort, abbot"."""
+    return ", ".join(fix.strip() for fix in written.split(",") if fix.strip())
 
 
 def _parse(text: str, path: str, separator: str | None) -> dict[str, str]:
