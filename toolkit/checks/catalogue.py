@@ -26,16 +26,24 @@ if TYPE_CHECKING:
 RULES: tuple[Rule, ...] = (
     Rule("MISSING_SIGN_OFF", Level.ERROR, "patch",
          "The patch has no Signed-off-by: trailer.",
-         "a patch mail whose trailer block holds no Signed-off-by: line (reported at a "
-         "Signed-off-by: line that a blank line cuts off from the trailers, if there is one).",
+         "a patch mail whose trailer block, as git interpret-trailers finds it (the last "
+         "paragraph, with a Signed-off-by: and at least a quarter trailers), holds no "
+         "Signed-off-by: line (reported at a Signed-off-by: line outside the block, if there is "
+         "one). A reply that carries a patch below '---' or a scissors line with its own "
+         "From:/Subject: lines is judged as that patch.",
          "The sign-off is the Developer's Certificate of Origin; a maintainer cannot apply a patch "
          "without it.",
          "Add 'Signed-off-by: Your Name <address>' (git commit -s) as the last trailer.",
          patchmail.missing_sign_off),
     Rule("NO_AUTHOR_SIGN_OFF", Level.WARNING, "patch",
          "Nobody of the patch author's name or address signed off.",
-         "Signed-off-by: lines exist, but none matches the author (the in-body From: line, or "
-         "else the mail's From:) by address or by name.",
+         "Signed-off-by: lines exist, but none is the author's: the author is who git mailinfo "
+         "takes (the in-body From: line, else the mail's From:), with the sender a list or B4 "
+         "Relay rewrote From: for taken from X-Original-From: or Reply-To:; one person is "
+         "matched by address, by name, or by a name and address the mail shows together. An "
+         "author's sign-off that a blank line parts from the trailer block is reported as cut "
+         "off, except in a stable backport ('[ Upstream commit ... ]'), where the upstream chain "
+         "stands above the backporter's sign-off.",
          "The author certifies the origin of their own work; a sign-off by someone else only "
          "certifies passing it on.",
          "Ask the author for their sign-off, or correct the From: line if the author is wrong.",
@@ -51,17 +59,24 @@ RULES: tuple[Rule, ...] = (
          patchmail.bad_fixes_tag),
     Rule("TYPO_SPELLING", Level.WARNING, "mail",
          "A word of the subject, commit message or an added line is a known misspelling.",
-         "a word of the subject, the commit message or a '+' line of the diff that is on the "
-         "misspelling list "
-         "(toolkit/checks/spelling.txt, plus scripts/spelling.txt of the tree given with --tree).",
+         "a word of the subject or the commit message that codespell's dictionary lists (as "
+         "checkpatch.pl --codespell reads it; prose words only: not an identifier, an acronym, "
+         "a name the diff uses or a person the mail names, a quoted word, a word under three "
+         "letters, a kernel term (checks/kernel-terms.txt), or a line of pasted output), or a "
+         "word of those or of a '+' line of the diff that scripts/spelling.txt of the tree "
+         "given with --tree or toolkit/checks/spelling.txt lists.",
          "Messages stay in the history for good and comments are read by everyone after; a "
          "misspelt word also defeats a later grep for it.",
          "Use the suggested spelling.",
          patchmail.typo_spelling),
     Rule("COMMIT_LOG_LONG_LINE", Level.WARNING, "patch",
          f"A commit message line is longer than {patchmail.MAX_LOG_COLUMNS} columns.",
-         f"a message line longer than {patchmail.MAX_LOG_COLUMNS} columns that is not a URL, a "
-         "Fixes: line, an indented or '>'-quoted line, or a kernel log line ('[ 1.234]').",
+         f"a message line longer than {patchmail.MAX_LOG_COLUMNS} columns that is prose: not a "
+         "URL, a Fixes:/Link: line, a quoted commit title, an indented (also by a no-break "
+         "space) or '>'-quoted line, pasted tool output (compiler, assembler, linker, modpost, "
+         "objtool, sparse, make), a kernel report or log line (oops, KASAN, lockdep, registers, "
+         "stack frames, dmesg), a shell, C or Python line, or a table row "
+         "(toolkit/checks/prose.py).",
          "git log indents the message by four columns; longer lines wrap on an 80-column "
          "terminal and in mail replies.",
          f"Re-wrap the paragraph at {patchmail.MAX_LOG_COLUMNS} columns or fewer.",
@@ -104,9 +119,13 @@ RULES: tuple[Rule, ...] = (
          "Regenerate the patch with git format-patch instead of editing the mail.",
          patchmail.diffstat_mismatch),
     Rule("SIGN_OFF_CHAIN", Level.WARNING, "patch",
-         "The sender of a patch someone else wrote is not the last to sign off.",
-         "a mail sent by someone other than its author (not a list relay or a commit "
-         "notification sent for the author) whose last Signed-off-by: is another person's.",
+         "The sender of a patch someone else wrote did not sign off.",
+         "a mail sent by someone other than its author whose Signed-off-by: lines do not "
+         "include the sender's; one person is matched across addresses by name and by the aliases the mail "
+         "itself shows (From:, X-Original-From:, Reply-To:, Cc:, trailers). Relayed postings "
+         "are left alone: a list relay or commit notification, a stable queue's review posting "
+         "(X-stable:, AUTOSEL, '[ Upstream commit ... ]'), and a re-post of a patch a "
+         "maintainer already took (a Link: to another mail).",
          "The chain records the path the patch took, in order; whoever sends it on signs off "
          "last.",
          "Order the sign-offs as the patch travelled; add your own sign-off when you send on "
