@@ -178,3 +178,16 @@ def test_module_is_short_and_says_what_it_is_for(module):
     assert text.count("\n") <= MAX_LINES, f"{path.name} has {text.count(chr(10))} lines"
     if path.stat().st_size:
         assert ast.get_docstring(TREES[module]), f"{path} opens with no purpose sentence"
+
+
+def test_every_folder_of_the_package_is_named_in_pyproject():
+    # setuptools warns of a folder below a package that the packages list does not name (and
+    # pip install and make demo must print no packaging warnings)
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+                 ["tool"]["setuptools"]["packages"])
+    folders = {".".join(path.relative_to(PACKAGE.parent).parts)
+               for path in [PACKAGE, *PACKAGE.rglob("*")]
+               if path.is_dir() and path.name != "__pycache__"}
+    assert folders - listed == set()
