@@ -33,6 +33,8 @@ _ABOUT_A_PATCH = re.compile(r'"\[PATCH\b', re.IGNORECASE)
 # "Signed-off-by:" or the "---" line: a mail tagged otherwise than [PATCH] ("[RFC]", "[tip: ...]")
 # is a patch only with one of them (a commit notification), not a bug report with a test diff.
 _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
+# The tag words that make a k/N count a patch's ("[RFC 2/3]", "[PATCH v2 2/3]").
+_PATCH_WORDS = frozenset({"PATCH", "RFC"})
 # Unthreaded mails of one posting are sent together; ones further apart are separate postings.
 _POSTING_WINDOW = timedelta(hours=12)
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
@@ -146,9 +148,14 @@ def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) ->
         return subject.counter != 0 and (
             diff_start(message.body, 0) < len(message.body)
             or any(_COMMIT_MARK.match(line.text) for line in message.body))
-    if subject.is_patch:
+    if subject.is_patch and (subject.counter == 0 or _PATCH_WORDS & {w.upper() for w in
+                                                                     subject.prefixes}):
         return True
     diff_at = diff_start(message.body, 0)
+    if subject.is_patch:
+        # "[linux-next:master 268/8423] drivers/x: warning ...": a count in a tag with no
+        # PATCH or RFC is a robot's report, unless a diff comes with it
+        return diff_at < len(message.body)
     if diff_at == len(message.body):
         return False
     return not subject.prefixes or any(_COMMIT_MARK.match(line.text)
