@@ -1,11 +1,12 @@
 """Mails grouped into series: threads, revisions, cover letters, numbering, and the replies to each patch.
 
 An mbox from a list archive holds many series. They are told apart the way b4 and patchwork do:
-by thread first; mails that are not threaded together belong to one posting when the same sender
-numbers them k/N with the same N and revision within a few hours of each other; postings are
-revisions of one series when they share a thread or when the same sender gave them the same
-subject. Replies go to the patch they answer. What is no patch (a reply to a patch that is not in
-the file, a pull request, a notification without a diff) is counted and left out.
+by thread first; mails that are not threaded together belong to one posting by the keys of
+`toolkit.series.grouping`; postings are revisions of one series when they share a thread or when
+the same sender gave them the same titles. Of a mail sent again without a new version tag the
+newest copy is checked and the older ones are listed apart. Replies go to the patch they answer.
+What is no patch (a reply to a patch that is not in the file, a pull request, a notification or
+a robot's report without a diff) is counted and left out.
 """
 
 from __future__ import annotations
@@ -348,7 +349,7 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
         return patch_of(message, subject, index_of[i], count, chosen, replies)
 
     cover = build(placed[0]) if 0 in placed and placed[0] not in older else None
-    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total}
+    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total and i not in older}
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
