@@ -28,9 +28,9 @@ from toolkit.series.subject import Subject, parse_subject
 
 # "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch.
 _PULL_REQUEST = re.compile(r"\bGIT\s+PULL\b", re.IGNORECASE)
-# 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "[PATCH] ..." has been added to
+# 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "x86/mce: ..." has been added to
 # the 6.1-stable tree': a notice about a patch, quoting its subject, with the patch attached.
-_ABOUT_A_PATCH = re.compile(r'"\[PATCH\b', re.IGNORECASE)
+_ABOUT_A_PATCH = re.compile(r'"\[PATCH\b|\bpatch\s+"', re.IGNORECASE)
 # "Signed-off-by:" or the "---" line: a mail tagged otherwise than [PATCH] ("[RFC]", "[tip: ...]")
 # is a patch only with one of them (a commit notification), not a bug report with a test diff.
 _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
