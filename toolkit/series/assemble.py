@@ -26,8 +26,9 @@ from toolkit.series.model import Patch, Series
 from toolkit.series.patch import followup_of, patch_of, transport_sender
 from toolkit.series.subject import Subject, parse_subject
 
-# "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch.
-_PULL_REQUEST = re.compile(r"\bGIT\s+PULL\b", re.IGNORECASE)
+# "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch; nor is
+# "[CI-NOTIFY]: ... Bisect ...", a CI's notice quoting the commit it blames.
+_NO_PATCH_TAG = re.compile(r"\bGIT\s+PULL\b|\bCI-NOTIFY\b", re.IGNORECASE)
 # 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "x86/mce: ..." has been added to
 # the 6.1-stable tree': a notice about a patch, quoting its subject, with the patch attached.
 _ABOUT_A_PATCH = re.compile(r'"\[PATCH\b|\bpatch\s+"', re.IGNORECASE)
@@ -140,7 +141,7 @@ def _kept_subject(i: int, mails, parents) -> bool:
 
 
 def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) -> bool:
-    if subject.reply or subject.forward or _PULL_REQUEST.search(subject.raw or "") \
+    if subject.reply or subject.forward or _NO_PATCH_TAG.search(subject.raw or "") \
             or _ABOUT_A_PATCH.search(subject.raw or ""):
         return False
     if subject.is_patch and kept_subject:
