@@ -11,7 +11,7 @@ from dataclasses import replace
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level
 from toolkit.mail.message import DecodeNote
-from toolkit.series.model import Patch, Series
+from toolkit.series.model import MAX_TOTAL, Patch, Series
 
 
 #: decode-note kinds that mean text was lost, not merely guessed
@@ -19,6 +19,10 @@ LOSSY_KINDS = frozenset({"replaced", "truncated", "skipped"})
 
 
 def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
+    if series.total > MAX_TOTAL:
+        yield ctx.about_series(series, f"the subjects count {series.total:,} patches, more than "
+                                       f"any series has; only numbers up to {MAX_TOTAL:,} are "
+                                       "looked for", total=series.total)
     if series.missing:
         count = len(series.missing)
         finding = ctx.about_series(

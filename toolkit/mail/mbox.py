@@ -21,14 +21,20 @@ Where a mail starts, since mboxo writers leave body lines starting with "From " 
 Every line belongs to a mail or to the skipped note, except the framing: blank lines before the
 first mail or before a From_ line, the From_ lines themselves, and the ">" that mboxrd adds.
 Line ends are taken per mail: `mime` removes CRLF transport ends only from a mail stored with them.
+
+Whatever the file holds, reading it takes memory bounded by the caps below and time linear in
+what is read: a longer line is cut, a longer mail is cut off, a line that never ends stops the
+reading, each with a "truncated" note naming what was lost. Pipes, FIFOs and devices are read as
+streams; in a directory, what is no regular file is skipped with a note.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
-import shutil
+import stat
 import sys
 import tempfile
 import zlib
@@ -56,6 +62,20 @@ _ESCAPED_FROM = re.compile(rb">+From ")
 # File names taken from a directory (git format-patch writes 0001-subject.patch).
 _MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx")
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The longest line kept: far beyond a line of a patch or of a base64 part not wrapped at all,
+#: and small enough that a mail of such lines stays within MAX_MAIL_BYTES.
+MAX_LINE = 1 << 20
+#: A line that runs on for this long without a line end (a file of zeros, /dev/zero) ends the
+#: reading: no mail has one, and the rest of it may never come.
+MAX_RUN = 64 << 20
+#: What one mail may hold; the rest of it, to the next mail, is skipped with a note. A mailing
+#: list takes mails of some hundred kilobytes; these keep a giant hunk or a body of a million
+#: quoted-printable soft breaks within memory.
+MAX_MAIL_LINES = 200_000
+MAX_MAIL_BYTES = 16 << 20
+#: Standard input and other streams are copied aside (the format is detected in a first pass):
+#: in memory up to this size, then in a temporary file.
+_SPOOL_MEMORY = 1 << 24
 # The folders of a maildir that hold mail: new (not yet seen by a reader) and cur.
 _MAILDIR_FOLDERS = ("cur", "new")
 
@@ -70,18 +90,36 @@ def raw_mails(path: str) -> Iterator[RawMail]:
     """The mails of `path` as `read_messages` finds them, cut out but not decoded yet (decoding
     is most of reading: an archive has it done where the mails are checked)."""
     if path != "-" and os.path.isdir(path) and _is_maildir(path):
-        for folder, name in _maildir_mails(path):
-            yield from _read_file(os.path.join(path, folder, name))
+        files = [os.path.join(path, folder, name) for folder, name in _maildir_mails(path)]
     elif path != "-" and os.path.isdir(path):
         names = sorted(n for n in os.listdir(path)
                        if n.removesuffix(".gz").endswith(_MAIL_SUFFIXES) and not n.startswith("."))
         if not names:
             raise InputError("no mail files in this directory",
                              path=path, why="expected *.patch, *.eml or *.mbox files")
-        for name in names:
-            yield from _read_file(os.path.join(path, name))
+        files = [os.path.join(path, name) for name in names]
     else:
         yield from _read_file(path)
+        return
+    # A FIFO in a folder would block the reading for ever, a device never end: only regular
+    # files are read, and the first mail says what was left out.
+    regular = [name for name in files if _is_regular(name)]
+    skipped = [DecodeNote("skipped", f"{name} is no regular file; it is not read", None)
+               for name in files if name not in set(regular)]
+    if not regular:
+        raise InputError("no mail file in this directory is a regular file", path=path,
+                         why=f"{len(files)} skipped")
+    for name in regular:
+        for mail in _read_file(name):
+            mail.notes[:0], skipped = skipped, []
+            yield mail
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True         # opening it says why it cannot be read
 
 
 def _is_maildir(path: str) -> bool:
@@ -119,52 +157,157 @@ def _read_file(path: str) -> Iterator[RawMail]:
 
 
 def _open(path: str) -> BinaryIO:
-    """A seekable binary stream of the file, or of standard input for '-'."""
+    """A seekable binary stream of the file; standard input ('-'), a pipe, a FIFO or a device
+    copied aside as it is read (up to a line that never ends)."""
     if path == "-":
-        # Copied aside because the format is detected in a first pass over the bytes.
-        spool = tempfile.SpooledTemporaryFile(max_size=1 << 24)
-        shutil.copyfileobj(sys.stdin.buffer, spool)
-        spool.seek(0)
-        return spool
+        return _spooled(sys.stdin.buffer)
     try:
-        return open(path, "rb")
+        stream = open(path, "rb")
     except OSError as error:
         raise InputError("cannot read", path=path, why=error.strerror) from None
+    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        return stream
+    with stream:
+        return _spooled(stream)
+
+
+def _spooled(stream: BinaryIO) -> BinaryIO:
+    """A copy of `stream` that can be read twice, up to the end of a line longer than MAX_RUN:
+    the reading stops there anyway, and an endless device would otherwise fill the disk."""
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
+    run = 0
+    while chunk := stream.read(1 << 20):
+        spool.write(chunk)
+        end = chunk.rfind(b"\n")
+        run = run + len(chunk) if end < 0 else len(chunk) - end - 1
+        if run > MAX_RUN:
+            break
+    spool.seek(0)
+    return spool
 
 
 def _is_mboxrd(stream: BinaryIO) -> bool:
     """Whether the file is mboxrd: its writer escaped '>From ' too (so '>>From ' occurs), or it
     names itself in a separator as public-inbox and b4 do ('From mboxrd@z ...'), which need not
-    be the first line when text or a mail without a From_ line comes first."""
-    first = stream.readline()
+    be the first line when text or a mail without a From_ line comes first. (No further than
+    the reading goes: to a line that runs on for MAX_RUN.)"""
+    first = stream.readline(MAX_LINE)
     if first.startswith(b"From mboxrd@"):
         return True
-    tail = b"\n" + first
+    tail, run = b"\n" + first, len(first) if not first.endswith(b"\n") else 0
     while chunk := stream.read(1 << 20):
         if _MBOXRD_MARK.search(tail + chunk):
             return True
         tail = chunk[-16:]
+        end = chunk.rfind(b"\n")
+        run = run + len(chunk) if end < 0 else len(chunk) - end - 1
+        if run > MAX_RUN:
+            return False
     return False
+
+
+class _Lines:
+    """The lines of a binary stream, read in pieces so that no line is ever held whole: a line
+    longer than MAX_LINE is cut to that (its line end kept), and a line that runs on for MAX_RUN
+    ends the reading. `cuts` notes each, by line."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.cuts: list[DecodeNote] = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        number, carry, run = 0, b"", None      # run: the length of a cut line read so far
+        while chunk := self.stream.read(1 << 20):
+            if run is not None:
+                end = chunk.find(b"\n")
+                run += len(chunk) if end < 0 else end + 1
+                if end < 0 and run <= MAX_RUN:
+                    continue
+                number += 1
+                self.cuts.append(_cut_note(number, run, stopped=end < 0))
+                if end < 0:
+                    yield carry
+                    return
+                yield carry + b"\n"
+                chunk, carry, run = chunk[end + 1:], b"", None
+            lines = io.BytesIO(carry + chunk).readlines()
+            carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+            if lines and max(map(len, lines)) > MAX_LINE:
+                lines = [self._cut(number + k, line) for k, line in enumerate(lines, 1)]
+            number += len(lines)
+            yield from lines
+            if len(carry) > MAX_LINE:
+                carry, run = carry[:MAX_LINE], len(carry)
+        if run is not None:
+            self.cuts.append(_cut_note(number + 1, run, stopped=False))
+        if carry:
+            yield carry
+
+    def _cut(self, number: int, line: bytes) -> bytes:
+        if len(line) <= MAX_LINE:
+            return line
+        self.cuts.append(_cut_note(number, len(line), stopped=False))
+        return line[:MAX_LINE] + b"\n"
+
+    def taken(self, before: int) -> list[DecodeNote]:
+        """The notes of cuts before line `before`, handed over once."""
+        taken = [note for note in self.cuts if note.at < before]
+        self.cuts = self.cuts[len(taken):]
+        return taken
+
+
+def _cut_note(number: int, length: int, stopped: bool) -> DecodeNote:
+    if stopped:
+        return DecodeNote("truncated", f"line {number} runs on for more than {MAX_RUN >> 20} "
+                          "MiB without a line end; it and the rest of the file are not read",
+                          number)
+    return DecodeNote("truncated", f"line {number} is {length:,} bytes long; only its first "
+                      f"{MAX_LINE:,} are read", number)
 
 
 def _split(stream: BinaryIO, source: str, mboxrd: bool) -> Iterator[RawMail]:
     """Cut the stream into mails at separator lines (see the module docstring)."""
-    lines = enumerate(stream, 1)
+    reader = _Lines(stream)
+    lines = enumerate(reader, 1)
     start, mail, from_first, notes = _first_mail(lines, source)
     by_msgid = not from_first
+    size, previous, dropped = 0, mail[-1], None
     for number, raw in lines:
-        if raw.startswith(b"From ") and not mail[-1].strip():
+        if raw.startswith(b"From ") and not previous.strip():
             separates, ahead = _separator(raw, lines, by_msgid)
             if separates:
                 # The blank line before a From_ line belongs to the separator, not the mail.
-                yield _mail(source, start, mail[:-1], mboxrd, from_line=from_first, last=False,
+                kept = mail if dropped else mail[:-1]
+                notes += reader.taken(number) + _dropped(dropped, number - 2)
+                yield _mail(source, start, kept, mboxrd, from_line=from_first, last=False,
                             notes=notes)
                 mail, start, from_first, notes = [], number, True, []
+                size, dropped = 0, None
+            previous = ahead[-1][1] if ahead else raw
+            if dropped is None:
+                mail.append(raw)
+                mail += [line for _, line in ahead]
+            continue
+        previous = raw
+        if dropped is None:
             mail.append(raw)
-            mail += [line for _, line in ahead]
-        else:
-            mail.append(raw)
+            size += len(raw)
+            if size > MAX_MAIL_BYTES or len(mail) > MAX_MAIL_LINES:
+                # the rest of the mail is read on to the next one, and not kept
+                dropped = number + 1
+    notes += reader.taken(sys.maxsize)
+    if dropped is not None:
+        notes += _dropped(dropped, number)
     yield _mail(source, start, mail, mboxrd, from_line=from_first, last=True, notes=notes)
+
+
+def _dropped(first: int | None, last: int) -> list[DecodeNote]:
+    """The note for the lines of a mail beyond what one mail may hold (none when there were
+    none)."""
+    if first is None or last < first:
+        return []
+    return [DecodeNote("truncated", f"the mail is longer than {MAX_MAIL_LINES:,} lines or "
+                       f"{MAX_MAIL_BYTES >> 20} MiB: lines {first}-{last} are not read", first)]
 
 
 def _first_mail(lines: Iterator[tuple[int, bytes]], source: str

@@ -44,6 +44,11 @@ _TEXT_TYPES = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-di
 Numbered = list[tuple[int, bytes]]
 # Fallbacks for text whose declared charset is missing or wrong; latin-1 maps every byte.
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+#: The longest header value read (a Cc: of a thousand people is 40 KiB); the rest is cut, with
+#: a note, so that a header folded over a million lines costs no more than this.
+MAX_HEADER = 1 << 16
+#: Multipart parts nested deeper than this are not read (with a note); mail clients nest three.
+MAX_MIME_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +117,7 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote]) ->
                                 "follows is read as the body", body[0][0]))
     headers = BytesHeaderParser(policy=compat32).parsebytes(
         b"".join(line for _, line in header_lines) + b"\n")
-    fields = _fields(header_lines)
+    fields = _fields(header_lines, notes)
 
     def text(name: str) -> str | None:
         value = fields.get(name)
@@ -164,23 +169,43 @@ def _cut_headers(numbered: Numbered) -> tuple[Numbered, Numbered | None, dict[st
     return numbered, None, first_at
 
 
-def _fields(header_lines: Numbered) -> dict[str, bytes]:
-    """The first value of each header field by lower-case name, unfolded, as raw bytes."""
+def _fields(header_lines: Numbered, notes: list[DecodeNote] | None = None) -> dict[str, bytes]:
+    """The first value of each header field by lower-case name, unfolded, as raw bytes, each
+    cut to MAX_HEADER (said in `notes`)."""
     fields: dict[str, bytes] = {}
-    name = None
-    for _, line in header_lines:
+    name, current, size, at = None, [], 0, 0
+
+    def keep() -> None:
+        if name is not None and name not in fields:
+            fields[name] = _capped(name, b"".join(current), at, notes)
+
+    for number, line in header_lines:
         if line[:1] in (b" ", b"\t"):
-            if name is not None and name not in fields:
-                current += line.rstrip(b"\r\n")
+            # the pieces are joined once: adding each to the value so far is quadratic
+            if name is not None and name not in fields and size <= MAX_HEADER:
+                current.append(line.rstrip(b"\r\n"))
+                size += len(current[-1])
             continue
-        if name is not None:
-            fields.setdefault(name, current)
+        keep()
         field_name, _, value = line.partition(b":")
         name = field_name.strip().decode("ascii", "replace").lower()
-        current = value.strip(b" \t\r\n")
-    if name is not None:
-        fields.setdefault(name, current)
+        current, at = [value.strip(b" \t\r\n")], number
+        size = len(current[0])
+    keep()
     return fields
+
+
+def _capped(name: str, value: bytes, at: int, notes: list[DecodeNote] | None) -> bytes:
+    """`value` cut to MAX_HEADER, after its last comma or space there when it has one."""
+    if len(value) <= MAX_HEADER:
+        return value
+    cut = value[:MAX_HEADER]
+    end = max(cut.rfind(b","), cut.rfind(b" "))
+    if notes is not None:
+        notes.append(DecodeNote("truncated", f"the {name.title()}: header is longer than "
+                                f"{MAX_HEADER >> 10} KiB; only its first {MAX_HEADER >> 10} KiB "
+                                "are read", at))
+    return cut[:end] if end > 0 else cut
 
 
 def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
@@ -245,10 +270,14 @@ def _msgid(value: str | None) -> str | None:
     return found.group(1) if found else value.strip() or None
 
 
-def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote]
+def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote], depth: int = 0
                 ) -> Iterator[tuple[_Headers, Numbered]]:
     """The text parts of a (possibly multipart) mail that hold its description or its patch."""
     kind = headers.get_content_type()
+    if depth > MAX_MIME_DEPTH:
+        notes.append(DecodeNote("skipped", f"multipart parts nested more than {MAX_MIME_DEPTH} "
+                                "deep are not read", body[0][0] if body else None))
+        return
     if not kind.startswith("multipart/"):
         name = (_param(headers, "filename", "content-disposition") or _param(headers, "name")
                 or "").lower()
@@ -272,7 +301,7 @@ def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote]
             b"".join(line for _, line in part_lines) + b"\n")
         if kind == "multipart/alternative" and part_headers.get_content_type() != "text/plain":
             continue
-        yield from _leaf_parts(part_headers, part_body or [], notes)
+        yield from _leaf_parts(part_headers, part_body or [], notes, depth + 1)
         if kind == "multipart/alternative":
             return
 

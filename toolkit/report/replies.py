@@ -283,7 +283,12 @@ def _recipients(people: Iterable[Person], besides: Person) -> list[Person]:
 
 
 def _address(person: Person) -> str:
-    return formataddr((person.name, person.email))
+    try:
+        return formataddr((person.name, person.email))
+    except UnicodeError:
+        # a non-ASCII local part (RFC 6532), which formataddr cannot encode: written as read,
+        # the name quoted as formataddr would
+        return formataddr((person.name, "x@x")).replace("<x@x>", f"<{person.email}>")
 
 
 def _slug(subject: str) -> str:

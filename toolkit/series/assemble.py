@@ -21,7 +21,7 @@ from toolkit.errors import InputError, UsageError
 from toolkit.mail import read_messages
 from toolkit.mail.message import Message
 from toolkit.series.diff import diff_start
-from toolkit.series.model import Patch, Series
+from toolkit.series.model import MAX_TOTAL, Patch, Series
 from toolkit.series.patch import followup_of, patch_of
 from toolkit.series.subject import Subject, parse_subject
 
@@ -284,7 +284,7 @@ def _series(mails, indices, revision_of, chosen, naked, followups, source) -> Se
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
-        missing=tuple(k for k in range(1, total + 1) if k not in patches),
+        missing=tuple(k for k in range(1, min(total, MAX_TOTAL) + 1) if k not in patches),
         duplicates=tuple(duplicates), extra=tuple(extra),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
         messages_read=len(mails),

@@ -23,10 +23,11 @@ _REPLY_TRAILER = re.compile(r"([A-Za-z-]+-by|Fixes):[ \t]*(\S.*)")
 # "From: Ines Marchetti <ines@example.org>" at the top of a body: the real author.
 _IN_BODY = re.compile(r"(From|Subject|Date):[ \t]*(.*)")
 # " arch/x86/include/asm/text-patching.h | 22 ++++++++--": one diffstat entry (some tools
-# write it without the leading space).
-_DIFFSTAT_ENTRY = re.compile(r"\s*(\S.*?)\s+\|\s+(\d+)(?: [+-]*)?")
+# write it without the leading space). The name ends in a non-space: a name that may end
+# anywhere in a run of spaces makes a line of 100,000 spaces take quadratic time.
+_DIFFSTAT_ENTRY = re.compile(r"\s*(\S(?:.*?\S)?)\s+\|\s+(\d+)(?: [+-]*)?")
 # " tools/testdata/blob.bin | Bin 0 -> 512 bytes": a binary diffstat entry.
-_DIFFSTAT_BINARY = re.compile(r"\s*(\S.*?)\s+\|\s+Bin\b.*")
+_DIFFSTAT_BINARY = re.compile(r"\s*(\S(?:.*?\S)?)\s+\|\s+Bin\b.*")
 # "Name <user@host>" or a bare "user@host" (not "https://host/x@y"): a trailer's address.
 _ADDRESS = re.compile(r"[^<>]*<[^<>\s@]+@[^<>\s@]+>\s*|[\w.+=-]+@[\w.-]+\s*")
 # " 3 files changed, 41 insertions(+), 2 deletions(-)": the diffstat summary.
