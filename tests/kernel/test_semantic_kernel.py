@@ -66,5 +66,6 @@ def test_the_trees_own_helpers_and_gap_pass_the_trials(tree, int3_path, tmp_path
     after = int3path.from_repository(series, str(int3_path)).paths[1]
     assert after.gap is not None and after.gap.style == "trap_bp"
     assert after.users and {"push", "call"} <= set(trial.runnable(after))
-    assert (trial.gap_alone(after).failed, trial.helpers_alone(after).failed,
-            trial.run(after).failed) == ((), (), ())
+    trials = trial.Trials()
+    assert (trial.gap_alone(trials, after).failed, trial.helpers_alone(trials, after).failed,
+            trial.run(trials, after).failed) == ((), (), ())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
-from toolkit.checks import applying, claims, code, emulation, numbering, patchmail
+from toolkit.checks import applying, claims, code, emulation, numbering, patchmail, trial
 from toolkit.checks.context import CheckRun, Context, Rule
 from toolkit.checks.findings import Finding, Level
 from toolkit.checks.spelling import Spelling
@@ -291,13 +291,16 @@ def select(types: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule,
 
 
 def run(series: Series, rules: Iterable[Rule] = RULES,
-        spelling: Spelling | None = None, paths: Int3Paths | None = None) -> list[Finding]:
+        spelling: Spelling | None = None, paths: Int3Paths | None = None,
+        trials: trial.Trials | None = None) -> list[Finding]:
     """Every finding of `rules` on `series`, in mbox order (series-wide remarks first).
 
     Rules that judge a patch on the int3 path after it use `paths` (from a repository); without
     them, the paths built from the hunks over the toolkit's reference model, when a rule asks.
+    Its code is built and run within `trials` (without: no budget, the default limits).
     """
-    checking = CheckRun(series, spelling if spelling is not None else Spelling.load(), paths)
+    checking = CheckRun(series, spelling if spelling is not None else Spelling.load(), paths,
+                        trials if trials is not None else trial.unbounded())
     findings = []
     for rule in rules:
         findings.extend(_run(rule, series, Context(rule, checking)))

@@ -21,9 +21,12 @@ class CheckRun:
     patch, which is built from the hunks over the reference model when a rule first asks (most
     rules never do, and building it loads the header model) unless a repository gave it."""
 
-    def __init__(self, series: Series, spelling: Spelling, paths: Int3Paths | None = None) -> None:
+    def __init__(self, series: Series, spelling: Spelling, paths: Int3Paths | None = None,
+                 trials: Any = None) -> None:
         self.series = series
         self.spelling = spelling
+        #: toolkit.checks.trial.Trials: the bounds of running the states' code, and what ran
+        self.trials = trials
         if paths is not None:
             self.paths = paths
 
@@ -73,6 +76,11 @@ class Context:
     def paths(self) -> Int3Paths:
         """The int3 path after each patch of the series."""
         return self.run.paths
+
+    @property
+    def trials(self) -> Any:
+        """The check's toolkit.checks.trial.Trials."""
+        return self.run.trials
 
     def finding(self, patch: Patch, message: str, at: int | None,
                 file_at: Location | None = None, **evidence: Any) -> Finding:

@@ -28,11 +28,11 @@ evidence = lazy.module("toolkit.validate.evidence")
 def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """The entry code this patch leaves, run with known-good helpers, damages the saved frame:
     the x86_64 gap block, the x86_32 FIXUP_FRAME and IRET_FRAME, or the FRED kernel entry."""
-    trial.prefetch(ctx.paths)
+    trial.prefetch(ctx.trials, ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: not name.startswith("int3_"))
     state = ctx.paths.after(patch)
     if state.gap is not None and state.gap.changed_by == patch.index:
-        verdict = trial.gap_alone(state)
+        verdict = trial.gap_alone(ctx.trials, state)
         if verdict.error or verdict.budget:
             yield _not_run(ctx, patch, state.gap, verdict)
         for outcome in verdict.failed[:1]:
@@ -41,7 +41,7 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
                                  f"({outcome.scenario.name}): {outcome.reason}",
                                  _evidence(outcome))
     for path, changed in _changed_entries(state, patch):
-        verdict = trial.entry_alone(state, path)
+        verdict = trial.entry_alone(ctx.trials, state, path)
         if verdict.error or verdict.budget:
             yield _not_run(ctx, patch, changed[0], verdict)
         what = "x86_32 entry" if path == ENTRY_32 else "FRED kernel entry"
@@ -67,13 +67,13 @@ def _changed_entries(state, patch: Patch) -> list[tuple[str, list]]:
 def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """A helper this patch leaves behind disagrees with the real instruction (in a known-good
     entry, so that the helper alone is judged)."""
-    trial.prefetch(ctx.paths)
+    trial.prefetch(ctx.trials, ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: name.startswith("int3_"))
     state = ctx.paths.after(patch)
     changed = [b for b in state.helpers if b.changed_by == patch.index]
     if not changed:
         return
-    verdict = trial.helpers_alone(state)
+    verdict = trial.helpers_alone(ctx.trials, state)
     if verdict.error or verdict.budget:
         yield _not_run(ctx, patch, changed[0], verdict)
     if not verdict.failed:
@@ -81,7 +81,8 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # A helper that was already wrong before this patch is the earlier patch's finding: a patch
     # that only rewords a comment next to it must not inherit the blame.
     before = ctx.paths.before(patch)
-    inherited = {(o.scenario.name, o.reason) for o in trial.helpers_alone(before).failed} \
+    inherited = {(o.scenario.name, o.reason)
+                 for o in trial.helpers_alone(ctx.trials, before).failed} \
         if before is not None and before.helpers else set()
     reported = set()
     # a changed helper's own scenario first: a wrong push is "not push", not "not call"
@@ -105,13 +106,14 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
 def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """After this patch a handler uses the helpers on an entry path without room, although the
     helpers and the gap each work (the breakage is the order of the patches)."""
-    trial.prefetch(ctx.paths)
+    trial.prefetch(ctx.trials, ctx.paths)
     state = ctx.paths.after(patch)
     before = ctx.paths.before(patch)
     users = _pushing_uses(state)
-    if not users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
+    if not users or trial.gap_alone(ctx.trials, state).failed \
+            or trial.helpers_alone(ctx.trials, state).failed:
         return
-    verdict = trial.run(state)
+    verdict = trial.run(ctx.trials, state)
     use = next((u for u in users if u.patch == patch.index), users[0])
     if verdict.budget and use.patch == patch.index:
         finding = ctx.finding(patch, f"{use.helper}() here was not checked: budget "
@@ -119,11 +121,11 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
                               reason=verdict.budget, unchecked=True, **_shown(patch, use.at))
         yield replace(finding, level=Level.NOTE)
     if not verdict.failed or (before is not None and _pushing_uses(before)
-                              and trial.run(before).failed):
+                              and trial.run(ctx.trials, before).failed):
         return
     room = "makes no gap" if state.gap is None else "leaves no room"
     later = [s.index for s in ctx.paths.paths if s.index > patch.index
-             and _pushing_uses(s) and not trial.run(s).failed]
+             and _pushing_uses(s) and not trial.run(ctx.trials, s).failed]
     fixed = f"; patch {later[0]} fixes it, but bisection can stop here" if later else ""
     outcome = verdict.failed[0]
     yield ctx.finding(
@@ -139,18 +141,19 @@ def build_limit(patch: Patch, ctx: Context) -> Iterator[Finding]:
     state = ctx.paths.after(patch)
     before = ctx.paths.before(patch)
     if state.gap is not None and state.gap.changed_by == patch.index:
-        hit = trial.gap_alone(state).limit
-        if hit and not (before is not None and before.gap and trial.gap_alone(before).limit):
+        hit = trial.gap_alone(ctx.trials, state).limit
+        if hit and not (before is not None and before.gap
+                        and trial.gap_alone(ctx.trials, before).limit):
             yield _block_finding(ctx, patch, state.gap, _limit_message(hit), {"limit": hit})
     changed = [b for b in (*state.helpers, *state.macros) if b.changed_by == patch.index]
     if changed:
-        hit = trial.helpers_alone(state).limit
+        hit = trial.helpers_alone(ctx.trials, state).limit
         if hit and not (before is not None and before.helpers
-                        and trial.helpers_alone(before).limit):
+                        and trial.helpers_alone(ctx.trials, before).limit):
             yield _block_finding(ctx, patch, changed[0], _limit_message(hit), {"limit": hit})
     for path, pieces in _changed_entries(state, patch):
-        hit = trial.entry_alone(state, path).limit
-        if hit and not (before is not None and trial.entry_alone(before, path).limit):
+        hit = trial.entry_alone(ctx.trials, state, path).limit
+        if hit and not (before is not None and trial.entry_alone(ctx.trials, before, path).limit):
             yield _block_finding(ctx, patch, pieces[0], _limit_message(hit), {"limit": hit})
 
 

@@ -66,8 +66,8 @@ def _run_check(args) -> int:
         from toolkit.emulate.limits import Limits
 
         limits = Limits.parse(args.build_limits)
-    # Set before any worker starts: the workers are forked, and share the deadline.
-    trial.bound(limits, args.budget)
+    # One object, handed to every worker with the settings: the workers share the deadline.
+    args.trials = trial.Trials.bounded(limits, args.budget)
     if args.format == "b4":
         from toolkit.report.b4 import SERIES_ONLY
 
@@ -87,7 +87,8 @@ def _check_streamed(args, chosen) -> int:
     from toolkit.report.report import CheckReport, Tally, series_json_line, series_text
 
     settings = archive.Settings(args.path, tuple(rule.name for rule in chosen), args.tree,
-                                _is_repository(args.tree), args.revision, args.series)
+                                _is_repository(args.tree), args.revision, args.series,
+                                args.trials)
     tally = Tally(Level.parse(args.fail_on))
     progress = Progress("check", _lines_of(args.path)) if sys.stderr.isatty() else None
     messages = _counted(raw_mails(args.path), progress)
@@ -156,7 +157,8 @@ def _check_for_replies(args, chosen) -> int:
     checked = []
     for series in archive.series:
         paths = _paths_in(repository, series) if repository else None
-        checked.append(Checked(series, tuple(catalogue.run(series, chosen, spelling, paths))))
+        checked.append(Checked(series, tuple(catalogue.run(series, chosen, spelling, paths,
+                                                           args.trials))))
     report = CheckReport(tuple(checked), Level.parse(args.fail_on), archive.mails_read,
                          archive.skipped)
     applied = [rule.name for rule in chosen]
