@@ -8,15 +8,20 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from gitrepos import git
 
+from gitrepos import git
+from kernel.kerneltrees import TREES, apply_mutant, tree_id
 from toolkit.checks import catalogue, trial
 from toolkit.series import read_series
 from toolkit.states import int3path
-from toolkit.x86 import (ENTRY_32, ENTRY_64, ENTRY_BESIDE, ENTRY_PIECES, FRED_ENTRY_S,
-                        TEXT_PATCHING_H)
-
-from kernel.kerneltrees import TREES, apply_mutant, tree_id
+from toolkit.x86 import (
+    ENTRY_32,
+    ENTRY_64,
+    ENTRY_BESIDE,
+    ENTRY_PIECES,
+    FRED_ENTRY_S,
+    TEXT_PATCHING_H,
+)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("isolated_git")]
 

@@ -7,9 +7,9 @@ committed to a throwaway git repository; a patch made there with git is then che
 import shutil
 
 import pytest
-from kernel.kerneltrees import TREES, tree_id
-from gitrepos import git
 
+from gitrepos import git
+from kernel.kerneltrees import TREES, tree_id
 from toolkit.checks import catalogue
 from toolkit.series import read_series
 from toolkit.states import int3path

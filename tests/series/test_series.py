@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import InputError, UsageError
-from toolkit.series.model import Series
 from toolkit.series import read_series
+from toolkit.series.model import Series
 
 DATA = Path(__file__).parents[1] / "data/mail"
 CASES = {path.stem: case for path in sorted(DATA.glob("*.toml"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from toolkit import lazy
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
 from toolkit.series.model import Patch
-from toolkit import lazy
 from toolkit.states.refusals import include_refusal, unbuildable
 
 # Commit ids are looked up only with --tree.

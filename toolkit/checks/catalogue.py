@@ -17,7 +17,6 @@ from toolkit.errors import UsageError
 from toolkit.series.model import Series
 from toolkit.states.int3path import Int3Paths
 
-
 RULES: tuple[Rule, ...] = (
     Rule("MISSING_SIGN_OFF", Level.ERROR, "patch",
          "The patch has no Signed-off-by: trailer.",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 import textwrap
 from collections.abc import Callable, Iterable
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from toolkit.checks.findings import Finding, Level, Location, PatchRef
 from toolkit.checks.spelling import Spelling

@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+from toolkit import lazy
+from toolkit.checks import trial
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
-from toolkit import lazy
-from toolkit.checks import trial
 from toolkit.states.blocks import GAP, changes_inside, is_remark
 from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, ENTRY_PIECES, HELPER_OF
 

@@ -13,7 +13,6 @@ from toolkit.checks.findings import Finding, Level
 from toolkit.mail.message import DecodeNote
 from toolkit.series.model import MAX_TOTAL, Patch, Series
 
-
 #: decode-note kinds that mean text was lost, not merely guessed
 LOSSY_KINDS = frozenset({"replaced", "truncated", "skipped"})
 

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
-from toolkit.series.diff import DiffLine, FileDiff
-from toolkit.mail.message import Line, Person
-from toolkit.series.model import Patch, Trailer
 from toolkit.checks.spelling import Typo
-
+from toolkit.mail.message import Line, Person
+from toolkit.series.diff import DiffLine, FileDiff
+from toolkit.series.model import Patch, Trailer
 
 # Fixes: 0123456789ab ("subsystem: what the fixed commit did")
 _GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)')

@@ -29,7 +29,7 @@ from toolkit.errors import ToolkitError
 from toolkit.states import reference
 from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
-from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S
+from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS
 
 # Building and running code is needed only for a state no earlier run saw pass: a warm check
 # loads none of it.
