@@ -6,8 +6,16 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-kernel install clean reference goldens
 
+# A .venv whose Python no longer runs (moved, upgraded away) or is older than the package needs is
+# made anew rather than left half-working.
+VENV_OK := $(shell $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo yes)
+ifneq ($(VENV_OK),yes)
+$(shell rm -rf $(VENV))
+endif
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "toolkit needs Python 3.11 or newer: make PYTHON=python3.11")'
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@

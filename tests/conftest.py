@@ -38,3 +38,15 @@ def rows():
 def cache(tmp_path_factory):
     """One build cache for the tests that validate code, so each image is built once."""
     return tmp_path_factory.mktemp("build-cache")
+
+
+@pytest.fixture(scope="session")
+def _empty_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_settings(_empty_home, monkeypatch):
+    """A home of the tests' own: the user's ~/.checkpatch.conf, ~/.gitconfig and b4 settings
+    never change what a test sees."""
+    monkeypatch.setenv("HOME", str(_empty_home))

@@ -7,7 +7,9 @@ import pytest
 
 from toolkit import archive
 from toolkit.cli import main
+from toolkit.mail import read_messages
 from toolkit.mail.mbox import raw_mails
+from toolkit.series.assemble import group
 
 MANY = Path(__file__).parent / "data" / "series" / "many.mbox"
 
@@ -49,6 +51,24 @@ def test_workers_find_what_one_process_finds_in_the_same_order(capsys):
     assert [len(s["findings"]) for s in series] == [0, 0, 1, 0, 0]
     assert (summary["series"], summary["mails"], summary["skipped"], summary["notes"]) == (
         5, 15, 2, 1)
+
+
+def test_archive_mode_groups_a_file_as_the_series_reader_does():
+    # The archive ties mails with the keys of toolkit.series.grouping while it streams; each
+    # closed group is then sorted into series as a whole file would be. Both must agree.
+    def series_of(messages, source):
+        return sorted(tuple(sorted((p.msgid or "", p.at) for p in (s.cover, *s.patches) if p))
+                      for s in group(messages, source).series)
+
+    data = Path(__file__).parent / "data"
+    files = sorted([*data.glob("series/*.mbox"), *data.glob("mail/*.mbox"),
+                    *data.glob("check/*.mbox")])
+    assert len(files) > 20
+    for path in files:
+        whole = series_of(read_messages(str(path)), str(path))
+        streamed = sorted(s for g in archive.closed_groups(raw_mails(str(path)), window=50)
+                          for s in series_of([m.decoded() for m in g], str(path)))
+        assert streamed == whole, path
 
 
 @pytest.mark.slow

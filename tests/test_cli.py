@@ -189,3 +189,49 @@ def test_a_mail_without_a_patch_is_read_and_skipped(capsys):
     code, out, err = _run(capsys, "check", str(ROOT / "tests" / "data" / "mail" / "reply-only.eml"))
     assert (code, err) == (0, "")
     assert out.endswith("in 0 patches of 0 series; 1 mail read, 1 skipped (no patch)\n")
+
+
+def test_checkpatch_types_the_toolkit_lacks_are_accepted_with_one_note(capsys):
+    code, out, err = _run(capsys, "check", DEMO_V1,
+                          "--ignore", "FILE_PATH_CHANGES,SPDX_LICENSE_TAG,TYPO_SPELLING")
+    assert code == 1 and out.endswith("0 errors, 3 warnings, 0 checks, 0 notes in 3 patches\n")
+    assert err == ("toolkit: note: checkpatch.pl types the toolkit does not check, accepted: "
+                   "FILE_PATH_CHANGES, SPDX_LICENSE_TAG\n")
+    # --types of checkpatch types only: nothing the toolkit has is run
+    assert _run(capsys, "check", DEMO_V1, "--types", "LONG_LINE")[:2] == \
+        (0, "0 errors, 0 warnings, 0 checks, 0 notes in 3 patches\n")
+    # a name neither knows is still a mistake
+    assert _run(capsys, "check", DEMO_V1, "--ignore", "LONG_LYNE")[0] == 2
+
+
+@pytest.mark.parametrize("where", ["cwd", "home", "tree"])
+def test_checkpatch_conf_is_read_where_checkpatch_reads_it(capsys, tmp_path, monkeypatch, where):
+    folder = {"cwd": tmp_path / "work", "home": tmp_path / "home", "tree": tmp_path / "tree"}
+    for path in folder.values():
+        path.mkdir()
+    (folder[where] / ".checkpatch.conf").write_text(
+        "--strict  # checkpatch's own\n# a comment line\n--ignore TYPO_SPELLING,LONG_LINE\n"
+        "--ignore=COMMIT_LOG_OTHER_PATCH\n")
+    monkeypatch.chdir(folder["cwd"])
+    monkeypatch.setenv("HOME", str(folder["home"]))
+    if where == "tree":
+        # the tree's conf counts only with --tree; check.py reads it before the tree is used
+        from toolkit.cli.check import checkpatch_conf
+        assert checkpatch_conf(str(folder["tree"])) == (
+            ["TYPO_SPELLING", "LONG_LINE", "COMMIT_LOG_OTHER_PATCH"], [])
+        assert checkpatch_conf(None) == ([], [])
+        return
+    code, out, err = _run(capsys, "check", DEMO_V1)
+    assert out.endswith("0 errors, 1 warning, 0 checks, 0 notes in 3 patches\n"), out
+    assert "LONG_LINE" in err
+
+
+def test_without_a_compiler_one_warning_says_the_semantic_checks_could_not_run(tmp_path):
+    # a CI job on a machine without gcc must not pass as if the code had been run
+    env = {**os.environ, "CC": "no-such-gcc", "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "toolkit", "check", DEMO_V2], env=env,
+                          capture_output=True, text=True)
+    warnings = [line for line in done.stdout.splitlines() if line.startswith("WARNING:")]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert len(warnings) == 1 and "semantic checks of this series could not run" in warnings[0]
+    assert "install gcc and binutils" in warnings[0]

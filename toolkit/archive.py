@@ -2,8 +2,8 @@
 
 An archive is read once, as a stream of mails cut out but not decoded (decoding is most of
 reading, and is done in the workers). Mails are tied together as they arrive, by their header
-fields: by message id (a reply and what it answers), by the unthreaded posting a k/N mail belongs
-to, and by sender and subject (a revision). A group of tied mails that no mail has joined within
+fields, with the keys `toolkit.series.grouping` names: by message id (a reply and what it
+answers), by the unthreaded posting a k/N mail belongs to, and by sender and title (a revision). A group of tied mails that no mail has joined within
 the last `window` mails, or whose first mail is more than two windows back, is closed: decoded,
 grouped into its series (`toolkit.series.assemble.group`), checked in a worker, and forgotten by
 the reader. So memory holds the open threads, not the archive; a reply or a revision that comes
@@ -22,11 +22,11 @@ from toolkit.checks import catalogue
 from toolkit.checks.spelling import Spelling
 from toolkit.checks.trial import Trials
 from toolkit.errors import UsageError
-from toolkit.mail.mime import Envelope, RawMail
+from toolkit.mail.mime import RawMail
 from toolkit.report.report import Checked
 from toolkit.series.assemble import group
+from toolkit.series.grouping import Mark, archive_keys
 from toolkit.series.model import Patch, Series
-from toolkit.series.subject import parse_subject
 from toolkit.states import int3path
 
 #: Mails after which a thread nobody joined is taken as complete (two days of LKML, months of
@@ -109,8 +109,14 @@ def closed_groups(mails: Iterable[RawMail], window: int = WINDOW) -> Iterator[li
     ties = _Ties(window)
     held: dict[int, list[tuple[int, RawMail]]] = {}
     last: dict[int, int] = {}
+    previous: Mark | None = None          # the last patch mail read
     for index, message in enumerate(mails):
-        root = ties.tie(index, _keys(message.envelope()))
+        envelope = message.envelope()
+        mark = Mark.of(envelope.msgid, envelope.in_reply_to, envelope.references,
+                       envelope.sender, envelope.subject, envelope.date, envelope.stamp)
+        root = ties.tie(index, archive_keys(mark, previous))
+        if mark.subject.is_patch and not mark.subject.reply:
+            previous = mark
         for joined in ties.merged:
             held.setdefault(root, []).extend(held.pop(joined, []))
             last.pop(joined, None)
@@ -136,20 +142,6 @@ def _release(held, last, ties, before: int | None) -> Iterator[list[RawMail]]:
         yield [message for _, message in sorted(held.pop(root))]
         del last[root]
         ties.forget(root)
-
-
-def _keys(envelope: Envelope) -> list[tuple]:
-    """What ties a mail to others: its id and the ids it answers, and for a patch its posting
-    (sender, N, revision of an unthreaded k/N) and its sender and subject."""
-    keys: list[tuple] = [("id", msgid) for msgid in (envelope.msgid, envelope.in_reply_to,
-                                                      *envelope.references) if msgid]
-    subject = parse_subject(envelope.subject)
-    sender = envelope.sender
-    if not subject.reply and subject.counter is not None and subject.expected not in (None, 1):
-        keys.append(("posting", sender, subject.expected, subject.revision))
-    if not subject.reply and subject.is_patch:
-        keys.append(("subject", sender, subject.text.lower()))
-    return keys
 
 
 class _Ties:
@@ -248,6 +240,7 @@ def _outline(series: Series) -> Series:
     return replace(series, cover=series.cover and bare(series.cover),
                    patches=tuple(map(bare, series.patches)),
                    duplicates=tuple(map(bare, series.duplicates)),
+                   superseded=tuple(map(bare, series.superseded)),
                    extra=tuple(map(bare, series.extra)), decode_notes=(), unmatched_followups=())
 
 

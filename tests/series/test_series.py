@@ -34,6 +34,7 @@ def project(series: Series) -> dict:
         "revisions": list(series.revisions),
         "missing": list(series.missing),
         "duplicates": [[p.index, p.subject] for p in series.duplicates],
+        "superseded": [[p.index, p.subject, p.msgid] for p in series.superseded],
         "extra": [[p.index, p.subject] for p in series.extra],
         "totals_seen": list(series.totals_seen),
         "messages_read": series.messages_read,

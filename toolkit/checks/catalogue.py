@@ -7,7 +7,9 @@ Names follow checkpatch.pl's message types where it makes the same check, so tha
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable, Iterator
+from importlib import resources
 
 from toolkit.checks import applying, claims, code, emulation, numbering, patchmail, trial
 from toolkit.checks.context import CheckRun, Context, Rule
@@ -282,11 +284,29 @@ def lookup(name: str) -> Rule:
     return rule
 
 
+def checkpatch_only(names: Iterable[str]) -> list[str]:
+    """Those of `names` that are checkpatch.pl message types the toolkit does not check: an
+    `--ignore` or `--types` list written for checkpatch names them, and they are accepted."""
+    return [name.strip().upper() for name in names
+            if name.strip().upper() not in BY_NAME and name.strip().upper() in _checkpatch_types()]
+
+
 def select(types: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule, ...]:
-    """The rules to run: only `types` when given, never those in `ignore`."""
-    chosen = {lookup(name).name for name in types} or set(BY_NAME)
-    ignored = {lookup(name).name for name in ignore}
+    """The rules to run: only `types` when given, never those in `ignore`. checkpatch.pl's
+    types that the toolkit does not check are passed over (see `checkpatch_only`)."""
+    types, ignore = list(types), list(ignore)
+    foreign = set(checkpatch_only(types + ignore))
+    chosen = {lookup(n).name for n in types if n.strip().upper() not in foreign} \
+        if types else set(BY_NAME)
+    ignored = {lookup(n).name for n in ignore if n.strip().upper() not in foreign}
     return tuple(rule for rule in RULES if rule.name in chosen and rule.name not in ignored)
+
+
+@functools.cache
+def _checkpatch_types() -> frozenset[str]:
+    text = resources.files(__package__).joinpath("checkpatch_types.txt").read_text()
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 def run(series: Series, rules: Iterable[Rule] = RULES,
@@ -306,6 +326,17 @@ def run(series: Series, rules: Iterable[Rule] = RULES,
     return sorted(findings, key=_mbox_order)
 
 
+#: What a change read from git's own text lacks (toolkit.mail.commits), and the rules that read
+#: it: a commit has no mail sender; a bare diff has no commit message either.
+NOT_IN_FORM = {
+    "commit": frozenset({"SIGN_OFF_CHAIN"}),
+    "diff": frozenset({"SIGN_OFF_CHAIN", "MISSING_SIGN_OFF", "NO_AUTHOR_SIGN_OFF",
+                       "BAD_FIXES_TAG", "COMMIT_LOG_LONG_LINE", "COMMIT_MESSAGE",
+                       "BAD_CO_DEVELOPED_BY", "FLOATING_FIXES_TAG", "CHANGELOG_ABOVE_SEPARATOR",
+                       "COMMIT_LOG_OTHER_PATCH", "BAD_STABLE_ADDRESS_STYLE"}),
+}
+
+
 def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "series":
         yield from rule.check(series, ctx)
@@ -314,7 +345,8 @@ def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "mail" and series.cover is not None:
         mails = (series.cover, *mails)
     for patch in mails:
-        yield from rule.check(patch, ctx)
+        if rule.name not in NOT_IN_FORM.get(patch.form, ()):
+            yield from rule.check(patch, ctx)
 
 
 def _mbox_order(finding: Finding) -> tuple:

@@ -26,8 +26,16 @@ class CheckRun:
         self.spelling = spelling
         #: toolkit.checks.trial.Trials: the bounds of running the states' code, and what ran
         self.trials = trials
+        self._said: set[str] = set()
         if paths is not None:
             self.paths = paths
+
+    def first_time(self, what: str) -> bool:
+        """True the first time `what` is asked about in this check (a remark made once per
+        series, whichever rule meets its cause first)."""
+        first = what not in self._said
+        self._said.add(what)
+        return first
 
     @functools.cached_property
     def paths(self) -> Int3Paths:

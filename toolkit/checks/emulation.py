@@ -197,6 +197,11 @@ def _not_run(ctx: Context, patch: Patch, block, verdict) -> Finding:
                           patch.mail_line(block.path, block.line),
                           Location(block.path, block.line), reason=verdict.budget or verdict.error,
                           unchecked=True)
+    if verdict.toolchain and ctx.run.first_time("toolchain"):
+        # Without a compiler no semantic check runs at all: a CI job must not pass silently.
+        return replace(finding, level=Level.WARNING, message=(
+            f"{finding.message}; the semantic checks of this series could not run (install gcc "
+            f"and binutils, or name the tools with CC, AS and LD)"))
     return replace(finding, level=Level.NOTE)
 
 

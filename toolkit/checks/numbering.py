@@ -44,6 +44,14 @@ def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(patch, f"patch {patch.index}/{patch.total} appears more than once "
                                  f"(this copy is not checked)", patch.subject_at or patch.at,
                           line=patch.raw_subject)
+    for patch in series.superseded:
+        # a posting re-sent without a new version tag, a patch re-sent in its thread, a commit
+        # notice sent again after a rebase: a newer copy, not a fault of the series
+        name = "the cover letter" if patch.index == 0 else f"patch {patch.index}/{patch.total}"
+        finding = ctx.finding(patch, f"{name} was sent again later (this older copy is not "
+                                     f"checked)", patch.subject_at or patch.at,
+                              line=patch.raw_subject)
+        yield replace(finding, level=Level.NOTE)
     for patch in series.extra:
         # "[PATCH 9/8]": an add-on sent after the series, a habit of the lists, not a mistake
         finding = ctx.finding(patch, f"patch {patch.index}/{patch.total} is an add-on beyond the "
@@ -95,4 +103,5 @@ def _mails(series: Series) -> Iterator[Patch]:
         yield series.cover
     yield from series.patches
     yield from series.duplicates
+    yield from series.superseded
     yield from series.extra

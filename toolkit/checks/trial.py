@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import cache, lazy
-from toolkit.errors import ToolkitError
+from toolkit.errors import ToolchainError, ToolkitError
 from toolkit.states import reference
 from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
@@ -52,6 +52,8 @@ class TrialResult:
     error: str | None = None
     limit: str | None = None
     budget: str | None = None
+    #: the error is a compiler, assembler or linker this machine lacks: nothing could be tried
+    toolchain: bool = False
 
 
 @dataclass(slots=True)
@@ -282,7 +284,7 @@ def _judge(make_code, rows: list, passed: Path, trials: Trials) -> TrialResult:
     try:
         outcomes = runner.validate(make_code(), rows, deadline=trials.deadline, **_limits(trials))
     except ToolkitError as error:
-        return TrialResult(error=str(error))
+        return TrialResult(error=str(error), toolchain=isinstance(error, ToolchainError))
     bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
     errors = [o for o in outcomes if o.status is scenarios.Status.ERROR]
     if errors:

@@ -60,7 +60,12 @@ def _run_check(args) -> int:
         # A mistyped path would otherwise leave the series judged on the reference model.
         folder(args.tree)
         _repository(args.tree)      # says so when it is not one
-    chosen = catalogue.select(types=args.types, ignore=args.ignore)
+    conf_ignore, conf_types = checkpatch_conf(args.tree)
+    ignore, types = conf_ignore + args.ignore, conf_types + args.types
+    chosen = catalogue.select(types=types, ignore=ignore)
+    if foreign := catalogue.checkpatch_only(types + ignore):
+        print(f"toolkit: note: checkpatch.pl types the toolkit does not check, accepted: "
+              f"{', '.join(dict.fromkeys(foreign))}", file=sys.stderr)
     limits = None                   # the builder's own defaults, read only when a build runs
     if args.build_limits:
         from toolkit.emulate.limits import Limits
@@ -75,6 +80,39 @@ def _run_check(args) -> int:
     if args.format == "email":
         return _check_for_replies(args, chosen)
     return _check_streamed(args, chosen)
+
+
+#: Where checkpatch.pl looks for its options file, first found wins: the working directory (the
+#: tree it runs in), then the home directory, then .scripts; the tree of --tree comes second here.
+CHECKPATCH_CONF = ".checkpatch.conf"
+
+
+def checkpatch_conf(tree: str | None) -> tuple[list[str], list[str]]:
+    """The --ignore and --types names of the .checkpatch.conf checkpatch.pl would read (its
+    other options are checkpatch's own): words after '#' are comments, options as on its command
+    line ('--ignore A,B' or '--ignore=A,B')."""
+    places = [".", *([tree] if tree else []), os.path.expanduser("~"), ".scripts"]
+    found = next((os.path.join(p, CHECKPATCH_CONF) for p in places
+                  if os.path.isfile(os.path.join(p, CHECKPATCH_CONF))), None)
+    if found is None:
+        return [], []
+    words = []
+    try:
+        with open(found, encoding="utf-8", errors="replace") as conf:
+            for line in conf:
+                for word in line.split():
+                    if word.startswith("#"):
+                        break
+                    words.append(word)
+    except OSError:
+        return [], []
+    lists: dict[str, list[str]] = {"--ignore": [], "--types": []}
+    for k, word in enumerate(words):
+        option, _, value = word.partition("=")
+        if option in lists:
+            value = value or (words[k + 1] if k + 1 < len(words) else "")
+            lists[option] += names(value)
+    return lists["--ignore"], lists["--types"]
 
 
 def _check_streamed(args, chosen) -> int:

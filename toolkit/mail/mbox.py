@@ -10,13 +10,17 @@ Where a mail starts, since mboxo writers leave body lines starting with "From " 
   dated "From " line followed by a header field, or a header block with From: and Subject: or with
   a Message-ID, each after a blank line; the first mail gets a "skipped" note naming the lines.
   A file with no such start raises InputError.
-- When the first mail starts with a "From " line, a later "From " line after a blank line
-  separates when it is a full From_ line (sender and asctime date) or has a time of day and a
-  header field right under it; a body line such as "From 9:00 to 17:30 the box ..." does not.
-- When the first mail starts with its headers, a later dated "From " line after a blank line
-  separates only when the header block under it has a Message-ID: every mail a list delivers has
-  one, while the `git format-patch` output a mail quotes ("From <sha> Mon Sep 17 00:00:00 2001",
-  "From:", "Subject:") has none and stays in the body.
+- When the first mail starts with a "From " line, every later line that `git mailsplit` takes
+  for a From_ line separates, with or without a blank line before it: "From ", then somewhere a
+  time "h:mm:ss" (the last colon of the line) followed by a year above 90 ("From <sha> Mon Sep 17
+  00:00:00 2001", "From git@z Thu Jan  1 00:00:00 1970"). A body line such as "From 9:00 to 17:30
+  the box ..." does not. So `git am` and the toolkit cut such a file into the same mails.
+- When the first mail starts with its headers (git takes the whole file as one mail), a later
+  From_ line after a blank line separates only when the header block under it has a Message-ID:
+  every mail a list delivers has one, while the `git format-patch` output a mail quotes ("From
+  <sha> Mon Sep 17 00:00:00 2001", "From:", "Subject:") has none and stays in the body.
+- A file whose lines end in CR alone (an old Mac mailer's) is read as lines, with a note; git
+  reads it as one line.
 
 Every line belongs to a mail or to the skipped note, except the framing: blank lines before the
 first mail or before a From_ line, the From_ lines themselves, and the ">" that mboxrd adds.
@@ -39,28 +43,31 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
-from itertools import islice
 from typing import BinaryIO
 
 from toolkit.errors import InputError
+from toolkit.mail import commits
 from toolkit.mail.message import DecodeNote, Message
 from toolkit.mail.mime import HEADER_START, RawMail
 
 # "From 3c1f0e5a9d Mon Sep 17 00:00:00 2001", "From sam Tue, 7 May 2019 14:00": a line that may
 # separate mails carries a time of day.
 _SEPARATOR = re.compile(rb"From \S*\s.*\b\d{1,2}:\d\d(:\d\d)?\b")
-# "From sam@example.org Tue May  7 14:00:00 2019", "From - Tue May 07 14:00:00 +0200 2019": the
-# From_ line mbox writers put down (sender, then an asctime date), a separator on its own.
-_FROM_LINE = re.compile(rb"From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(Jan|Feb|Mar|Apr|May|Jun|Jul|"
-                        rb"Aug|Sep|Oct|Nov|Dec) +\d{1,2} +\d{1,2}:\d\d(:\d\d)? +(\S+ +)?\d{4}\s*$")
+# What git mailsplit takes for a From_ line, read from its last colon: "d:dd:dd" and then, after
+# one more character, a year above 90 ("... 14:00:00 2019", "... 00:00:00 +0200 2019" reads
+# "+0200"). The line is at least 20 bytes with its line end.
+_GIT_TIME = re.compile(rb"(?s)\d.\d\d:\d\d\s*([+-]?)(\d+)")
+_GIT_MIN_LENGTH = 20
+_GIT_OLDEST_YEAR = 90
 # Header fields that, together, start a mail after text that is none (a Message-ID alone does).
 _STRAY_TEXT_ENDS = frozenset({b"from", b"subject"})
 # "\n>>From here" (only an mboxrd writer escapes an escaped line) or "\nFrom mboxrd@z Thu ...".
 _MBOXRD_MARK = re.compile(rb"\n(>>+From |From mboxrd@)")
 # ">From the start", ">>From here": lines an mbox writer escaped.
 _ESCAPED_FROM = re.compile(rb">+From ")
-# File names taken from a directory (git format-patch writes 0001-subject.patch).
-_MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx")
+# File names taken from a directory (git format-patch writes 0001-subject.patch, b4 am a .mbx
+# and its .cover).
+_MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx", ".cover")
 _GZIP_MAGIC = b"\x1f\x8b"
 #: The longest line kept: far beyond a line of a patch or of a base64 part not wrapped at all,
 #: and small enough that a mail of such lines stays within MAX_MAIL_BYTES.
@@ -90,29 +97,62 @@ def raw_mails(path: str) -> Iterator[RawMail]:
     """The mails of `path` as `read_messages` finds them, cut out but not decoded yet (decoding
     is most of reading: an archive has it done where the mails are checked)."""
     if path != "-" and os.path.isdir(path) and _is_maildir(path):
-        files = [os.path.join(path, folder, name) for folder, name in _maildir_mails(path)]
+        yield from _maildir(path)
     elif path != "-" and os.path.isdir(path):
         names = sorted(n for n in os.listdir(path)
                        if n.removesuffix(".gz").endswith(_MAIL_SUFFIXES) and not n.startswith("."))
         if not names:
             raise InputError("no mail files in this directory",
                              path=path, why="expected *.patch, *.eml or *.mbox files")
-        files = [os.path.join(path, name) for name in names]
+        yield from _directory_mails(path, names)
     else:
         yield from _read_file(path)
-        return
-    # A FIFO in a folder would block the reading for ever, a device never end: only regular
-    # files are read, and the first mail says what was left out.
+
+
+def _maildir(path: str) -> Iterator[RawMail]:
+    """The mails of a maildir. A FIFO in it would block the reading for ever, a device never
+    end: only regular files are read, and the first mail says what was left out."""
+    files = [os.path.join(path, folder, name) for folder, name in _maildir_mails(path)]
     regular = [name for name in files if _is_regular(name)]
     skipped = [DecodeNote("skipped", f"{name} is no regular file; it is not read", None)
                for name in files if name not in set(regular)]
     if not regular:
-        raise InputError("no mail file in this directory is a regular file", path=path,
+        raise InputError("no mail file in this maildir is a regular file", path=path,
                          why=f"{len(files)} skipped")
     for name in regular:
         for mail in _read_file(name):
             mail.notes[:0], skipped = skipped, []
             yield mail
+
+
+def _directory_mails(path: str, names: list[str]) -> Iterator[RawMail]:
+    """The mails of the files `names` of folder `path`. A file that is no mail is left out with
+    a note on a mail beside it (each mail is held back until the next file is read, so that
+    one is there to carry it); only a folder without any mail is an error. What is no regular
+    file (a FIFO would block the reading for ever, a device never end) is not opened."""
+    held: RawMail | None = None
+    lost: list[DecodeNote] = []
+    for name in names:
+        try:
+            if not _is_regular(os.path.join(path, name)):
+                raise InputError("no regular file", why="a FIFO, a device or a socket")
+            for mail in _read_file(os.path.join(path, name)):
+                if held is not None:
+                    yield held
+                held = mail
+                held.notes.extend(lost)         # what was left out before the first mail
+                lost = []
+        except InputError as error:
+            note = DecodeNote("skipped", f"{name} in {path} is not read: {error.what}"
+                              f"{f' ({error.why})' if error.why else ''}", None)
+            if held is not None:
+                held.notes.append(note)
+            else:
+                lost.append(note)
+    if held is None:
+        raise InputError("no mail in this directory", path=path,
+                         why="; ".join(note.message for note in lost))
+    yield held
 
 
 def _is_regular(path: str) -> bool:
@@ -143,6 +183,20 @@ def _delivered(name: str) -> float:
     return float(head) if head.isdigit() else float("inf")
 
 
+def git_from_line(line: bytes) -> bool:
+    """Whether `git mailsplit` starts a new mail at `line` (with its line end): it begins with
+    "From " and its last colon is that of a time "h:mm:ss", followed a character later by a
+    number above 90 (the year)."""
+    if len(line) < _GIT_MIN_LENGTH or not line.startswith(b"From "):
+        return False
+    colon = line.rfind(b":", 5, len(line) - 2)
+    found = _GIT_TIME.match(line, colon - 4) if colon >= 9 else None
+    if not found or found.group(1) == b"-":
+        return False
+    year = found.group(2).lstrip(b"0")
+    return len(year) > 2 or int(year or b"0") > _GIT_OLDEST_YEAR
+
+
 def _read_file(path: str) -> Iterator[RawMail]:
     with _open(path) as raw:
         gzipped = raw.read(2) == _GZIP_MAGIC
@@ -151,7 +205,21 @@ def _read_file(path: str) -> Iterator[RawMail]:
         try:
             mboxrd = _is_mboxrd(stream)
             stream.seek(0)
-            yield from _split(stream, path, mboxrd)
+            cr_only = _cr_only(stream)
+            stream.seek(0)
+            git_log = commits.looks_like_git(_first_line(stream))
+            stream.seek(0)
+            lines = _Lines(stream, cr_only)
+            if git_log:
+                yield from commits.commit_mails(list(enumerate(lines, 1)), path)
+                return
+            mails = _split(lines, path, mboxrd)
+            if cr_only:
+                first = next(mails)
+                first.notes.append(DecodeNote("line-ends", "the lines of this file end in CR "
+                                              "alone; they are read as lines", 1))
+                yield first
+            yield from mails
         except (EOFError, OSError, zlib.error) as error:  # a gzip cut short, damaged or no gzip
             raise InputError("cannot read", path=path, why=str(error)) from None
 
@@ -206,20 +274,38 @@ def _is_mboxrd(stream: BinaryIO) -> bool:
     return False
 
 
-class _Lines:
-    """The lines of a binary stream, read in pieces so that no line is ever held whole: a line
-    longer than MAX_LINE is cut to that (its line end kept), and a line that runs on for MAX_RUN
-    ends the reading. `cuts` notes each, by line."""
+def _first_line(stream: BinaryIO) -> bytes:
+    """The first line of the stream that is not blank (up to MAX_LINE of it)."""
+    return next((line for line in iter(lambda: stream.readline(MAX_LINE), b"") if line.strip()),
+                b"")
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
+
+def _cr_only(stream: BinaryIO) -> bool:
+    """Whether the file's lines end in CR alone: its first 64 KiB hold a CR and no LF."""
+    head = stream.read(1 << 16)
+    return b"\r" in head and b"\n" not in head
+
+
+# LF and CR swapped: the lines of a file whose lines end in CR alone are split as LF lines.
+_SWAP = bytes.maketrans(b"\r\n", b"\n\r")
+
+
+class _Lines:
+    """The lines of a binary stream, each ending in LF, read in pieces so that no line is ever
+    held whole: a line longer than MAX_LINE is cut to that (its line end kept), and a line that
+    runs on for MAX_RUN ends the reading; `cuts` notes each, by line. With `cr_only`, the lines
+    end in CR alone (an old Mac mailer's) and are read as lines ending in LF."""
+
+    def __init__(self, stream: BinaryIO, cr_only: bool = False) -> None:
+        self.stream, self.cr_only = stream, cr_only
         self.cuts: list[DecodeNote] = []
 
     def __iter__(self) -> Iterator[bytes]:
         number, carry, run = 0, b"", None      # run: the length of a cut line read so far
+        end_of_line = b"\r" if self.cr_only else b"\n"
         while chunk := self.stream.read(1 << 20):
             if run is not None:
-                end = chunk.find(b"\n")
+                end = chunk.find(end_of_line)
                 run += len(chunk) if end < 0 else end + 1
                 if end < 0 and run <= MAX_RUN:
                     continue
@@ -230,7 +316,7 @@ class _Lines:
                     return
                 yield carry + b"\n"
                 chunk, carry, run = chunk[end + 1:], b"", None
-            lines = io.BytesIO(carry + chunk).readlines()
+            lines = self._lines(carry + chunk)
             carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
             if lines and max(map(len, lines)) > MAX_LINE:
                 lines = [self._cut(number + k, line) for k, line in enumerate(lines, 1)]
@@ -242,6 +328,13 @@ class _Lines:
             self.cuts.append(_cut_note(number + 1, run, stopped=False))
         if carry:
             yield carry
+
+    def _lines(self, data: bytes) -> list[bytes]:
+        if not self.cr_only:
+            return io.BytesIO(data).readlines()
+        # split at CR, each line given an LF end; an LF inside a line stays in it
+        return [line[:-1].translate(_SWAP) + b"\n" if line.endswith(b"\n")
+                else line.translate(_SWAP) for line in io.BytesIO(data.translate(_SWAP))]
 
     def _cut(self, number: int, line: bytes) -> bytes:
         if len(line) <= MAX_LINE:
@@ -265,28 +358,37 @@ def _cut_note(number: int, length: int, stopped: bool) -> DecodeNote:
                       f"{MAX_LINE:,} are read", number)
 
 
-def _split(stream: BinaryIO, source: str, mboxrd: bool) -> Iterator[RawMail]:
-    """Cut the stream into mails at separator lines (see the module docstring)."""
-    reader = _Lines(stream)
+def _split(reader: _Lines, source: str, mboxrd: bool) -> Iterator[RawMail]:
+    """Cut the lines into mails at separator lines (see the module docstring); a mail longer
+    than MAX_MAIL_LINES or MAX_MAIL_BYTES is kept up to there, and the rest of it read on to
+    the next mail."""
     lines = enumerate(reader, 1)
     start, mail, from_first, notes = _first_mail(lines, source)
     by_msgid = not from_first
     size, previous, dropped = 0, mail[-1], None
     for number, raw in lines:
-        if raw.startswith(b"From ") and not previous.strip():
-            separates, ahead = _separator(raw, lines, by_msgid)
-            if separates:
+        if by_msgid and raw.startswith(b"From ") and not previous.strip():
+            names, ahead = _header_block(lines)
+            if b"message-id" in names and git_from_line(raw):
                 # The blank line before a From_ line belongs to the separator, not the mail.
-                kept = mail if dropped else mail[:-1]
-                notes += reader.taken(number) + _dropped(dropped, number - 2)
-                yield _mail(source, start, kept, mboxrd, from_line=from_first, last=False,
-                            notes=notes)
-                mail, start, from_first, notes = [], number, True, []
+                notes += reader.taken(number) + _dropped(dropped, number - 1)
+                yield _mail(source, start, mail if dropped else mail[:-1], mboxrd,
+                            from_line=from_first, last=False, notes=notes)
+                mail, start, from_first, notes, by_msgid = [], number, True, [], False
                 size, dropped = 0, None
             previous = ahead[-1][1] if ahead else raw
             if dropped is None:
                 mail.append(raw)
                 mail += [line for _, line in ahead]
+            continue
+        if not by_msgid and git_from_line(raw):
+            # an empty line before a From_ line is the writer's framing, not the mail's
+            framing = dropped is None and len(mail) > 1 and mail[-1] in (b"\n", b"\r\n")
+            notes += reader.taken(number) + _dropped(dropped, number - 1)
+            yield _mail(source, start, mail[:-1] if framing else mail, mboxrd,
+                        from_line=from_first, last=False, notes=notes)
+            mail, start, from_first, notes = [raw], number, True, []
+            size, previous, dropped = len(raw), raw, None
             continue
         previous = raw
         if dropped is None:
@@ -368,19 +470,6 @@ def _header_block(lines: Iterator[tuple[int, bytes]], names: list[bytes] | None 
     return names, ahead
 
 
-def _separator(line: bytes, lines: Iterator[tuple[int, bytes]], by_msgid: bool
-               ) -> tuple[bool, list[tuple[int, bytes]]]:
-    """Whether a "From " line after a blank line starts a mail (see the module docstring), and
-    the lines read after it to tell; a full From_ line needs none."""
-    if by_msgid:
-        names, ahead = _header_block(lines)
-        return b"message-id" in names and bool(_SEPARATOR.match(line)), ahead
-    if _FROM_LINE.match(line):
-        return True, []
-    ahead = list(islice(lines, 1))
-    return bool(ahead and HEADER_START.match(ahead[0][1]) and _SEPARATOR.match(line)), ahead
-
-
 def _mail(source: str, at: int, raw: list[bytes], mboxrd: bool, *, from_line: bool,
           last: bool, notes: list[DecodeNote]) -> RawMail:
     """One mail of the file: its raw lines, without the From_ line, un-escaped."""
@@ -388,8 +477,9 @@ def _mail(source: str, at: int, raw: list[bytes], mboxrd: bool, *, from_line: bo
         notes.append(DecodeNote("truncated", "the file ends in the middle of a line",
                                 at + len(raw) - 1))
     lines = raw[1:] if from_line else raw
+    stamp = raw[0].decode("ascii", "replace").strip() if from_line and raw else None
     if mboxrd:
         # most lines do not start with ">": the test of the first byte spares them the regex
         lines = [line[1:] if line[:1] == b">" and _ESCAPED_FROM.match(line) else line
                  for line in lines]
-    return RawMail(source, at, at + 1 if from_line else at, lines, notes)
+    return RawMail(source, at, at + 1 if from_line else at, lines, notes, stamp)

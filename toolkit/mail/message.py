@@ -54,3 +54,8 @@ class Message:
     references: tuple[str, ...]
     body: tuple[Line, ...]
     notes: tuple[DecodeNote, ...]
+    #: the From_ line the mail was filed under, as text; None for a mail without one
+    stamp: str | None = None
+    #: "mail"; "commit" for git's text of a commit (git show, git log -p), "diff" for a bare
+    #: diff: they lack what rules about the sender or the commit message read
+    form: str = "mail"

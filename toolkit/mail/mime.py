@@ -62,13 +62,15 @@ class RawMail:
     first: int
     lines: list[bytes]
     notes: list[DecodeNote]
+    #: the From_ line the mail was filed under, as text ("From git@z Thu Jan  1 00:00:00 1970")
+    stamp: str | None = None
 
     @property
     def numbered(self) -> Numbered:
         return list(enumerate(self.lines, self.first))
 
     def decoded(self) -> Message:
-        return decode(self.source, self.at, self.numbered, list(self.notes))
+        return decode(self.source, self.at, self.numbered, list(self.notes), self.stamp)
 
     def envelope(self) -> Envelope:
         """The header fields that tie mails together, read without decoding the rest."""
@@ -85,7 +87,7 @@ class RawMail:
         sender = next(iter(_people(text("from"))), None)
         return Envelope(_msgid(text("message-id")), _msgid(text("in-reply-to")),
                         tuple(_MSGID.findall(text("references") or "")), text("subject"),
-                        sender.email.lower() if sender else "")
+                        sender.email.lower() if sender else "", text("date"), self.stamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +99,16 @@ class Envelope:
     references: tuple[str, ...]
     subject: str | None
     sender: str
+    date: str | None = None
+    #: the From_ line the mail was filed under
+    stamp: str | None = None
 
 
-def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote]) -> Message:
+def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
+           stamp: str | None = None) -> Message:
     """The mail whose raw lines (after its From_ line, un-escaped) are `numbered`; `at` is the
-    line of its first line in `source`, `notes` what splitting it off already noted."""
+    line of its first line in `source`, `notes` what splitting it off already noted, `stamp`
+    its From_ line."""
     numbered = _strip_transport_cr(numbered)
 
     header_lines, body, first_at = _cut_headers(numbered)
@@ -139,7 +146,7 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote]) ->
         to=_people(text("to")), cc=_people(text("cc")),
         date=text("date"),
         msgid=_msgid(text("message-id")), in_reply_to=_msgid(text("in-reply-to")),
-        references=refs, body=tuple(lines), notes=tuple(notes))
+        references=refs, body=tuple(lines), notes=tuple(notes), stamp=stamp)
 
 
 def _strip_transport_cr(numbered: Numbered) -> Numbered:

@@ -11,16 +11,17 @@ the file, a pull request, a notification without a diff) is counted and left out
 from __future__ import annotations
 
 import collections
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta, timezone
 
 from toolkit.errors import InputError, UsageError
 from toolkit.mail import read_messages
 from toolkit.mail.message import Message
 from toolkit.series.diff import diff_start
+from toolkit.series.grouping import Mark, one_run, title
 from toolkit.series.model import MAX_TOTAL, Patch, Series
 from toolkit.series.patch import followup_of, patch_of
 from toolkit.series.subject import Subject, parse_subject
@@ -35,6 +36,8 @@ _ABOUT_A_PATCH = re.compile(r'"\[PATCH\b', re.IGNORECASE)
 _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
 # Unthreaded mails of one posting are sent together; ones further apart are separate postings.
 _POSTING_WINDOW = timedelta(hours=12)
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,8 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
             continue
         seen.add(m.msgid)
         mails.append((m, parse_subject(m.subject)))
+    marks = [Mark.of(m.msgid, m.in_reply_to, m.references, _sender(m), m.subject, m.date,
+                     m.stamp) for m, _ in mails]
     by_id = {m.msgid: i for i, (m, _) in enumerate(mails) if m.msgid}
     parents = [_parent(m, by_id) for m, _ in mails]
     # an untagged commit in a thread ("[tip: x86/asm] ..." answering the patch it applied) is
@@ -89,7 +94,7 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
     patch_mails = [i for i, (m, s) in enumerate(mails)
                    if _is_patch(m, s) and (s.is_patch or parents[i] is None)]
     revision_of = _revisions(mails, parents, patch_mails)
-    members = _series_members(mails, parents, patch_mails, revision_of)
+    members, posting_of = _series_members(mails, marks, parents, patch_mails, revision_of)
     if pick is not None:
         members = _picked(members, mails, parents, pick, source)
     chosen = [_chosen_revision(indices, revision_of, revision, source, len(members) > 1)
@@ -98,7 +103,7 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
               if r is not None else None for indices, r in zip(members, chosen)]
     followups, unmatched = _followups(mails, parents,
                                       {*patch_mails, *(c for c in covers if c is not None)})
-    built = [_series(mails, indices, revision_of, r, cover, followups, source)
+    built = [_series(mails, marks, indices, revision_of, posting_of, r, cover, followups, source)
              for indices, r, cover in zip(members, chosen, covers) if r is not None]
     if revision is not None and not built:
         raise UsageError(f"no revision {revision} in this mail", path=source)
@@ -146,12 +151,15 @@ def _revisions(mails, parents, patch_mails) -> dict[int, int]:
 
 # --- grouping patch mails into series ----------------------------------------------------------------
 
-def _series_members(mails, parents, patch_mails, revision_of) -> list[list[int]]:
-    """The patch mails of each series, in file order; series in the order of their first mail."""
+def _series_members(mails, marks, parents, patch_mails, revision_of
+                    ) -> tuple[list[list[int]], dict[int, tuple]]:
+    """The patch mails of each series, in file order, series in the order of their first mail;
+    and the posting of each patch mail."""
     postings: dict[tuple, list[int]] = collections.defaultdict(list)
     open_postings: dict[tuple, list[tuple]] = collections.defaultdict(list)
     roots = [_root(i, parents) for i in patch_mails]
     patches_in_thread = collections.Counter(roots)
+    previous = None
     for i, root in zip(patch_mails, roots):
         if root != i and mails[i][1].counter is None:
             # a patch without k/N inside another posting's thread ("[PATCH] something like
@@ -161,15 +169,16 @@ def _series_members(mails, parents, patch_mails, revision_of) -> list[list[int]]
         elif root != i or patches_in_thread[root] > 1 or mails[i][1].expected in (None, 1):
             key = ("thread", root, revision_of[i])
         else:
-            key = _unthreaded_posting(mails, i, revision_of[i], postings, open_postings)
+            key = _unthreaded_posting(mails, marks, i, previous, revision_of[i], postings,
+                                      open_postings)
         postings[key].append(i)
-    _join_untagged(mails, postings, revision_of)
-    # postings -> series: the same thread root, or a mail of the same sender and subject
+        previous = i
+    _join_untagged(mails, marks, postings, revision_of)
+    # postings -> series: the same thread root, or a mail of the same sender and title
     series: dict[tuple, list[int]] = {}
     for key, indices in postings.items():
         names = [("root", key[1])] if key[0] == "thread" else []
-        names += [("subject", _sender(mails[i][0]), mails[i][1].text.lower(),
-                   mails[i][1].counter or 0) for i in indices]
+        names += [title(marks[i]) for i in indices]
         home = next((series[name] for name in names if name in series), None)
         if home is None:
             home = []
@@ -177,10 +186,11 @@ def _series_members(mails, parents, patch_mails, revision_of) -> list[list[int]]
         for name in names:
             series.setdefault(name, home)
     unique = {id(v): v for v in series.values()}.values()
-    return sorted((sorted(v) for v in unique), key=lambda v: v[0])
+    posting_of = {i: key for key, indices in postings.items() for i in indices}
+    return sorted((sorted(v) for v in unique), key=lambda v: v[0]), posting_of
 
 
-def _join_untagged(mails, postings: dict[tuple, list[int]], revision_of) -> None:
+def _join_untagged(mails, marks, postings: dict[tuple, list[int]], revision_of) -> None:
     """A lone mail without a counter joins a k/N posting of its sender that lacks patch 1 and
     was sent within the window: a mailer that dropped the tag of the first patch."""
     lone = [key for key, indices in postings.items()
@@ -189,16 +199,15 @@ def _join_untagged(mails, postings: dict[tuple, list[int]], revision_of) -> None
     # mail (a window of an archive holds thousands of postings); joining a lone mail keeps both
     family: dict[tuple, list[tuple]] = collections.defaultdict(list)
     for key, indices in postings.items():
-        family[(_sender(mails[indices[0]][0]), revision_of[indices[0]])].append(key)
+        family[(marks[indices[0]].sender, revision_of[indices[0]])].append(key)
     for key in lone:
         i = postings[key][0]
-        when = _date(mails[i][0])
-        for other in family[(_sender(mails[i][0]), revision_of[i])]:
+        for other in family[(marks[i].sender, revision_of[i])]:
             indices = postings[other]
             if other == key or not indices or mails[indices[0]][1].expected in (None, 1):
                 continue
             if (1 not in {mails[j][1].counter for j in indices}
-                    and _near(when, [_date(mails[j][0]) for j in indices])):
+                    and _near(marks[i].date, [marks[j].date for j in indices])):
                 indices.append(i)
                 indices.sort()
                 postings[key] = []
@@ -212,16 +221,24 @@ def _near(when: datetime | None, dates: list[datetime | None]) -> bool:
     return when is None or not known or min(abs(when - d) for d in known) <= _POSTING_WINDOW
 
 
-def _unthreaded_posting(mails, i, revision, postings, open_postings) -> tuple:
-    """The posting an unthreaded k/N mail joins: one of the same sender, N and revision, sent
-    within the window, that has no mail k yet; else a new one."""
-    message, subject = mails[i]
-    family = (_sender(message), subject.expected, revision)
-    when = _date(message)
+def _unthreaded_posting(mails, marks, i, previous, revision, postings, open_postings) -> tuple:
+    """The posting an unthreaded k/N mail joins: one of the same N and revision, without a
+    mail k yet, that `grouping.one_run` says it was sent with (by the same sender, within the
+    window); else a new one. `previous` is the patch mail before it in the file."""
+    subject = mails[i][1]
+    family = (subject.expected, revision)
     for key in reversed(open_postings[family]):
-        taken = {mails[j][1].counter for j in postings[key]}
-        if subject.counter not in taken and _near(when, [_date(mails[j][0]) for j in postings[key]]):
-            return key
+        held = postings[key]
+        if subject.counter in {mails[j][1].counter for j in held}:
+            continue
+        for j in reversed(held):
+            why = one_run(marks[j], marks[i], adjacent=j == previous)
+            if why == "the same sender" and not _near(marks[i].date, [marks[j].date]):
+                why = None
+            if why:
+                _log.debug("mail %s joins the posting of mail %s: %s", marks[i].msgid or i,
+                           marks[held[0]].msgid or held[0], why)
+                return key
     key = ("posting", i, revision)
     open_postings[family].append(key)
     return key
@@ -253,7 +270,8 @@ def _chosen_revision(indices, revision_of, revision, source, many) -> int | None
 
 # --- one series at its chosen revision ----------------------------------------------------------------
 
-def _series(mails, indices, revision_of, chosen, naked, followups, source) -> Series:
+def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, followups,
+            source) -> Series:
     revisions = tuple(sorted({revision_of[i] for i in indices}))
     members = [i for i in indices if revision_of[i] == chosen]
     covers = [i for i in members if mails[i][1].counter == 0]
@@ -270,26 +288,48 @@ def _series(mails, indices, revision_of, chosen, naked, followups, source) -> Se
         replies = tuple(followup_of(mails[j][0]) for j in followups.get(i, ()))
         return patch_of(message, subject, index_of[i], total, chosen, replies)
 
-    cover, patches, duplicates, extra = None, {}, [], []
-    for i in members:
+    # A mail sent again (a posting re-sent without a new version tag, a patch re-sent in its
+    # thread, a commit notice sent again) is a newer copy: the newest is checked. Two different
+    # patches claiming one number in one posting are a fault of that posting.
+    newest = _posting_order(marks, members, posting_of)
+    cover, patches, duplicates, extra, superseded = None, {}, [], [], []
+    placed: dict[int, int] = {}
+    for i in sorted(members, key=lambda i: (newest[posting_of.get(i)], i)):
         index = index_of[i]
-        if index == 0 and cover is None:
-            cover = build(i)
-        elif index == 0 or index in patches:
-            duplicates.append(build(i))
-        elif index > total:
+        if index > total:
             extra.append(build(i))
+            continue
+        if index in placed:
+            older = placed[index]
+            if posting_of.get(older) == posting_of.get(i) and \
+                    mails[older][1].text.lower() != mails[i][1].text.lower():
+                duplicates.append(build(i))
+                continue
+            superseded.append(build(older))
+        placed[index] = i
+        if index == 0:
+            cover = build(i)
         else:
             patches[index] = build(i)
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
         missing=tuple(k for k in range(1, min(total, MAX_TOTAL) + 1) if k not in patches),
-        duplicates=tuple(duplicates), extra=tuple(extra),
+        duplicates=tuple(duplicates), extra=tuple(extra), superseded=tuple(superseded),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
         messages_read=len(mails),
         decode_notes=tuple(note for i in sorted(_held(indices, members, followups))
                            if i not in members for note in mails[i][0].notes))
+
+
+def _posting_order(marks, members, posting_of) -> dict:
+    """Each posting of `members`, numbered from the oldest (by the date of its first mail,
+    then by its place in the file) to the newest."""
+    first: dict = {}
+    for i in members:
+        first.setdefault(posting_of.get(i), i)
+    ordered = sorted(first, key=lambda key: (marks[first[key]].date or _EARLIEST, first[key]))
+    return {key: rank for rank, key in enumerate(ordered)}
 
 
 def _held(indices, members, followups) -> set[int]:
@@ -370,11 +410,3 @@ def _answered(i: int, parents: list[int | None], patches: set[int]) -> int | Non
 
 def _sender(message: Message) -> str:
     return message.sender.email.lower() if message.sender else ""
-
-
-def _date(message: Message) -> datetime | None:
-    try:
-        when = parsedate_to_datetime(message.date) if message.date else None
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return when if when is None or when.tzinfo else None

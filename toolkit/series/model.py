@@ -110,6 +110,8 @@ class Patch:
     rfc: bool = False
     #: sent for the author by a list relay or a bot ("Name via B4 Relay", a commit notification)
     relayed: bool = False
+    #: the form it came in: "mail", or git's text of a "commit" or a "diff" (toolkit.mail.commits)
+    form: str = "mail"
 
     def line_at(self, at: int | None) -> DiffLine | None:
         """The diff line at mail line `at`, if the diff has one there."""
@@ -143,6 +145,8 @@ class Series:
     revisions: tuple[int, ...]
     missing: tuple[int, ...] = ()
     duplicates: tuple[Patch, ...] = ()
+    #: older copies of mails that were sent again (the newest copy is among the patches)
+    superseded: tuple[Patch, ...] = ()
     extra: tuple[Patch, ...] = ()
     totals_seen: tuple[int, ...] = ()
     messages_read: int = 0

@@ -100,7 +100,7 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
         diffstat=_diffstat(below if separator is not None else message_lines),
         to=message.to, cc=message.cc, date=message.date,
         decode_notes=message.notes + diff_notes, followups=followups,
-        resend=subject.resend, rfc=subject.rfc, relayed=relayed)
+        resend=subject.resend, rfc=subject.rfc, relayed=relayed, form=message.form)
 
 
 def _notification(lines: list[Line], start: int, in_body: dict[str, Line]) -> tuple[int, bool]:
