@@ -1,8 +1,8 @@
 """Properties of the readers over generated input (Hypothesis): mail, subjects, diffs and grouping never crash or hang.
 
 Each property has a deadline per example and a small number of examples, so that the suite stays
-fast; a failure prints the example and the `@reproduce_failure` blob to replay it. Nothing is kept
-between runs (no example database): the same seed-free run is what CI sees.
+fast. Every run draws new examples (no example database is kept in the worktree); a failure
+prints the falsifying example and the `@reproduce_failure` blob that replays it.
 """
 
 import tempfile
