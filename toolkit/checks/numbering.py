@@ -19,9 +19,11 @@ LOSSY_KINDS = frozenset({"replaced", "truncated", "skipped"})
 
 def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
     if series.total > MAX_TOTAL:
-        yield ctx.about_series(series, f"the subjects count {series.total:,} patches, more than "
-                                       f"any series has; only numbers up to {MAX_TOTAL:,} are "
-                                       "looked for", total=series.total)
+        # a mistake or an attack, not a series: said once, and the count is not gone through
+        yield replace(ctx.about_series(series, f"the subjects count {series.total:,} patches, "
+                                               f"more than any series has; only numbers up to "
+                                               f"{MAX_TOTAL:,} are looked for",
+                                       total=series.total), level=Level.WARNING)
     if series.missing:
         count = len(series.missing)
         finding = ctx.about_series(
