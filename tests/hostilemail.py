@@ -46,14 +46,14 @@ def _write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def _zeros_gz(path: Path, size: int, before: bytes = b"") -> Path:
-    """A gzip of `before` and then `size` zero bytes without a line end, written in pieces."""
-    piece = bytes(1 << 20)
+def _zeros_gz(path: Path, size: int, before: bytes = b"", fill: bytes = b"\0") -> Path:
+    """A gzip of `before` and then `size` bytes of `fill` (zeros: no line end), in pieces."""
+    piece = fill * (1 << 20)
     with gzip.open(path, "wb", compresslevel=1) as out:
         out.write(before)
         for _ in range(size >> 20):
             out.write(piece)
-        out.write(bytes(size & ((1 << 20) - 1)))
+        out.write(fill * (size & ((1 << 20) - 1)))
     return path
 
 
@@ -121,6 +121,9 @@ CASES = [
     Case("gzip-mail-then-zeros", lambda folder, size: ([str(_zeros_gz(
         folder / "tail.mbox.gz", size, mail().encode() + b"\n"))], None),
          8 << 20, 2 << 30, "MAIL_DATA_LOST"),
+    Case("gzip-mail-then-blank-lines", lambda folder, size: ([str(_zeros_gz(
+        folder / "blank.mbox.gz", size, mail().encode() + b"\n", fill=b"\n"))], None),
+         24 << 20, 2 << 30, "MAIL_DATA_LOST"),
     Case("dev-zero", lambda folder, size: (["/dev/zero"], None), 0, 0, None, (2,)),
     Case("diffstat-spaces", _file("stat.mbox", lambda n: mail(body=(
         "Spaces.\n\nSigned-off-by: Ines Marchetti <ines@example.org>\n---\n"

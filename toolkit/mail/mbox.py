@@ -80,6 +80,11 @@ MAX_RUN = 64 << 20
 #: quoted-printable soft breaks within memory.
 MAX_MAIL_LINES = 200_000
 MAX_MAIL_BYTES = 16 << 20
+#: A gzip that has expanded to more than MAX_MAIL_LINES lines and to this many lines a byte of
+#: what was read of it is a bomb (mail has about one line in three bytes of gzip, a mail repeated
+#: a thousand times two or three; blank lines a hundred and more): it ends there, before its
+#: millions of blank lines are read one by one.
+MAX_LINES_A_BYTE = 25
 #: Standard input and other streams are copied aside (the format is detected in a first pass):
 #: in memory up to this size, then in a temporary file.
 _SPOOL_MEMORY = 1 << 24
@@ -201,7 +206,7 @@ def _read_file(path: str) -> Iterator[RawMail]:
     with _open(path) as raw:
         gzipped = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
-        stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        stream = _Inflated(raw) if gzipped else raw
         try:
             mboxrd = _is_mboxrd(stream)
             stream.seek(0)
@@ -252,6 +257,51 @@ def _spooled(stream: BinaryIO) -> BinaryIO:
             break
     spool.seek(0)
     return spool
+
+
+class _Inflated:
+    """A gzip file read as its text, which ends early, with `bomb` set, where it has expanded
+    to more than MAX_LINES_A_BYTE lines a byte: 2 MiB of gzip may hold 2 GiB of blank lines.
+    The gzip is read 8 KiB at a time, so that what was read of it is known that closely."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.bomb, self.lines = raw, False, 0
+        self.text = gzip.GzipFile(fileobj=_Trickle(raw), mode="rb")
+
+    def _over(self) -> bool:
+        self.bomb = self.bomb or (self.lines > MAX_MAIL_LINES
+                                  and self.lines > MAX_LINES_A_BYTE * self.raw.tell())
+        return self.bomb
+
+    def read(self, size: int) -> bytes:
+        data = b"" if self._over() else self.text.read(size)
+        self.lines += data.count(b"\n")
+        return data
+
+    def readline(self, size: int) -> bytes:
+        data = b"" if self._over() else self.text.readline(size)
+        self.lines += data.endswith(b"\n")
+        return data
+
+    def seek(self, offset: int) -> int:
+        self.bomb, self.lines = False, 0
+        return self.text.seek(offset)
+
+
+class _Trickle:
+    """A binary file that hands out at most 8 KiB a read."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        return self.raw.read(8192 if size < 0 else min(size, 8192))
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.raw.tell()
 
 
 def _is_mboxrd(stream: BinaryIO) -> bool:
@@ -326,6 +376,10 @@ class _Lines:
                 carry, run = carry[:MAX_LINE], len(carry)
         if run is not None:
             self.cuts.append(_cut_note(number + 1, run, stopped=False))
+        if getattr(self.stream, "bomb", False):
+            self.cuts.append(DecodeNote("truncated", f"the gzip expands to more than "
+                                        f"{MAX_LINES_A_BYTE} lines a byte (a bomb?): what "
+                                        f"follows line {number} is not read", max(number, 1)))
         if carry:
             yield carry
 
