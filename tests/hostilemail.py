@@ -133,6 +133,10 @@ CASES = [
     Case("cc-addresses", _file("cc.mbox", lambda n: mail(headers="Cc: " + ",\n ".join(
         f"person{k} <p{k}@example.org>" for k in range(n)) + "\n")), 10_000, 100_000,
          "MAIL_DATA_LOST"),
+    Case("nested-comments", _file("nested.mbox", lambda n: mail(headers=(
+        "Cc: " + "(" * n + "x@example.org\n")).replace(
+        "Signed-off-by: Ines Marchetti <ines@example.org>",
+        "Signed-off-by: Ines " + "(" * n + " <ines@example.org>")), 1000, 10_000, None),
     Case("mime-depth", _file("deep.mbox", _nested), 1000, 5000, "MAIL_DATA_LOST"),
     Case("email-non-ascii", _file("utf8.mbox", lambda n: mail(
         "[PATCH] x86: Tr\u00e4iling space ", headers=(

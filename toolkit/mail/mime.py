@@ -267,7 +267,10 @@ def _people(value: str | None) -> tuple[Person, ...]:
                  for name, email, bare in _PLAIN_ADDRESS.findall(value)]
         if found and len(found) == value.count("@"):
             return tuple(found)
-    return tuple(Person(name, email) for name, email in getaddresses([value]) if email)
+    try:
+        return tuple(Person(name, email) for name, email in getaddresses([value]) if email)
+    except RecursionError:      # the email package recurses once per nested "(" of a comment
+        return ()
 
 
 def _msgid(value: str | None) -> str | None:

@@ -198,7 +198,10 @@ def _person(value: str) -> Person | None:
     address = re.sub(r"<mailto:[^<>]*>", "", value.split("#")[0])
     if not _ADDRESS.fullmatch(address):
         return None
-    name, email = parseaddr(address)
+    try:
+        name, email = parseaddr(address)
+    except RecursionError:      # the email package recurses once per nested "(": no address
+        return None
     return Person(name, email) if email else None
 
 
