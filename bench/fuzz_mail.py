@@ -129,7 +129,10 @@ def mutation_runs(runs: int, seed: int) -> int:
             _keep(data, f"{type(error).__name__}: {str(error)[:80]}")
         finally:
             signal.alarm(0)
-        slowest = max(slowest, (time.perf_counter() - began, data))
+        took = time.perf_counter() - began
+        if took > SECONDS / 2:
+            _keep(data, f"slow, {took:.1f} s")     # within the bound, but worth a look
+        slowest = max(slowest, (took, data))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(f"{runs} runs, seed {seed}, {time.perf_counter() - started:.1f} s: "
           f"{counts['read']} read, {counts['refused']} refused with an input error, "

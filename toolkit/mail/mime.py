@@ -32,9 +32,9 @@ HEADER_START = re.compile(rb"[!-9;-~]+:")
 # Anything but the 64 letters of base64 and its padding: dropped from a malformed part.
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 _PADDING = re.compile(rb"=+")
-# "Jane Doe <jane@example.org>, bob@example.org": addresses without quotes or comments.
-_PLAIN_ADDRESS = re.compile(r"\s*(?:([^,<>@]*?)\s*<([^<>\s@,]+@[^<>\s,]+)>|"
-                            r"([^\s,<>@]+@[^\s,<>]+))\s*(?:,|$)")
+# "jane@example.org": an address as it stands in "Jane Doe <jane@example.org>" or alone.
+_IN_BRACKETS = re.compile(r"[^<>\s@,]+@[^<>\s,]+")
+_BARE_ADDRESS = re.compile(r"[^\s,<>@]+@[^\s,<>]+")
 _QUOTED_OR_COMMENT = re.compile(r'["()\\;:]')
 # A message id inside angle brackets: "<20190507174229.12345-2-sam@example.org>".
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -263,14 +263,33 @@ def _people(value: str | None) -> tuple[Person, ...]:
     if not _QUOTED_OR_COMMENT.search(value):
         # a list of "Name <address>" and bare addresses, as almost every To: and Cc: is:
         # read directly (getaddresses takes a third of reading a list archive)
-        found = [Person(" ".join(name.split()), email) if email else Person("", bare)
-                 for name, email, bare in _PLAIN_ADDRESS.findall(value)]
+        found = _plain_people(value)
         if found and len(found) == value.count("@"):
             return tuple(found)
     try:
         return tuple(Person(name, email) for name, email in getaddresses([value]) if email)
     except RecursionError:      # the email package recurses once per nested "(" of a comment
         return ()
+
+
+def _plain_people(value: str) -> list[Person]:
+    """The people of a list of "Name <address>" and bare addresses, split at the commas (a
+    pattern run over the whole list backtracks quadratically on a long run without one); a
+    piece without an address is passed over, one that is none of the two ends the list."""
+    found = []
+    for piece in value.split(","):
+        piece = piece.strip()
+        if "@" not in piece:
+            continue
+        name, bracket, address = piece[:-1].rpartition("<") if piece.endswith(">") else \
+            ("", "", piece)
+        if bracket and not any(c in name for c in "<>@") and _IN_BRACKETS.fullmatch(address):
+            found.append(Person(" ".join(name.split()), address))
+        elif not bracket and _BARE_ADDRESS.fullmatch(address):
+            found.append(Person("", address))
+        else:
+            return found
+    return found
 
 
 def _msgid(value: str | None) -> str | None:
