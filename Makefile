@@ -53,6 +53,22 @@ kernel-trees:
 	  rm -f linux-source-$${v}_*.deb; \
 	done
 
+# Era trees for the int3 batch tests (tests/kernel/test_patching_kernel.py): a 2025-era
+# alternative.c (smp_text_poke_* names, v6.16 or later), which no package of the archive
+# carries, taken from any public tree you have, in a tree of links to 6.1's files whose
+# text-patching.h has the constant's 2025 name. Laid down in .kernels/era-2025 (gitignored).
+.PHONY: kernel-eras
+kernel-eras: kernel-trees
+	@test -n "$(ALTERNATIVE_2025)" || { echo "usage: make kernel-eras ALTERNATIVE_2025=path/to/alternative.c"; exit 2; }
+	grep -q smp_text_poke_int3_handler "$(ALTERNATIVE_2025)" || { echo "$(ALTERNATIVE_2025): not of the 2025 era"; exit 2; }
+	rm -rf .kernels/era-2025
+	cp -rs "$(CURDIR)/.kernels/linux-source-6.1" .kernels/era-2025
+	rm .kernels/era-2025/arch/x86/kernel/alternative.c .kernels/era-2025/arch/x86/include/asm/text-patching.h
+	cp "$(ALTERNATIVE_2025)" .kernels/era-2025/arch/x86/kernel/alternative.c
+	sed 's/\bPOKE_MAX_OPCODE_SIZE\b/TEXT_POKE_MAX_OPCODE_SIZE/' \
+	  .kernels/linux-source-6.1/arch/x86/include/asm/text-patching.h \
+	  > .kernels/era-2025/arch/x86/include/asm/text-patching.h
+
 # The reference model ships made (toolkit/states/reference.json); after a change to the templates,
 # the code generator or the header parser, make it anew (the test suite says when).
 reference: $(STAMP)

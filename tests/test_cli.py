@@ -86,7 +86,7 @@ def test_tree_spelling_list(capsys):
                         "--types", "TYPO_SPELLING")
     found = [(f["rule"], f["mbox"]["line"], f["evidence"]["word"])
              for f in json.loads(out)["findings"]]
-    assert (code, found) == (1, [("TYPO_SPELLING", 7, "exemple")])
+    assert (code, found) == (1, [("TYPO_SPELLING", 7, "stakc")])
 
 
 def test_a_tree_that_does_not_exist_is_exit_2_naming_it(capsys, tmp_path):

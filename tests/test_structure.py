@@ -128,7 +128,11 @@ def test_own_modules_are_imported_at_the_top_outside_the_cli():
     for name, tree in TREES.items():
         if _stage(name) == "cli":
             continue
-        top = set(map(id, tree.body))
+        # imports for type annotations only (`if TYPE_CHECKING:`) never run: they count as top
+        typing_only = [n for node in tree.body if isinstance(node, ast.If)
+                       and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                       for n in node.body]
+        top = set(map(id, [*tree.body, *typing_only]))
         for node in ast.walk(tree):
             if id(node) not in top and _own_targets(node, name):
                 inside.append(f"{MODULES[name].relative_to(PACKAGE.parent)}:{node.lineno}")
@@ -174,3 +178,16 @@ def test_module_is_short_and_says_what_it_is_for(module):
     assert text.count("\n") <= MAX_LINES, f"{path.name} has {text.count(chr(10))} lines"
     if path.stat().st_size:
         assert ast.get_docstring(TREES[module]), f"{path} opens with no purpose sentence"
+
+
+def test_every_folder_of_the_package_is_named_in_pyproject():
+    # setuptools warns of a folder below a package that the packages list does not name (and
+    # pip install and make demo must print no packaging warnings)
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+                 ["tool"]["setuptools"]["packages"])
+    folders = {".".join(path.relative_to(PACKAGE.parent).parts)
+               for path in [PACKAGE, *PACKAGE.rglob("*")]
+               if path.is_dir() and path.name != "__pycache__"}
+    assert folders - listed == set()

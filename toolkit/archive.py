@@ -18,6 +18,7 @@ import signal
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from toolkit import lazy
 from toolkit.checks import catalogue
 from toolkit.checks.spelling import Spelling
 from toolkit.checks.trial import Trials
@@ -27,7 +28,9 @@ from toolkit.report.report import Checked
 from toolkit.series.assemble import group
 from toolkit.series.grouping import Mark, archive_keys
 from toolkit.series.model import Patch, Series
-from toolkit.states import int3path
+
+# The states of a series applied in a repository (--tree) load the header model: bound lazily.
+int3path = lazy.module("toolkit.states.int3path")
 
 #: Mails after which a thread nobody joined is taken as complete (two days of LKML, months of
 #: a smaller list); a thread is cut after two windows in any case.

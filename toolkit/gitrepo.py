@@ -100,6 +100,13 @@ class Applied:
     tree: str
     base: str
     states: tuple[tuple[str, str | None], ...]
+    #: the commit of HEAD's history that already makes the series' first change (a b4 prep or
+    #: topic branch that holds the series): the series was applied from its parent, `base`
+    held: str | None = None
+
+
+#: How far back HEAD's history is searched for a series already committed on it.
+HELD_DEPTH = 200
 
 
 def apply_series(tree: str | Path, patches: Sequence[str], base: str | None = None) -> Applied:
@@ -112,12 +119,18 @@ def apply_series(tree: str | Path, patches: Sequence[str], base: str | None = No
     """
     repo = _open(tree)
     start = _commit(repo, base) if base else None
+    held = None
     if start is None:
         try:
             start = repo.head.commit.hexsha
         except ValueError:
             raise RepositoryError("the repository has no commit to start from",
                                   path=str(tree)) from None
+        first = next((text for text in patches if text), None)
+        held = _holding(repo, first) if first else None
+        if held is not None:
+            # on a branch that holds the series, each patch is judged at its own parent
+            start = _commit(repo, f"{held}^") or start
     states = []
     with temporary_worktree(repo, start) as work:
         runner = _runner(repo, work)
@@ -134,7 +147,25 @@ def apply_series(tree: str | Path, patches: Sequence[str], base: str | None = No
                 states.append((current, _stderr(error)))
             finally:
                 Path(stream.name).unlink()
-    return Applied(str(tree), start, tuple(states))
+    return Applied(str(tree), start, tuple(states), held)
+
+
+def _holding(repo: git.Repo, diff: str) -> str | None:
+    """The commit among HEAD's last HELD_DEPTH that makes the change `diff` makes, by `git
+    patch-id --stable` (as b4 matches a patch to a commit), or None."""
+    with tempfile.TemporaryFile() as text:
+        text.write(diff.encode())
+        text.seek(0)
+        wanted = repo.git.patch_id("--stable", istream=text).split()
+    if not wanted:
+        return None
+    with tempfile.TemporaryFile() as history:
+        history.write(repo.git.log("-p", "--no-merges", "--no-color", "--no-ext-diff",
+                                   f"-n{HELD_DEPTH}", "HEAD", stdout_as_string=False))
+        history.seek(0)
+        ids = repo.git.patch_id("--stable", istream=history).splitlines()
+    return next((commit for line in ids for pid, commit in [line.split()]
+                 if pid == wanted[0]), None)
 
 
 def show(tree: str | Path, treeish: str, path: str) -> str | None:

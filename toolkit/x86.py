@@ -24,6 +24,8 @@ FRED_ENTRY = "arch/x86/entry/entry_fred.c"
 ENTRY_32 = "arch/x86/entry/entry_32.S"
 #: The FRED entry points (v6.9+): asm_fred_entrypoint_kernel is where a ring-0 event lands.
 FRED_ENTRY_S = "arch/x86/entry/entry_64_fred.S"
+#: The int3 batch and handler of text patching (text_poke_queue, poke_int3_handler, ...).
+ALTERNATIVE_C = "arch/x86/kernel/alternative.c"
 #: The kernel's list of common misspellings (`wrong||right` per line).
 SPELLING_TXT = "scripts/spelling.txt"
 #: Where kbuild looks for an #include when it builds x86 (LINUXINCLUDE, then USERINCLUDE), in
@@ -180,6 +182,11 @@ ENTRY_PIECES = {ENTRY_32: FIXUP_MACROS, FRED_ENTRY_S: (*FRED_MACROS, *FRED_KERNE
 #: The files beside an entry file that it includes and takes assembler macros from: the FRED
 #: entry's register save and restore (PUSH_AND_CLEAR_REGS, POP_REGS) are calling.h's.
 ENTRY_BESIDE = {FRED_ENTRY_S: ("arch/x86/entry/calling.h",)}
+#: The files the toolkit's reference model holds: without a tree, a patch that changes none of
+#: them and names no int3_emulate_*() helper gives the int3 path rules nothing to judge.
+MODELLED_FILES = frozenset({TEXT_PATCHING_H, ENTRY_64, *ENTRY_PIECES,
+                            *(path for paths in ENTRY_BESIDE.values() for path in paths)})
+HELPER_PREFIX = "int3_emulate_"
 
 #: The #BP vector number (X86_TRAP_BP).
 TRAP_BP = 3

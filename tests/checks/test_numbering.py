@@ -22,9 +22,11 @@ def test_missing_patches_are_one_finding_in_ranges():
     assert ranges([7]) == "7"
 
 
-def test_a_series_of_which_the_file_holds_two_patches_gets_a_warning():
+def test_a_series_of_which_the_file_holds_two_patches_gets_a_note():
+    # lists are sent the patches for their area: a hole is a thing to look at, not a fault
     assert _numbering(DATA / "check" / "numbering.mbox") == [
-        ("<numbering-1@example.org>", "warning", "patch 2 of 3 is missing")]
+        ("<numbering-1@example.org>", "note", "patch 2 of 3 is missing (not in this file: a "
+         "list is often sent only the patches for its area)")]
 
 
 def test_one_patch_of_a_wider_series_is_only_noted():

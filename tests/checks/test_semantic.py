@@ -107,8 +107,8 @@ def test_a_store_whose_surroundings_are_not_shown_says_so():
 ])
 def test_only_files_that_can_store_below_sp_are_parsed(case, parsed, monkeypatch):
     seen = []
-    real = code.header_model
-    monkeypatch.setattr(code, "header_model", lambda pairs, path: seen.append(path) or
+    real = code.blocks.header_model
+    monkeypatch.setattr(code.blocks, "header_model", lambda pairs, path: seen.append(path) or
                         real(pairs, path))
     list(catalogue.run(read_series(str(CHECK / f"{case}.mbox")),
                        [catalogue.lookup("STACK_GAP_UNDOCUMENTED")], Spelling(())))

@@ -20,6 +20,17 @@ TREES = _trees() or [pytest.param(None, marks=pytest.mark.skip(
     reason="no kernel tree: run `make kernel-trees` or set TOOLKIT_KERNEL_TREES"))]
 
 
+def _patching_trees() -> list[Path]:
+    """The trees above and the era trees of `make kernel-eras` (alternative.c and
+    text-patching.h of a release the package archive does not carry)."""
+    found = [t for t in _trees() if (t / "arch/x86/kernel/alternative.c").exists()]
+    return found + sorted((ROOT / ".kernels").glob("era-*"))
+
+
+PATCHING_TREES = _patching_trees() or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no tree with alternative.c: run `make kernel-trees` and `make kernel-eras`"))]
+
+
 def tree_id(tree: Path | None) -> str:
     return tree.name if tree else "none"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitrepos import git
+from gitrepos import commit_as_mail, git
 from kernel.kerneltrees import TREES, apply_mutant, tree_id
 from toolkit.checks import catalogue, trial
 from toolkit.series import read_series
@@ -42,11 +42,8 @@ def _series_of(tree: Path, mutant: dict, into: Path):
     git(repo, "add", ".")
     git(repo, "commit", "--quiet", "-m", "the tree's int3 path")
     apply_mutant(repo, mutant)
-    git(repo, "commit", "--quiet", "-am", f"x86/entry: {mutant['file']} edited\n\nSigned-off-by: "
-        "Test Author <author@example.org>")
-    mbox = into / "series.mbox"
-    mbox.write_text(git(repo, "format-patch", "-1", "--stdout"))
-    git(repo, "reset", "--quiet", "--hard", "HEAD~1")
+    mbox = commit_as_mail(repo, f"x86/entry: {mutant['file']} edited\n\nSigned-off-by: "
+                          "Test Author <author@example.org>", into / "series.mbox")
     return repo, read_series(str(mbox))
 
 

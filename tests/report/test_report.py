@@ -51,9 +51,10 @@ def test_text_block_names_both_coordinates_and_shows_the_line():
 
 def test_series_wide_finding_has_no_patch_and_no_line():
     blocks = _report("numbering").text().split("\n\n")
-    assert blocks[0].splitlines() == ["WARNING:SERIES_NUMBERING: patch 2 of 3 is missing",
-                                      f"FILE: {CHECK / 'numbering.mbox'}:"]
-    assert blocks[-1] == "1 error, 1 warning, 0 checks, 1 note in 2 patches\n"
+    assert blocks[0].splitlines() == [
+        "NOTE:SERIES_NUMBERING: patch 2 of 3 is missing (not in this file: a list is often sent "
+        "only the patches for its area)", f"FILE: {CHECK / 'numbering.mbox'}:"]
+    assert blocks[-1] == "1 error, 0 warnings, 0 checks, 2 notes in 2 patches\n"
 
 
 def test_json_layout():
@@ -65,7 +66,7 @@ def test_json_layout():
     assert {f["series"] for f in data["findings"]} == {data["series"][0]["id"]}
     first, duplicate = data["findings"][:2]
     assert (first["rule"], first["level"], first["patch"], first["file"]) \
-        == ("SERIES_NUMBERING", "warning", None, None)
+        == ("SERIES_NUMBERING", "note", None, None)
     assert first["mbox"] == {"path": str(CHECK / "numbering.mbox"), "line": None}
     assert duplicate["patch"] == {"index": 3, "total": 3, "msgid": "numbering-3-again@example.org",
                                   "subject": "x86/alternatives: Step 3 of the int3 rework, sent twice"}
@@ -79,7 +80,7 @@ def test_json_layout():
         == (0, 1, "Peter Zijlstra <peterz@infradead.org>")
     summary = data["summary"]
     assert (summary["errors"], summary["warnings"], summary["checks"], summary["notes"],
-            summary["patches"], summary["exit_code"]) == (1, 1, 0, 1, 2, 1)
+            summary["patches"], summary["exit_code"]) == (1, 0, 0, 2, 2, 1)
 
 
 def test_json_file_coordinate_and_evidence():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from toolkit import lazy
 from toolkit.checks.context import Context
-from toolkit.checks.findings import Finding, Location
+from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
-from toolkit.states.refusals import include_refusal, unbuildable
+from toolkit.states.refusals import include_refusal, path_refusal, unbuildable
 
 # Commit ids are looked up only with --tree.
 gitrepo = lazy.module("toolkit.gitrepo")
@@ -19,6 +20,12 @@ def refused_input(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """Paths out of the tree, and includes in the code the trials would build (the state's helpers,
     macros and gap block): of a file outside the tree refused, of any other not built. Includes
     elsewhere in a patch are the kernel build's business, not the toolkit's."""
+    if not ctx.run.modelled:
+        # nothing of the model to build: only the paths a patch names can be refused
+        for diff in patch.files:
+            if refused := path_refusal(diff):
+                yield ctx.finding(patch, refused, diff.at)
+        return
     for refusal in ctx.paths.refusals:
         if refusal.patch == patch.index:
             yield ctx.finding(patch, refusal.message, refusal.at)
@@ -55,7 +62,7 @@ def commit_references(patch: Patch) -> list[tuple[str, str, int | None]]:
 
 def commit_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """With a tree: each referenced commit exists and has the subject quoted."""
-    tree = ctx.paths.tree
+    tree = ctx.paths.tree if ctx.run.repository else None
     if tree is None:
         return          # unverified: there is nothing to look the ids up in
     for sha, subject, at in commit_references(patch):
@@ -69,9 +76,17 @@ def commit_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def patch_does_not_apply(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    if not ctx.run.modelled:
+        return              # the hunks change no file of the reference model
     state = ctx.paths.after(patch)
+    at = patch.files[0].at if patch.files else patch.at
+    if ctx.paths.held and patch is ctx.series.patches[0]:
+        # a branch that holds the series (b4 prep --check with --tree .): not a failure to apply
+        yield replace(ctx.finding(patch, f"the tree already holds this patch (commit "
+                                         f"{ctx.paths.held[:12]}); the series is judged from "
+                                         f"that commit's parent", at, held=ctx.paths.held),
+                      level=Level.NOTE)
     if state.failed:
-        at = patch.files[0].at if patch.files else patch.at
         yield ctx.finding(patch, state.failed, at, reason=state.failed)
 
 

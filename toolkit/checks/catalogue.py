@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Iterable, Iterator
-from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.checks import applying, claims, code, emulation, numbering, patchmail, trial
 from toolkit.checks.context import CheckRun, Context, Rule
@@ -17,21 +18,31 @@ from toolkit.checks.findings import Finding, Level
 from toolkit.checks.spelling import Spelling
 from toolkit.errors import UsageError
 from toolkit.series.model import Series
-from toolkit.states.int3path import Int3Paths
+
+if TYPE_CHECKING:
+    from toolkit.states.int3path import Int3Paths
 
 RULES: tuple[Rule, ...] = (
     Rule("MISSING_SIGN_OFF", Level.ERROR, "patch",
          "The patch has no Signed-off-by: trailer.",
-         "a patch mail whose trailer block holds no Signed-off-by: line (reported at a "
-         "Signed-off-by: line that a blank line cuts off from the trailers, if there is one).",
+         "a patch mail whose trailer block, as git interpret-trailers finds it (the last "
+         "paragraph, with a Signed-off-by: and at least a quarter trailers), holds no "
+         "Signed-off-by: line (reported at a Signed-off-by: line outside the block, if there is "
+         "one). A reply that carries a patch below '---' or a scissors line with its own "
+         "From:/Subject: lines is judged as that patch.",
          "The sign-off is the Developer's Certificate of Origin; a maintainer cannot apply a patch "
          "without it.",
          "Add 'Signed-off-by: Your Name <address>' (git commit -s) as the last trailer.",
          patchmail.missing_sign_off),
     Rule("NO_AUTHOR_SIGN_OFF", Level.WARNING, "patch",
          "Nobody of the patch author's name or address signed off.",
-         "Signed-off-by: lines exist, but none matches the author (the in-body From: line, or "
-         "else the mail's From:) by address or by name.",
+         "Signed-off-by: lines exist, but none is the author's: the author is who git mailinfo "
+         "takes (the in-body From: line, else the mail's From:), with the sender a list or B4 "
+         "Relay rewrote From: for taken from X-Original-From: or Reply-To:; one person is "
+         "matched by address, by name, or by a name and address the mail shows together. An "
+         "author's sign-off that a blank line parts from the trailer block is reported as cut "
+         "off, except in a stable backport ('[ Upstream commit ... ]'), where the upstream chain "
+         "stands above the backporter's sign-off.",
          "The author certifies the origin of their own work; a sign-off by someone else only "
          "certifies passing it on.",
          "Ask the author for their sign-off, or correct the From: line if the author is wrong.",
@@ -47,17 +58,24 @@ RULES: tuple[Rule, ...] = (
          patchmail.bad_fixes_tag),
     Rule("TYPO_SPELLING", Level.WARNING, "mail",
          "A word of the subject, commit message or an added line is a known misspelling.",
-         "a word of the subject, the commit message or a '+' line of the diff that is on the "
-         "misspelling list "
-         "(toolkit/checks/spelling.txt, plus scripts/spelling.txt of the tree given with --tree).",
+         "a word of the subject or the commit message that codespell's dictionary lists (as "
+         "checkpatch.pl --codespell reads it; prose words only: not an identifier, an acronym, "
+         "a name the diff uses or a person the mail names, a quoted word, a word under three "
+         "letters, a kernel term (checks/kernel-terms.txt), or a line of pasted output), or a "
+         "word of those or of a '+' line of the diff that scripts/spelling.txt of the tree "
+         "given with --tree or toolkit/checks/spelling.txt lists.",
          "Messages stay in the history for good and comments are read by everyone after; a "
          "misspelt word also defeats a later grep for it.",
          "Use the suggested spelling.",
          patchmail.typo_spelling),
     Rule("COMMIT_LOG_LONG_LINE", Level.WARNING, "patch",
          f"A commit message line is longer than {patchmail.MAX_LOG_COLUMNS} columns.",
-         f"a message line longer than {patchmail.MAX_LOG_COLUMNS} columns that is not a URL, a "
-         "Fixes: line, an indented or '>'-quoted line, or a kernel log line ('[ 1.234]').",
+         f"a message line longer than {patchmail.MAX_LOG_COLUMNS} columns that is prose: not a "
+         "URL, a Fixes:/Link: line, a quoted commit title, an indented (also by a no-break "
+         "space) or '>'-quoted line, pasted tool output (compiler, assembler, linker, modpost, "
+         "objtool, sparse, make), a kernel report or log line (oops, KASAN, lockdep, registers, "
+         "stack frames, dmesg), a shell, C or Python line, or a table row "
+         "(toolkit/checks/prose.py).",
          "git log indents the message by four columns; longer lines wrap on an 80-column "
          "terminal and in mail replies.",
          f"Re-wrap the paragraph at {patchmail.MAX_LOG_COLUMNS} columns or fewer.",
@@ -100,9 +118,13 @@ RULES: tuple[Rule, ...] = (
          "Regenerate the patch with git format-patch instead of editing the mail.",
          patchmail.diffstat_mismatch),
     Rule("SIGN_OFF_CHAIN", Level.WARNING, "patch",
-         "The sender of a patch someone else wrote is not the last to sign off.",
-         "a mail sent by someone other than its author (not a list relay or a commit "
-         "notification sent for the author) whose last Signed-off-by: is another person's.",
+         "The sender of a patch someone else wrote did not sign off.",
+         "a mail sent by someone other than its author whose Signed-off-by: lines do not "
+         "include the sender's; one person is matched across addresses by name and by the aliases the mail "
+         "itself shows (From:, X-Original-From:, Reply-To:, Cc:, trailers). Relayed postings "
+         "are left alone: a list relay or commit notification, a stable queue's review posting "
+         "(X-stable:, AUTOSEL, '[ Upstream commit ... ]'), and a re-post of a patch a "
+         "maintainer already took (a Link: to another mail).",
          "The chain records the path the patch took, in order; whoever sends it on signs off "
          "last.",
          "Order the sign-offs as the patch travelled; add your own sign-off when you send on "
@@ -132,10 +154,11 @@ RULES: tuple[Rule, ...] = (
          patchmail.changelog_above_separator),
     Rule("SERIES_NUMBERING", Level.ERROR, "series",
          "Patches of the series are duplicated, disagree on N, are missing or beyond N.",
-         "two mails with the same k, or mails of one revision stating different totals N "
-         "(errors); counters k of 1..N with no mail, in one finding (a warning, a note when "
-         "the file holds only one patch or the cover of the series); a k greater than N (a "
-         "note: an add-on patch).",
+         "two different patches with the same k in one posting, or the mails that are "
+         "checked stating different totals N (errors); counters k of 1..N with no mail, in one "
+         "finding (a note: a list is often sent only part of a series); a k greater than N (a "
+         "note: an add-on patch); a mail sent again in a later posting without a new version "
+         "tag (a note on the older copy, which is not checked).",
          "A series with holes cannot be applied or reviewed as a whole; a duplicate leaves "
          "open which copy is meant.",
          "Resend the whole series with git format-patch --cover-letter -vN so the numbering is "
@@ -225,6 +248,19 @@ RULES: tuple[Rule, ...] = (
          "start right below it, so that it lands six words lower; `toolkit gen entry` writes "
          "a block that does.",
          emulation.entry_frame_corrupted),
+    Rule("INT3_PATCHING_BROKEN", Level.ERROR, "patch",
+         "The int3 batch and handler of alternative.c lose a site while patching.",
+         "with --tree, the batch part of alternative.c this patch changes (text_poke_queue/"
+         "text_poke_bp_batch/poke_int3_handler, or smp_text_poke_* since 2025), built with the "
+         "tree's helpers, fails a sequence of the patching table: after some write or sync, "
+         "another CPU executing a patched site traps and the handler does not claim it, sees "
+         "bytes that are neither instruction whole, is emulated as another instruction, or the "
+         "batch BUGs or waits forever. Without --tree the change gets a note.",
+         "Such a patch passes review and boot, and oopses later under ftrace, static calls or "
+         "jump labels (as the 2025 smp_text_poke_single() change did).",
+         "Keep the vector sorted and within its size (flush first), write int3, tail and first "
+         "byte in that order with a sync after each, and drop every reference the handler takes.",
+         emulation.int3_patching_broken),
     Rule("BISECT_BREAKS", Level.ERROR, "patch",
          "After this patch a handler uses the helpers on an entry without room.",
          "the tree after this patch has a caller of a helper that pushes (int3_emulate_push, "
@@ -304,7 +340,7 @@ def select(types: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule,
 
 @functools.cache
 def _checkpatch_types() -> frozenset[str]:
-    text = resources.files(__package__).joinpath("checkpatch_types.txt").read_text()
+    text = Path(__file__).with_name("checkpatch_types.txt").read_text()
     return frozenset(line.strip() for line in text.splitlines()
                      if line.strip() and not line.startswith("#"))
 

@@ -15,12 +15,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from toolkit import lazy
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding
 from toolkit.mail.message import Line
 from toolkit.series.model import Patch, Series
-from toolkit.states.blocks import added_blocks, added_uses, gap_block
-from toolkit.x86 import TEXT_PATCHING_H
+from toolkit.x86 import HELPER_PREFIX, TEXT_PATCHING_H
+
+# The blocks load the header model (pycparser), which most patches never need.
+blocks = lazy.module("toolkit.states.blocks")
 
 #: What a change to the int3 path can be, with the phrases that claim it.
 CLAIMS = {
@@ -118,17 +121,20 @@ def _made_here(sentence: str, match: re.Match) -> bool:
 def changes(patch: Patch) -> set[str]:
     """The changes of CLAIMS that `patch`'s diff makes."""
     made = set()
+    # helpers and their callers are named in added lines: without a name, no model is read
+    names = any(HELPER_PREFIX in ln.text for diff in patch.files for h in diff.hunks
+                for ln in h.lines if ln.kind == "+")
     for diff in patch.files:
         touched = {ln.new_line for h in diff.hunks for ln in h.lines if ln.kind == "+"}
         if diff.path.endswith(".S"):
             post = [(ln.new_line, ln.text) for h in diff.hunks for ln in h.lines
                     if ln.kind != "-" and ln.new_line is not None]
-            gap = gap_block(post, diff.path, patch.index)
+            gap = blocks.gap_block(post, diff.path, patch.index)
             if gap and touched & {n for n, _ in gap.lines}:
                 made.add("the entry gap")
-        elif diff.path != TEXT_PATCHING_H and added_uses(diff, patch.index):
+        elif names and diff.path != TEXT_PATCHING_H and blocks.added_uses(diff, patch.index):
             made.add("a handler that uses the helpers")
-    if any(name.startswith("int3_emulate_") for name in added_blocks(patch)):
+    if names and any(name.startswith(HELPER_PREFIX) for name in blocks.added_blocks(patch)):
         made.add("the int3 emulation helpers")
     return made
 

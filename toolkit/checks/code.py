@@ -10,13 +10,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+from toolkit import lazy
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
-from toolkit.cmodel import preprocessor as cpre
 from toolkit.series.diff import FileDiff
 from toolkit.series.model import Patch
-from toolkit.states.blocks import code_words, header_model
 from toolkit.x86 import ENTRY_64, RETIRED_NAMES, TEXT_PATCHING_H
+
+# The C model (pycparser) loads only when a patch has C or assembly to read.
+cpre = lazy.module("toolkit.cmodel.preprocessor")
+blocks = lazy.module("toolkit.states.blocks")
 
 # What a comment says when it explains where the room below regs->sp comes from: the gap the
 # entry code leaves, FIXUP_FRAME on x86_32, FRED's red zone, or space reserved for the purpose.
@@ -34,11 +37,10 @@ _COMMENT_LINE = re.compile(r"\s*(?:/\*|//|\*(?:/|\s|$))")
 def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """Added code that stores below a saved stack pointer, in a function whose comments do not say
     where that room comes from."""
-    state = ctx.paths.after(patch)
     for diff in filter(_may_store_below_sp, _c_files(patch)):
-        stretches, lines = _source(diff, state)
+        stretches, lines = _source(diff, ctx.paths.after(patch))
         for pairs in stretches:
-            for function in header_model(pairs, diff.path).functions:
+            for function in blocks.header_model(pairs, diff.path).functions:
                 if any(_ROOM_EXPLAINED.search(c.words) for c in function.comments):
                     continue
                 unseen = _unseen_above(function, pairs[0][0])
@@ -66,6 +68,8 @@ def stack_gap_undocumented(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def stale_reference(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """Names in added or touched comments that the state after this patch does not have."""
+    if not ctx.run.modelled:
+        return              # without a tree only the files of the reference model are known
     state = ctx.paths.after(patch)
     if state.failed:
         return              # the comment is not in the tree: the patch did not apply
@@ -109,7 +113,7 @@ def _removed_from_code(series) -> set[str]:
             for hunk in diff.hunks:
                 for ln in hunk.lines:
                     if ln.kind in words:
-                        words[ln.kind].update(code_words(ln.text))
+                        words[ln.kind].update(blocks.code_words(ln.text))
     return words["-"] - words["+"]
 
 

@@ -6,13 +6,19 @@ import functools
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from toolkit import lazy
 from toolkit.checks.findings import Finding, Level, Location, PatchRef
 from toolkit.checks.spelling import Spelling
 from toolkit.series.model import Patch, Series
-from toolkit.states import int3path
-from toolkit.states.int3path import Int3Paths
+from toolkit.x86 import HELPER_PREFIX, MODELLED_FILES
+
+if TYPE_CHECKING:
+    from toolkit.states.int3path import Int3Paths
+
+# The states load the header model (pycparser): only a series that touches the model needs them.
+int3path = lazy.module("toolkit.states.int3path")
 
 
 class CheckRun:
@@ -27,6 +33,8 @@ class CheckRun:
         #: toolkit.checks.trial.Trials: the bounds of running the states' code, and what ran
         self.trials = trials
         self._said: set[str] = set()
+        #: the states come from a repository (--tree), not from the reference model
+        self.repository = paths is not None
         if paths is not None:
             self.paths = paths
 
@@ -40,6 +48,18 @@ class CheckRun:
     @functools.cached_property
     def paths(self) -> Int3Paths:
         return int3path.over_reference(self.series)
+
+    @functools.cached_property
+    def modelled(self) -> bool:
+        """Whether the int3 path rules have anything to judge: always with a repository; without
+        one, when a patch changes a file of the reference model or adds a line naming a helper
+        (a handler that calls them). Most patches of a list do neither, and skip the states."""
+        if self.repository:
+            return True
+        return any(diff.path in MODELLED_FILES or any(
+                   HELPER_PREFIX in line.text for hunk in diff.hunks for line in hunk.lines
+                   if line.kind == "+")
+                   for patch in self.series.patches for diff in patch.files)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from toolkit import lazy
-from toolkit.checks import trial
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
-from toolkit.states.blocks import GAP, changes_inside, is_remark
-from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, ENTRY_PIECES, HELPER_OF
+from toolkit.x86 import ALTERNATIVE_C, ENTRY_32, ENTRY_BESIDE, ENTRY_PIECES, HELPER_OF
 
-# Drawn only for a failed run's evidence.
+# The trials and the blocks load the header model and the builder: only a series that touches
+# the model (ctx.run.modelled) needs them.
+trial = lazy.module("toolkit.checks.trial")
+blocks = lazy.module("toolkit.states.blocks")
 pictures = lazy.module("toolkit.validate.pictures")
 evidence = lazy.module("toolkit.validate.evidence")
+# Read only for a patch to alternative.c.
+alternative = lazy.module("toolkit.validate.alternative")
 
 
 def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """The entry code this patch leaves, run with known-good helpers, damages the saved frame:
     the x86_64 gap block, the x86_32 FIXUP_FRAME and IRET_FRAME, or the FRED kernel entry."""
+    if not ctx.run.modelled:
+        return
     trial.prefetch(ctx.trials, ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: not name.startswith("int3_"))
     state = ctx.paths.after(patch)
@@ -52,6 +57,57 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
                                  _evidence(outcome))
 
 
+def int3_patching_broken(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    """The int3 batch and handler of alternative.c this patch leaves lose a site on the way: a
+    trap the handler does not claim, a torn instruction, a wrong emulation, a BUG or a wait that
+    cannot end, in a sequence of the patching table (run only with --tree; a note without)."""
+    diffs = [d for d in patch.files if d.path == ALTERNATIVE_C]
+    if not diffs:
+        return
+    state = ctx.paths.after(patch)
+    text = state.file(ALTERNATIVE_C)
+    try:
+        batch = alternative.find_batch(text) if text is not None else None
+    except alternative.NoBatch:
+        batch = None
+    changed = []
+    for diff in diffs:
+        if batch is not None:
+            span = _Span(ALTERNATIVE_C, ((batch.first, ""), (batch.last, "")))
+            changed += [(ln, n) for ln, n in blocks.changes_inside(diff, span)]
+        else:
+            changed += [(ln, ln.new_line) for hunk in diff.hunks if alternative.touches(
+                hunk.section, [ln.text for ln in hunk.lines])
+                for ln in hunk.lines if ln.kind != " "]
+    if not changed:
+        return
+    line, at = next(((ln, n) for ln, n in changed if ln.kind == "+"), changed[0])
+    where = Location(ALTERNATIVE_C, at)
+    verdict = trial.patching_alone(ctx.trials, state)
+    if verdict.error or verdict.budget or verdict.limit:
+        what = (f"was not checked: budget ({verdict.budget})" if verdict.budget else
+                f"could not be built within {verdict.limit}" if verdict.limit else
+                f"was not run: {verdict.error}")
+        finding = ctx.finding(patch, f"the int3 batch of alternative.c {what}", line.at, where,
+                              line=line.kind + line.text, unchecked=True)
+        yield replace(finding, level=Level.NOTE)
+    before = ctx.paths.before(patch)
+    inherited = {o.sequence.name for o in trial.patching_alone(ctx.trials, before).failed} \
+        if before is not None else set()
+    for outcome in [o for o in verdict.failed if o.sequence.name not in inherited][:1]:
+        yield ctx.finding(patch, f"the int3 batch of alternative.c breaks patching "
+                                 f"({outcome.sequence.name}): {outcome.reason}", line.at, where,
+                          line=line.kind + line.text, **outcome.evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """Lines of a file as a block has them, for changes_inside()."""
+
+    path: str
+    lines: tuple
+
+
 def _changed_entries(state, patch: Patch) -> list[tuple[str, list]]:
     """(file, its entry pieces this patch changed) for each file of x86.ENTRY_PIECES whose entry
     it changed, there or in a macro of a file beside it (x86.ENTRY_BESIDE: calling.h)."""
@@ -67,6 +123,8 @@ def _changed_entries(state, patch: Patch) -> list[tuple[str, list]]:
 def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """A helper this patch leaves behind disagrees with the real instruction (in a known-good
     entry, so that the helper alone is judged)."""
+    if not ctx.run.modelled:
+        return
     trial.prefetch(ctx.trials, ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: name.startswith("int3_"))
     state = ctx.paths.after(patch)
@@ -106,6 +164,8 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
 def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """After this patch a handler uses the helpers on an entry path without room, although the
     helpers and the gap each work (the breakage is the order of the patches)."""
+    if not ctx.run.modelled:
+        return
     trial.prefetch(ctx.trials, ctx.paths)
     state = ctx.paths.after(patch)
     before = ctx.paths.before(patch)
@@ -138,6 +198,8 @@ def build_limit(patch: Patch, ctx: Context) -> Iterator[Finding]:
     """The gap block or the helpers this patch leaves could not be built within the limits (the
     trials of the emulation rules hit them; here they are reported once, on the patch that
     changed the code, unless the state before it hit a limit already)."""
+    if not ctx.run.modelled:
+        return
     state = ctx.paths.after(patch)
     before = ctx.paths.before(patch)
     if state.gap is not None and state.gap.changed_by == patch.index:
@@ -179,7 +241,7 @@ def _partial_notes(ctx: Context, patch: Patch, wanted) -> Iterator[Finding]:
     whole: without a tree they are not emulated, and silence would read as a pass."""
     for partial in ctx.paths.partial_blocks:
         if partial.patch == patch.index and wanted(partial.name):
-            what = ("the entry gap block" if partial.name == GAP
+            what = ("the entry gap block" if partial.name == blocks.GAP
                     else f"{partial.name}()" if partial.name.startswith("int3_") else partial.name)
             finding = ctx.finding(
                 patch, f"{what} was not emulated: the hunk shows only part of it; "
@@ -209,8 +271,8 @@ def _block_finding(ctx: Context, patch: Patch, block, message: str, evidence: di
     """A finding at the first code line this patch adds to `block` (the likeliest culprit; a
     comment line only when it adds no code), else at the first line it removes from it (placed at
     the line after), else at the block's first line."""
-    changes = [change for diff in patch.files for change in changes_inside(diff, block)]
-    code = [(ln, n) for ln, n in changes if not is_remark(ln.text)]
+    changes = [change for diff in patch.files for change in blocks.changes_inside(diff, block)]
+    code = [(ln, n) for ln, n in changes if not blocks.is_remark(ln.text)]
     added = [(ln, n) for ln, n in (*code, *changes) if ln.kind == "+"]
     line, at = next(iter(added or code or changes), (patch.shows(block.path, block.line), None))
     if line is None:

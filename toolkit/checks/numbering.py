@@ -38,9 +38,12 @@ def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
             finding = replace(finding, level=Level.NOTE,
                               message=f"{finding.message} (the file holds {held} of it)")
         else:
-            # A list is often sent a part of a series (the patches for its area), as b4 warns
-            # when it cannot find the rest: worth a look, not proof of a broken series.
-            finding = replace(finding, level=Level.WARNING)
+            # A list is often sent a part of a series (the patches for its area), as b4 says
+            # when it cannot find the rest: on 15 real lists no such remark was a fault of the
+            # series, so it is a note to look, not a warning.
+            finding = replace(finding, level=Level.NOTE,
+                              message=f"{finding.message} (not in this file: a list is often "
+                                      f"sent only the patches for its area)")
         yield finding
     for patch in series.duplicates:
         yield ctx.finding(patch, f"patch {patch.index}/{patch.total} appears more than once "
@@ -50,8 +53,9 @@ def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
         # a posting re-sent without a new version tag, a patch re-sent in its thread, a commit
         # notice sent again after a rebase: a newer copy, not a fault of the series
         name = "the cover letter" if patch.index == 0 else f"patch {patch.index}/{patch.total}"
-        finding = ctx.finding(patch, f"{name} was sent again later (this older copy is not "
-                                     f"checked)", patch.subject_at or patch.at,
+        finding = ctx.finding(patch, f"{name} is of an earlier posting of this series; the "
+                                     f"later posting is the one checked",
+                              patch.subject_at or patch.at,
                               line=patch.raw_subject)
         yield replace(finding, level=Level.NOTE)
     for patch in series.extra:

@@ -7,14 +7,16 @@ and level and turns a remark into a Finding with both coordinates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
+from toolkit.checks.prose import not_prose
 from toolkit.checks.spelling import Typo
 from toolkit.mail.message import Line, Person
 from toolkit.series.diff import DiffLine, FileDiff
 from toolkit.series.model import Patch, Trailer
+from toolkit.series.patch import person_of, plain_name, same_name
 
 # Fixes: 0123456789ab ("subsystem: what the fixed commit did")
 _GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)')
@@ -31,15 +33,12 @@ _GOOD_STABLE = re.compile(r"<?stable@(?:vger\.)?kernel\.org>?\s*(?:#.*)?", re.IG
 _CHANGELOG = re.compile(
     r"\s*(?:changes\s+(?:in|since|from)\s+v\d+|v\d+\s*(?:->|\.\.|to)\s*v\d+"
     r"|v\d+\s*:|change\s*log\s*:|-{2,}\s*v\d+\b)", re.IGNORECASE)
-# [   12.345678] a kernel log line, quoted as evidence
-_LOG_LINE = re.compile(r"\s*\[\s*\d+\.\d+\]")
-# Tool output pasted as evidence: "arch/x86/kernel/alternative.c:99:6: warning: ...",
-# "vmlinux.o: warning: objtool: ...", "ffffffff81000000 <text_poke>:", "  12:	e8 00 00 ..."
-_TOOL_OUTPUT = re.compile(r"\s*(?:[\w.+-]*/)*[\w.+-]+\.\w+:(?:\d+:|\s+(?:warning|error|note):)"
-                          r"|\s*[0-9a-f]{8,16} <[^>]+>:|\s*[0-9a-f]+:\t")
-# commit 0123456789ab ("x86/alternatives: ..."): a quoted commit title cannot be rewrapped
-_COMMIT_QUOTE = re.compile(r".*\b[0-9a-f]{12,40} \(\".*\"\)", re.IGNORECASE)
-
+# "x86/alternatives: ", "media: synopsys: hdmirx: ": the subsystem prefixes of a subject.
+_SUBSYSTEMS = re.compile(r"(?:[^\s:]+: )*")
+# What of a diff line is no code: a comment ("/* ... */", "// ...", " * ..." inside one, "# ..."
+# in a script) or a string literal.
+_NOT_CODE = re.compile(r'/\*.*?(?:\*/|$)|//.*|^\s*\*.*|^\s*#(?!\s*(?:define|if|include)).*'
+                       r'|"(?:[^"\\]|\\.)*"')
 #: longest commit-log line (git log indents by 4, leaving 75 of 80 columns)
 MAX_LOG_COLUMNS = 75
 
@@ -47,11 +46,16 @@ MAX_LOG_COLUMNS = 75
 def missing_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
     if _named(patch.trailers, "signed-off-by"):
         return
-    stray = [line for line in patch.message if _SIGN_OFF_LINE.match(line.text)]
+    stray = [k for k, line in enumerate(patch.message) if _SIGN_OFF_LINE.match(line.text)]
     if stray:
-        yield ctx.finding(patch, "Signed-off-by: is cut off from the trailer block by a blank "
-                                 "line, so git and b4 do not see it", stray[0].at,
-                          line=stray[0].text)
+        line = patch.message[stray[0]]
+        after = patch.message[stray[0] + 1:]
+        if any(not ln.text.strip() for ln in after) and any(ln.text.strip() for ln in after):
+            why = "is cut off from the trailer block by a blank line"
+        else:
+            why = "stands in a paragraph of mostly text, which git does not read as trailers"
+        yield ctx.finding(patch, f"Signed-off-by: {why}, so git and b4 do not see it", line.at,
+                          line=line.text)
         return
     at = patch.separator_at or _last_at(patch.message) or patch.subject_at or patch.at
     yield ctx.finding(patch, "Missing Signed-off-by: line(s)", at)
@@ -59,7 +63,19 @@ def missing_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def no_author_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
     sign_offs = _named(patch.trailers, "signed-off-by")
-    if sign_offs and not any(_same_person(t, patch.author) for t in sign_offs):
+    same = _identities(patch)
+    if sign_offs and not any(same(t.person, patch.author) for t in sign_offs):
+        # the author's sign-off may stand above the trailer block, cut off by a blank line
+        cut_off = next((line for line in patch.message if _SIGN_OFF_LINE.match(line.text)
+                        and same(person_of(line.text.split(":", 1)[1]), patch.author)), None)
+        if cut_off is not None and patch.stable:
+            return  # a backport: the upstream chain, then a blank line and the backporter's
+        if cut_off is not None:
+            yield ctx.finding(patch, f"the Signed-off-by: of patch author '{patch.author}' stands "
+                                     f"above the trailer block, cut off by a blank line, so git "
+                                     f"and b4 do not see it", cut_off.at, line=cut_off.text,
+                              author=str(patch.author))
+            return
         yield ctx.finding(patch, f"Missing Signed-off-by: line by nominal patch author "
                                  f"'{patch.author}'", sign_offs[0].at, line=str(sign_offs[0]),
                           author=str(patch.author))
@@ -73,8 +89,24 @@ def bad_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
-    for line in (Line(patch.subject, patch.subject_at), *patch.message):
-        for typo in ctx.spelling.typos(line.text):
+    # codespell's dictionary judges prose only: not the names the diff's code uses (its
+    # comments and strings aside: a typo there is no name) nor those of the people the mail
+    # shows ("Ines" is no misspelt "Lines")
+    people = (patch.author, patch.sender, *patch.to, *patch.cc,
+              *(t.person for t in patch.trailers if t.person is not None))
+    code = (_NOT_CODE.sub(" ", ln.text) for _, ln in _diff_lines(patch))
+    names = frozenset(word.lower() for text in (*code, *(p.name for p in people))
+                      for word in re.findall(r"[A-Za-z_]\w*", text))
+    # "media: synopsys: hdmirx: Use ...": the subsystem prefixes of a subject name code
+    prefixes = len(_SUBSYSTEMS.match(patch.subject).group())
+    for typo in ctx.spelling.prose_typos(patch.subject[prefixes:], names):
+        yield _typo(patch, ctx, Typo(typo.word, typo.correction, typo.column + prefixes),
+                    patch.subject_at, None, patch.subject)
+    for line in patch.message:
+        # an indented line is judged by what it holds (a cover letter's list of titles is prose)
+        typos = (ctx.spelling.typos(line.text) if not_prose(line.text.lstrip())
+                 else ctx.spelling.prose_typos(line.text, names))
+        for typo in typos:
             yield _typo(patch, ctx, typo, line.at, None, line.text)
     for diff, line in _added_lines(patch):
         for typo in ctx.spelling.typos(line.text):
@@ -92,7 +124,7 @@ def commit_log_long_line(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # Once per patch, as checkpatch.pl does: the author rewraps the message, not each line.
     for line in patch.message:
         text = line.text.rstrip("\r")
-        if len(text) > MAX_LOG_COLUMNS and not _exempt_from_length(text):
+        if len(text) > MAX_LOG_COLUMNS and not not_prose(text):
             yield ctx.finding(patch, f"Prefer a maximum {MAX_LOG_COLUMNS} chars per line "
                                      f"(possible unwrapped commit description?)", line.at,
                               line=text, columns=len(text))
@@ -165,15 +197,29 @@ def sign_off_chain(patch: Patch, ctx: Context) -> Iterator[Finding]:
     sign_offs = [t for t in trailers if t.name.lower() == "signed-off-by"]
     # Only a mail sent by someone other than its author shows who passed it on: `git
     # format-patch` output names the author as sender whoever exports it, and a list relay or a
-    # commit notification sends for someone without passing anything on.
-    if not sign_offs or patch.relayed:
+    # commit notification sends for someone without passing anything on. A stable queue's review
+    # posting and a re-post of patches a maintainer already took (a Link: to where they were
+    # taken from) relay sign-off chains that others ended.
+    if not sign_offs or patch.relayed or patch.stable or _taken_from_elsewhere(patch):
         return
+    same = _identities(patch)
     last = sign_offs[-1]
-    passed_on = patch.sender.email.lower() != patch.author.email.lower()
-    if passed_on and not _same_person(last, patch.sender):
-        yield ctx.finding(patch, f"the last sign-off is '{last.value}', but the patch was sent by "
-                                 f"'{patch.sender}'; whoever passes a patch on signs off last",
+    # a sender who signed off earlier in the chain (a co-developer posting the series, say)
+    # certified it; the remark is for one who passed it on without
+    if not same(patch.sender, patch.author) and not any(same(t.person, patch.sender)
+                                                        for t in sign_offs):
+        yield ctx.finding(patch, f"the patch by '{patch.author}' was sent by '{patch.sender}', who "
+                                 f"did not sign off; whoever passes a patch on adds their "
+                                 f"Signed-off-by: last",
                           last.at, line=str(last), sender=str(patch.sender))
+
+
+def _taken_from_elsewhere(patch: Patch) -> bool:
+    """Whether a Link: or Message-ID: trailer names another mail: the patch was applied from
+    that posting, and this mail re-posts it as queued."""
+    own = (patch.msgid or "").strip("<>").lower()
+    return any(t.name.lower() in ("link", "message-id") and "@" in t.value
+               and (not own or own not in t.value.lower()) for t in patch.trailers)
 
 
 def bad_co_developed_by(patch: Patch, ctx: Context) -> Iterator[Finding]:
@@ -219,15 +265,41 @@ def _same_person(trailer: Trailer, person: Person) -> bool:
         return True
     if not person.name:
         local = person.email.split("@")[0].lower()
-        words = [w for w in re.findall(r"[a-z]+", _plain_name(trailer.person.name)) if len(w) > 2]
-        return bool(words) and words[-1] in local
-    return bool(_plain_name(person.name)) and _plain_name(trailer.person.name) == _plain_name(
-        person.name)
+        words = [w for w in plain_name(trailer.person.name).split() if len(w) > 2]
+        return any(w in local for w in words)
+    return same_name(trailer.person.name, person.name)
 
 
-def _plain_name(name: str) -> str:
-    """A name without the parenthesised employer and case: `Jane Doe (Intel)` -> `jane doe`."""
-    return " ".join(re.sub(r"\([^()]*\)", " ", name).split()).casefold()
+def _identities(patch: Patch) -> Callable[[Person | None, Person], bool]:
+    """Whether two people of a patch are one, as the mail itself shows it: one address, one
+    name, or a name and an address that the mail's headers or trailers put together (From:
+    and X-Original-From:, a Cc: of the same name, a sign-off of the same address) — the aliases
+    a .mailmap would list, where the mail names them."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    def keys(person: Person) -> list[str]:
+        name = plain_name(person.name)
+        return [f"@{person.email.lower()}"] + ([f"#{name}"] if name else [])
+
+    people = (*patch.aliases, *patch.to, *patch.cc, patch.author, patch.sender,
+              *(t.person for t in patch.trailers if t.person is not None))
+    for person in people:
+        first, *rest = keys(person)
+        for key in rest:
+            parent[root(key)] = root(first)
+
+    def same(one: Person | None, other: Person) -> bool:
+        if one is None:
+            return False
+        if _same_person(Trailer("", "", None, one), other):
+            return True
+        return any(root(a) == root(b) for a in keys(one) for b in keys(other))
+    return same
 
 
 def _last_at(lines: tuple[Line, ...]) -> int | None:
@@ -243,19 +315,15 @@ def _fixes_tags(patch: Patch) -> Iterator[tuple[int | None, str, str]]:
             yield line.at, match.group(1), line.text
 
 
-def _exempt_from_length(text: str) -> bool:
-    # URLs cannot be wrapped; indented, quoted and kernel-log lines are evidence kept as printed.
-    return ("://" in text or text[:1] in (" ", "\t", ">") or bool(_LOG_LINE.match(text))
-            or bool(_FIXES_LINE.fullmatch(text)) or bool(_TOOL_OUTPUT.match(text))
-            or bool(_COMMIT_QUOTE.match(text)))
-
-
 def _added_lines(patch: Patch) -> Iterator[tuple[FileDiff, DiffLine]]:
+    return ((diff, line) for diff, line in _diff_lines(patch) if line.kind == "+")
+
+
+def _diff_lines(patch: Patch) -> Iterator[tuple[FileDiff, DiffLine]]:
     for diff in patch.files:
         for hunk in diff.hunks:
             for line in hunk.lines:
-                if line.kind == "+":
-                    yield diff, line
+                yield diff, line
 
 
 def _post_image(diff: FileDiff, line: DiffLine) -> Location:

@@ -1,11 +1,12 @@
-"""The misspelling list commit messages are checked against: our own words, plus a kernel tree's list."""
+"""The misspelling lists a patch is checked against: codespell's dictionary, a kernel tree's list, and our own words."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
+from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 
 from toolkit.errors import InputError, ParseError
@@ -16,8 +17,16 @@ _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 
 # The kernel's list separates the two spellings with "||": `mistake||correction`.
 _KERNEL_SEPARATOR = "||"
-
-
+# codespell's dictionary (the file checkpatch.pl --codespell reads): `mistake->fix` or
+# `mistake->fix, other fix,`.
+_CODESPELL_SEPARATOR = "->"
+# A word of prose as it stands between blanks: letters, perhaps in brackets and followed by
+# punctuation; not part of an identifier (`int3_emulate`, `foo()`, `a->b`, `x86`), and not in
+# quotes (`fix the 'pading' typo` names the word it fixes).
+_PROSE_WORD = re.compile(r"[(\[]?([A-Za-z]+(?:'[A-Za-z]+)*)[)\]]?[.,;:!?]*")
+# codespell's two-letter entries ("fo", "te", "ue") are register, field and variable names in
+# kernel mail far more often than typos.
+_SHORTEST_CODESPELL_WORD = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +40,25 @@ class Typo:
 
 @dataclass(frozen=True, slots=True)
 class Spelling:
-    """Misspellings (lower case) mapped to their corrections."""
+    """Misspellings (lower case) mapped to their corrections: `corrections` (a kernel tree's list
+    and ours) for every text of a patch, `prose` (codespell's dictionary) for the words of its
+    subject and commit message only."""
 
     corrections: Mapping[str, str]
+    #: words codespell lists that kernel mail uses as they are (checks/kernel-terms.txt)
+    terms: frozenset[str] = frozenset()
+
+    @property
+    def prose(self) -> Mapping[str, str]:
+        """codespell's dictionary, read when first asked for (a patch with no message words to
+        judge does not pay for its 65,000 lines)."""
+        return _codespell()
 
     @classmethod
     def load(cls, tree: str | Path | None = None) -> "Spelling":
-        """Our list, extended by `tree`/scripts/spelling.txt when `tree` is given and has one."""
-        ours = resources.files("toolkit.checks").joinpath("spelling.txt")
-        corrections = _parse(ours.read_text(encoding="utf-8"), "toolkit/checks/spelling.txt", None)
+        """codespell's dictionary and our list, with `tree`/scripts/spelling.txt when `tree` is
+        given and has one (its corrections win over the others)."""
+        corrections = dict(_ours())
         if tree is not None:
             kernel_list = Path(tree) / SPELLING_TXT
             if kernel_list.is_file():
@@ -49,7 +68,7 @@ class Spelling:
                     raise InputError("cannot read the spelling list", path=str(kernel_list),
                                      why=error.strerror) from None
                 corrections.update(_parse(text, str(kernel_list), _KERNEL_SEPARATOR))
-        return cls(corrections)
+        return cls(corrections, _terms())
 
     def typos(self, text: str) -> Iterator[Typo]:
         for match in _WORD.finditer(text):
@@ -57,6 +76,61 @@ class Spelling:
             correction = self.corrections.get(word.lower())
             if correction is not None:
                 yield Typo(word, _same_case(word, correction), match.start())
+
+    def prose_typos(self, text: str, names: frozenset[str] = frozenset()) -> Iterator[Typo]:
+        """The typos of a line of prose: those of `typos`, and codespell's for the words that
+        stand alone as words (not an identifier, an acronym, a CamelCase name, or one of
+        `names`, the lower-case identifiers of the code the text is about)."""
+        seen = set()
+        for typo in self.typos(text):
+            seen.add(typo.column)
+            yield typo
+        for match in re.finditer(r"\S+", text):
+            found = _PROSE_WORD.fullmatch(match.group())
+            if found is None:
+                continue
+            word = found.group(1)
+            column = match.start() + found.start(1)
+            correction = self.prose.get(word.lower())
+            if (not correction or column in seen or len(word) < _SHORTEST_CODESPELL_WORD
+                    or word.lower() in names or word.lower() in self.terms
+                    or not (word.islower() or word.istitle())):
+                continue
+            yield Typo(word, _same_case(word, _fixes(correction)), column)
+
+
+# The data files sit beside this module (importlib.resources would cost a tenth of a one-patch
+# check).
+@cache
+def _ours() -> dict[str, str]:
+    ours = Path(__file__).with_name("spelling.txt")
+    return _parse(ours.read_text(encoding="utf-8"), "toolkit/checks/spelling.txt", None)
+
+
+@cache
+def _terms() -> frozenset[str]:
+    text = Path(__file__).with_name("kernel-terms.txt").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+@cache
+def _codespell() -> dict[str, str]:
+    """codespell's dictionary.txt, as the codespell package ships it: a misspelling (lower
+    case) maps to its fix as written there, or to its fixes ("fix, other fix,"; see `_fixes`)."""
+    # found without importing codespell, whose command-line module is all the package holds
+    path = Path(find_spec("codespell_lib").origin).with_name("data") / "dictionary.txt"
+    pairs = [line.split(_CODESPELL_SEPARATOR, 1)
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    bad = next((number for number, pair in enumerate(pairs, start=1) if len(pair) != 2), None)
+    if bad is not None:
+        raise ParseError("expected 'mistake->correction'", path=str(path), line=bad)
+    return {wrong.lower(): right for wrong, right in pairs}
+
+
+def _fixes(written: str) -> str:
+    """codespell's fix or fixes as one suggestion: "abort, abbot," -> "abort, abbot"."""
+    return ", ".join(fix.strip() for fix in written.split(",") if fix.strip())
 
 
 def _parse(text: str, path: str, separator: str | None) -> dict[str, str]:

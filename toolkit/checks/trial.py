@@ -13,30 +13,40 @@ state that has it, and the trials stop when the time given to the whole check ru
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
-import hashlib
 import os
 import re
 import time
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toolkit import cache, lazy
+from toolkit import lazy
 from toolkit.errors import ToolchainError, ToolkitError
-from toolkit.states import reference
-from toolkit.states.int3path import Int3Path, Int3Paths
 from toolkit.states.refusals import unbuildable
-from toolkit.x86 import ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS
+from toolkit.x86 import (
+    ALTERNATIVE_C,
+    ENTRY_32,
+    ENTRY_BESIDE,
+    FIXUP_MACROS,
+    TEXT_PATCHING_H,
+)
 
-# Building and running code is needed only for a state no earlier run saw pass: a warm check
-# loads none of it.
+if TYPE_CHECKING:
+    from toolkit.states.int3path import Int3Path, Int3Paths
+
+# The reference code (and the header model under it) is read only when a state is tried; and
+# building and running code only for a state no earlier run saw pass: a warm check, or one of
+# a patch the model does not cover, loads none of it.
+reference = lazy.module("toolkit.states.reference")
+cache = lazy.module("toolkit.cache")
 runner = lazy.module("toolkit.validate.runner")
 scenarios = lazy.module("toolkit.validate.scenarios")
 code_under_test = lazy.module("toolkit.validate.code")
 kernelentry = lazy.module("toolkit.validate.kernelentry")
+patching = lazy.module("toolkit.validate.patching")
+alternative = lazy.module("toolkit.validate.alternative")
+cheader = lazy.module("toolkit.cmodel.header")
 
 _HELPER_NAME = re.compile(r"\bint3_emulate_(\w+)\b")
 
@@ -129,7 +139,10 @@ def entry_alone(trials: Trials, state: Int3Path, path: str) -> TrialResult:
             missing = set(FIXUP_MACROS) - {b.name for b in pieces}
             if missing:
                 return TrialResult(error=f"the state has no {' or '.join(sorted(missing))}")
-            arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label)
+            # the order of SAVE_ALL's pushes, where the state has the whole file (a tree)
+            whole = state.file(ENTRY_32)
+            first = kernelentry.fs_before_fixup(whole.splitlines(True)) if whole else True
+            arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label, first)
         else:
             besides = _besides(state, path)
             if besides is None:
@@ -138,10 +151,51 @@ def entry_alone(trials: Trials, state: Int3Path, path: str) -> TrialResult:
             arch, delivery, piece = "x86_64", "fred", kernelentry.fred_text(text, besides)
     except (kernelentry.NotInTree, ToolkitError) as error:
         return TrialResult(error=str(error))
-    key = (arch, delivery, piece.text, str(trials.limits))
+    layout = str(piece.fs_before_fixup)
+    key = (arch, delivery, piece.text, layout, str(trials.limits))
     return _once(trials, key, {text}, pieces, lambda: _judge(
         lambda: code_under_test.kernel_entry_code(label, arch, delivery, piece),
-        entry_table(), _marker(arch, delivery, piece.text), trials))
+        entry_table(), _marker(arch, delivery, piece.text, layout), trials))
+
+
+def patching_alone(trials: Trials, state: Int3Path) -> TrialResult:
+    """The int3 batch and handler of the state's alternative.c, with the helpers of its
+    text-patching.h, run on the patching table (toolkit/validate/tables/patching/): does every
+    sequence keep each site an old, a new or a claimed instruction at every step? Only a tree
+    has the whole files; without them the result is an error saying so."""
+    text, header = state.file(ALTERNATIVE_C), state.file(TEXT_PATCHING_H)
+    if text is None or header is None:
+        return TrialResult(error="only a tree has the whole of alternative.c and "
+                                 "text-patching.h; check with --tree to run it")
+    try:
+        batch = alternative.find_batch(text)
+    except alternative.NoBatch as missing:
+        return TrialResult(error=str(missing))
+    passed = _marker("patching", batch.text, header)
+
+    def judge() -> TrialResult:
+        if cache.touch(passed):
+            return TrialResult()
+        if trials.deadline is not None and time.monotonic() >= trials.deadline:
+            return TrialResult(budget=_spent(trials))
+        try:
+            outcomes = patching.run_texts(text, cheader.parse_header(header, TEXT_PATCHING_H),
+                                          reference.texts()["prelude"], deadline=trials.deadline,
+                                          **_limits(trials))
+        except runner.BudgetSpent:
+            return TrialResult(budget=_spent(trials))
+        except runner.LimitHit as hit:
+            return TrialResult(limit=f"{hit.within}: {hit.last_words}")
+        except ToolkitError as error:
+            return TrialResult(error=str(error))
+        bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
+        errors = [o.reason for o in outcomes if o.status is scenarios.Status.ERROR]
+        if not bad and not errors:
+            cache.write_atomic(passed, b"")
+        return TrialResult(failed=bad, error=errors[0] if errors else None)
+
+    return _once(trials, ("patching", batch.text, header, str(trials.limits)), {batch.text}, (),
+                 judge)
 
 
 def _besides(state: Int3Path, path: str) -> dict[str, str] | None:
@@ -157,12 +211,12 @@ def _besides(state: Int3Path, path: str) -> dict[str, str] | None:
 
 @functools.cache
 def table() -> list:
-    return scenarios.load_table(Path(str(resources.files("toolkit.checks") / "trial.toml")))
+    return scenarios.load_table(Path(__file__).with_name("trial.toml"))
 
 
 @functools.cache
 def entry_table() -> list:
-    return scenarios.load_table(Path(str(resources.files("toolkit.checks") / "entry_trial.toml")))
+    return scenarios.load_table(Path(__file__).with_name("entry_trial.toml"))
 
 
 def runnable(state: Int3Path) -> tuple[str, ...]:
@@ -227,6 +281,8 @@ def prefetch(trials: Trials, paths: Int3Paths) -> None:
     if len(codes) > 1:
         # looked up here: a module bound lazily must not be loaded by two threads at once
         prebuild, limits = runner.prebuild, _limits(trials)
+        import concurrent.futures  # threads only when states are built cold
+
         with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             list(pool.map(lambda code: prebuild(code, **limits), codes.values()))
 
@@ -311,6 +367,8 @@ def _passed_marker(state: Int3Path, helpers: tuple[str, ...]) -> Path:
 
 
 def _marker(*texts: str) -> Path:
+    import hashlib  # only a trial that runs marks its pass
+
     digest = hashlib.sha256(cache.package_digest().encode())
     for text in texts:
         digest.update(text.encode() + b"\0")

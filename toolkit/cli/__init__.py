@@ -359,11 +359,29 @@ def _run_validate(args) -> int:
         progress = _progress(under_test.label) if sys.stderr.isatty() else None
         results.append((under_test, tuple(runner.validate(under_test, rows, progress=progress,
                                                           limits=limits))))
-    report = ValidationReport(tuple(results), time.perf_counter() - started)
+    patching = ()
+    if tree and "x86_64" in arches and not args.table:
+        patching = (_patching(tree, limits),)
+    report = ValidationReport(tuple(results), time.perf_counter() - started, patching)
     if evidence:
         _write_evidence(evidence, report)
     print(report.json() if args.format == "json" else report.text(), end="")
     return report.exit_code
+
+
+def _patching(tree, limits) -> tuple:
+    """(label, outcomes) of the tree's int3 batch on the patching table; a tree without one has
+    every sequence skipped, saying why."""
+    from toolkit.validate import alternative, code, patching
+    from toolkit.validate.scenarios import Status
+
+    label = f"{tree.name} x86_64 (int3 batch and handler of alternative.c from the tree)"
+    try:
+        return label, tuple(patching.run_tree(tree, code.generated_code("x86_64").prelude,
+                                              limits=limits))
+    except alternative.NoBatch as missing:
+        return label, tuple(patching.Outcome(s, Status.SKIPPED, str(missing))
+                            for s in patching.load())
 
 
 def _progress(label: str):
@@ -393,3 +411,14 @@ def _write_evidence(folder, report) -> None:
             except OSError as error:
                 raise InputError("cannot write the evidence", path=error.filename or str(folder),
                                  why=error.strerror) from None
+    for label, outcomes in report.patching:
+        for outcome in outcomes:
+            if outcome.picture:
+                stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{label}-{outcome.sequence.name}")
+                try:
+                    (folder / f"{stem}.txt").write_text(f"{label}: {outcome.sequence.name}\n"
+                                                        f"{outcome.reason}\n\n{outcome.picture}")
+                    (folder / f"{stem}.svg").write_text(outcome.evidence["picture_svg"])
+                except OSError as error:
+                    raise InputError("cannot write the evidence", path=str(folder),
+                                     why=error.strerror) from None

@@ -137,11 +137,13 @@ def render_harness(t: Target) -> str:
                    stack_align=_STACK_ALIGN, calling=calling, iret=iret, **values)
 
 
-def render_kernel_harness(t: Target, macros: str, origin: str) -> str:
+def render_kernel_harness(t: Target, macros: str, origin: str,
+                          fs_before_fixup: bool = True) -> str:
     """The harness around a kernel's own entry code, as a `.S` text for the C preprocessor:
     `macros` defines FIXUP_FRAME and IRET_FRAME (x86_32) or toolkit_fred_entrypoint_kernel (the
     body of asm_fred_entrypoint_kernel, FRED), which the harness places where the kernel has them;
-    `origin` says where they came from. The contract is the module docstring's."""
+    `origin` says where they came from; `fs_before_fixup` whether %fs is pushed before
+    FIXUP_FRAME (v5.4 on) or after it (v5.3). The contract is the module docstring's."""
     if t.delivery == "fred":
         return _render("harness_fred_kernel.S.j2", t, parameters=f"arch={t.arch} delivery=fred",
                        macros=macros, origin=origin, redzone=FRED_REDZONE,
@@ -155,7 +157,8 @@ def render_kernel_harness(t: Target, macros: str, origin: str) -> str:
                    saved=[_register(t, name) if name not in _SEGMENTS else name
                           for name in reversed(below_fs)],
                    orig_ax=_ORIG_AX, stack_align=_STACK_ALIGN, arg_pad=_STACK_ALIGN - t.word,
-                   calling="cdecl, regs on the stack", iret="iret")
+                   calling="cdecl, regs on the stack", iret="iret",
+                   fs_before_fixup=fs_before_fixup)
 
 
 def render_gap_block(t: Target) -> str:

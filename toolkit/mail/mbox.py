@@ -40,7 +40,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -247,6 +246,8 @@ def _open(path: str) -> BinaryIO:
 def _spooled(stream: BinaryIO) -> BinaryIO:
     """A copy of `stream` that can be read twice, up to the end of a line longer than MAX_RUN:
     the reading stops there anyway, and an endless device would otherwise fill the disk."""
+    import tempfile  # streams only
+
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
     run = 0
     while chunk := stream.read(1 << 20):

@@ -59,3 +59,10 @@ class Message:
     #: "mail"; "commit" for git's text of a commit (git show, git log -p), "diff" for a bare
     #: diff: they lack what rules about the sender or the commit message read
     form: str = "mail"
+    #: header fields of mail transport (`mime.TRANSPORT_FIELDS`: who a list or relay sent the
+    #: mail for, the list, a stable queue's marks) by lower-case name, decoded
+    transport: tuple[tuple[str, str], ...] = ()
+
+    def field(self, name: str) -> str | None:
+        """The decoded value of transport header field `name` (lower case), if the mail has it."""
+        return next((value for key, value in self.transport if key == name), None)

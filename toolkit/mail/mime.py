@@ -42,6 +42,11 @@ _MSGID = re.compile(r"<([^<>\s]+)>")
 _TEXT_TYPES = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-diff-patch"})
 #: Raw lines (with their line ends) paired with their 1-based line numbers in the mail file.
 Numbered = list[tuple[int, bytes]]
+#: Header fields kept for who sent a mail for whom: the author a list that rewrote From: names
+#: (X-Original-From:, Reply-To:, as Google Groups and B4 Relay write them), the list itself, and
+#: the marks a stable queue's scripts put on the patches they post for review.
+TRANSPORT_FIELDS = ("x-original-from", "reply-to", "sender", "x-original-sender", "list-id",
+                    "x-mailing-list", "x-stable", "x-stable-base", "x-patchwork-hint")
 # Fallbacks for text whose declared charset is missing or wrong; latin-1 maps every byte.
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 #: The longest header value read (a Cc: of a thousand people is 40 KiB); the rest is cut, with
@@ -146,7 +151,9 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
         to=_people(text("to")), cc=_people(text("cc")),
         date=text("date"),
         msgid=_msgid(text("message-id")), in_reply_to=_msgid(text("in-reply-to")),
-        references=refs, body=tuple(lines), notes=tuple(notes), stamp=stamp)
+        references=refs, body=tuple(lines), notes=tuple(notes), stamp=stamp,
+        transport=tuple((name, value) for name in TRANSPORT_FIELDS
+                        if (value := text(name)) is not None))
 
 
 def _strip_transport_cr(numbered: Numbered) -> Numbered:

@@ -257,7 +257,8 @@ def _quote(text: str) -> str:
 
 def _remarks(findings: Iterable[Finding]) -> list[str]:
     """Each remark as a paragraph of its own, a blank line above and below; a remark backed by
-    a run in the emulator shows the stack that run left, as the evidence to look at."""
+    a run in the emulator shows the stack that run left (or the patched site's bytes over the
+    steps), as the evidence to look at."""
     out = []
     for finding in findings:
         out.extend(("", textwrap.fill(f"{finding.message} ({finding.rule})", WIDTH,
@@ -268,6 +269,10 @@ def _remarks(findings: Iterable[Finding]) -> list[str]:
             out.extend(("", f"The stack as the emulator left it ({scenario}):"
                         if isinstance(scenario, str) else "The stack as the emulator left it:"))
             out.extend("    " + line for line in stack.rstrip("\n").splitlines())
+        picture = finding.evidence.get("picture")
+        if isinstance(picture, str) and picture.strip():
+            out.extend(("", "The patched site, step by step, as another CPU may fetch it:"))
+            out.extend("    " + line for line in picture.rstrip("\n").splitlines())
     return [*out, ""] if out else []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +70,8 @@ class CheckReport:
         return "".join(out) + self.summary() + "\n"
 
     def json(self) -> str:
+        import json  # only the JSON formats need it
+
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,6 +111,8 @@ def series_text(checked: Checked, number: int | None) -> str:
 
 def series_json_line(checked: Checked) -> str:
     """One series and its findings as one line of JSON (`--format jsonl`)."""
+    import json
+
     return json.dumps({"schema": SCHEMA, "series": _series_dict(checked),
                        "findings": [_finding_dict(f) for f in checked.findings]},
                       ensure_ascii=False) + "\n"
@@ -143,6 +146,8 @@ class Tally:
 
     def json_line(self) -> str:
         """The closing line of `--format jsonl`."""
+        import json
+
         return json.dumps({"schema": SCHEMA, "summary": {
             **{_plural(str(level)): n for level, n in self.counts.items()},
             "patches": self.patches, "series": self.series, "mails": self.mails,

@@ -19,10 +19,13 @@ class ValidationReport:
 
     results: tuple[tuple[CodeUnderTest, tuple[Outcome, ...]], ...]
     seconds: float = 0.0
+    # (label, outcomes of toolkit.validate.patching): a tree's int3 batch on the patching table
+    patching: tuple[tuple[str, tuple], ...] = ()
 
     @property
-    def outcomes(self) -> list[Outcome]:
-        return [o for _, outcomes in self.results for o in outcomes]
+    def outcomes(self) -> list:
+        return ([o for _, outcomes in self.results for o in outcomes]
+                + [o for _, outcomes in self.patching for o in outcomes])
 
     @property
     def exit_code(self) -> int:
@@ -54,6 +57,15 @@ class ValidationReport:
                 if len(bad) > SHOWN:
                     lines.append(f"        ... and {len(bad) - SHOWN} more (all of them: "
                                  f"--format json)")
+        for label, outcomes in self.patching:
+            counted = self.counts(outcomes)
+            verdict = ("FAIL" if counted["failed"] else "ERROR" if counted["error"] else
+                       "SKIP" if counted["skipped"] == len(outcomes) else "PASS")
+            lines.append(label)
+            lines.append(f"  {verdict:<5} {'patching':<10} " + ", ".join(
+                f"{n} {status}" for status, n in counted.items() if n))
+            for o in [o for o in outcomes if o.status in (Status.FAILED, Status.ERROR)][:SHOWN]:
+                lines.append(f"        {o.sequence.name}: {o.reason}  [{o.sequence.where}]")
         counted = self.counts()
         lines.append(f"{len(self.outcomes)} scenarios: " + ", ".join(
             f"{n} {status}" for status, n in counted.items()) + f" ({self.seconds:.1f} s)")
@@ -68,4 +80,9 @@ class ValidationReport:
                                        "evidence": o.evidence and with_trace(o.evidence)}
                                       for o in outcomes]}
                         for code, outcomes in self.results],
+            "patching": [{"code": label, "outcomes": [
+                {"name": o.sequence.name, "status": str(o.status), "reason": o.reason,
+                 "row": o.sequence.where, "step": o.step, "site": o.site,
+                 "evidence": o.evidence or None} for o in outcomes]}
+                for label, outcomes in self.patching],
             "summary": self.counts(), "exit_code": self.exit_code}, indent=2) + "\n"

@@ -11,7 +11,6 @@ the file, a pull request, a notification without a diff) is counted and left out
 from __future__ import annotations
 
 import collections
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -37,7 +36,6 @@ _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
 # Unthreaded mails of one posting are sent together; ones further apart are separate postings.
 _POSTING_WINDOW = timedelta(hours=12)
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +90,8 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
     # an untagged commit in a thread ("[tip: x86/asm] ..." answering the patch it applied) is
     # a notice about that patch, not another patch of its series
     patch_mails = [i for i, (m, s) in enumerate(mails)
-                   if _is_patch(m, s) and (s.is_patch or parents[i] is None)]
+                   if _is_patch(m, s, _kept_subject(i, mails, parents))
+                   and (s.is_patch or parents[i] is None)]
     revision_of = _revisions(mails, parents, patch_mails)
     members, posting_of = _series_members(mails, marks, parents, patch_mails, revision_of)
     if pick is not None:
@@ -125,10 +124,28 @@ def _with_leftovers(built: list[Series], mails, unmatched: list[int]) -> list[Se
 
 # --- which mails are patches, and of which revision -------------------------------------------------
 
-def _is_patch(message: Message, subject: Subject) -> bool:
+def _kept_subject(i: int, mails, parents) -> bool:
+    """Whether mail i answers a mail of the file under a subject that still reads as a patch's
+    (a mailer that adds no "Re:"): then it is a patch only if it carries a diff, and a cover
+    letter only of another revision than the thread's (a v2 posted in reply to v1)."""
+    subject = mails[i][1]
+    if parents[i] is None or not subject.is_patch:
+        return False
+    if subject.counter == 0:
+        return mails[_root(i, parents)][1].revision == subject.revision
+    return True
+
+
+def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) -> bool:
     if subject.reply or subject.forward or _PULL_REQUEST.search(subject.raw or "") \
             or _ABOUT_A_PATCH.search(subject.raw or ""):
         return False
+    if subject.is_patch and kept_subject:
+        # a reply that kept "[PATCH v3 0/2] ...": no cover; "[PATCH 2/5] ...": a patch if a
+        # diff comes with it, or its sign-off or '---' line (an empty commit)
+        return subject.counter != 0 and (
+            diff_start(message.body, 0) < len(message.body)
+            or any(_COMMIT_MARK.match(line.text) for line in message.body))
     if subject.is_patch:
         return True
     diff_at = diff_start(message.body, 0)
@@ -167,7 +184,9 @@ def _series_members(mails, marks, parents, patch_mails, revision_of
             key = ("reply", i, revision_of[i])
         # a patch alone in its thread (the others sent unthreaded) is grouped by its numbering
         elif root != i or patches_in_thread[root] > 1 or mails[i][1].expected in (None, 1):
-            key = ("thread", root, revision_of[i])
+            # in one thread, another sender's patches (a maintainer re-posting the rest of a
+            # series, rebased) are a posting of their own
+            key = ("thread", root, revision_of[i], marks[i].sender)
         else:
             key = _unthreaded_posting(mails, marks, i, previous, revision_of[i], postings,
                                       open_postings)
@@ -236,7 +255,7 @@ def _unthreaded_posting(mails, marks, i, previous, revision, postings, open_post
             if why == "the same sender" and not _near(marks[i].date, [marks[j].date]):
                 why = None
             if why:
-                _log.debug("mail %s joins the posting of mail %s: %s", marks[i].msgid or i,
+                _debug("mail %s joins the posting of mail %s: %s", marks[i].msgid or i,
                            marks[held[0]].msgid or held[0], why)
                 return key
     key = ("posting", i, revision)
@@ -278,44 +297,57 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
     if not covers and naked is not None:
         covers = [naked]
         members = sorted([*members, naked])
-    totals = [mails[i][1].expected for i in members if mails[i][1].expected is not None]
-    total = _total(mails, covers, totals)
     index_of = {i: 1 if mails[i][1].counter is None else mails[i][1].counter for i in members}
     index_of.update((i, 0) for i in covers)
+    # A mail sent again (a posting re-sent without a new version tag, a patch re-sent in its
+    # thread, a commit notice sent again) is a newer copy: the newest is checked, and what the
+    # older postings say of the numbering no longer counts. Two different patches claiming one
+    # number in one posting are a fault of that posting.
+    newest = _posting_order(marks, members, posting_of)
+    placed: dict[int, int] = {}
+    older, duplicates = [], []
+    # the later copy by its date (a mailer re-sending one patch in the old thread), then by
+    # its posting's, then by its place in the file
+    for i in sorted(members, key=lambda i: (marks[i].date or _EARLIEST,
+                                            newest[posting_of.get(i)], i)):
+        index = index_of[i]
+        if index in placed:
+            if posting_of.get(placed[index]) == posting_of.get(i) and \
+                    mails[placed[index]][1].text.lower() != mails[i][1].text.lower():
+                duplicates.append(i)
+                continue
+            older.append(placed[index])
+        placed[index] = i
+    kept = sorted({*placed.values(), *duplicates})
+    # N is the newest posting's (the one whose patches are checked); an older posting's mail of
+    # another N, or beyond it, is an older copy, not an add-on or a disagreement
+    last = max((newest[posting_of.get(i)] for k, i in placed.items() if k), default=0)
+    latest = [i for i in kept if newest[posting_of.get(i)] == last]
+    totals = [mails[i][1].expected for i in latest if mails[i][1].expected is not None] or \
+        [mails[i][1].expected for i in kept if mails[i][1].expected is not None]
+    total = _total(mails, [i for i in covers if i in latest], totals)
+    older += [i for k, i in placed.items() if newest[posting_of.get(i)] < last and
+              (k > total or mails[i][1].expected not in (None, total))]
+    extra = [i for k, i in placed.items() if k > total and i not in older]
+    totals = [mails[i][1].expected for i in kept
+              if i not in older and mails[i][1].expected is not None]
 
-    def build(i: int) -> Patch:
+    def build(i: int, own_count: bool = False) -> Patch:
+        """The patch of mail i, numbered k/N of the series (or of its own posting, for an
+        older copy)."""
         message, subject = mails[i]
         replies = tuple(followup_of(mails[j][0]) for j in followups.get(i, ()))
-        return patch_of(message, subject, index_of[i], total, chosen, replies)
+        count = subject.expected or total if own_count else total
+        return patch_of(message, subject, index_of[i], count, chosen, replies)
 
-    # A mail sent again (a posting re-sent without a new version tag, a patch re-sent in its
-    # thread, a commit notice sent again) is a newer copy: the newest is checked. Two different
-    # patches claiming one number in one posting are a fault of that posting.
-    newest = _posting_order(marks, members, posting_of)
-    cover, patches, duplicates, extra, superseded = None, {}, [], [], []
-    placed: dict[int, int] = {}
-    for i in sorted(members, key=lambda i: (newest[posting_of.get(i)], i)):
-        index = index_of[i]
-        if index > total:
-            extra.append(build(i))
-            continue
-        if index in placed:
-            older = placed[index]
-            if posting_of.get(older) == posting_of.get(i) and \
-                    mails[older][1].text.lower() != mails[i][1].text.lower():
-                duplicates.append(build(i))
-                continue
-            superseded.append(build(older))
-        placed[index] = i
-        if index == 0:
-            cover = build(i)
-        else:
-            patches[index] = build(i)
+    cover = build(placed[0]) if 0 in placed and placed[0] not in older else None
+    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total}
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
         missing=tuple(k for k in range(1, min(total, MAX_TOTAL) + 1) if k not in patches),
-        duplicates=tuple(duplicates), extra=tuple(extra), superseded=tuple(superseded),
+        duplicates=tuple(map(build, duplicates)), extra=tuple(map(build, sorted(extra))),
+        superseded=tuple(build(i, own_count=True) for i in sorted(older)),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
         messages_read=len(mails),
         decode_notes=tuple(note for i in sorted(_held(indices, members, followups))
@@ -410,3 +442,10 @@ def _answered(i: int, parents: list[int | None], patches: set[int]) -> int | Non
 
 def _sender(message: Message) -> str:
     return message.sender.email.lower() if message.sender else ""
+
+
+def _debug(message: str, *args) -> None:
+    """A grouping decision, logged at debug level ("mail X joins the posting of Y: why")."""
+    import logging  # most runs log nothing: loaded when they do
+
+    logging.getLogger(__name__).debug(message, *args)

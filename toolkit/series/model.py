@@ -108,8 +108,13 @@ class Patch:
     followups: tuple[FollowUp, ...] = ()
     resend: bool = False
     rfc: bool = False
-    #: sent for the author by a list relay or a bot ("Name via B4 Relay", a commit notification)
+    #: sent for the author by a relay that kept only their name ("Name via some-list" with no
+    #: X-Original-From:) or by a bot (a commit notification)
     relayed: bool = False
+    #: every address the mail's From:, X-Original-From: and Reply-To: show for its sender
+    aliases: tuple[Person, ...] = ()
+    #: a patch of a stable queue posted for review (AUTOSEL, "[ Upstream commit ... ]")
+    stable: bool = False
     #: the form it came in: "mail", or git's text of a "commit" or a "diff" (toolkit.mail.commits)
     form: str = "mail"
 

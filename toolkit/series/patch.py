@@ -7,6 +7,7 @@ name the line a reviewer will open.
 from __future__ import annotations
 
 import re
+import unicodedata
 from email.utils import parseaddr
 
 from toolkit.mail.message import Line, Message, Person
@@ -14,14 +15,29 @@ from toolkit.series.diff import diff_start, parse_diff
 from toolkit.series.model import Diffstat, DiffstatEntry, FollowUp, Patch, ReviewComment, Trailer
 from toolkit.series.subject import Subject, parse_subject
 
-# "Signed-off-by: Name <mail>", "Fixes: 1234567890ab (\"subject\")": a trailer line.
-_TRAILER = re.compile(r"([A-Za-z][A-Za-z0-9-]*):[ \t]*(\S.*)?")
-# "[ sam: moved the helpers into the header ]": a maintainer's note among the trailers.
-_NOTE = re.compile(r"\[.*\]")
+# "Signed-off-by: Name <mail>", "Fixes: 1234567890ab (\"subject\")": a trailer line as git's
+# find_separator() reads one: a token of ASCII letters, digits and '-', blanks, then ':'.
+_TRAILER = re.compile(r"([A-Za-z0-9-]+)[ \t]*:(.*)")
+# The trailers git writes itself; one of them lets a paragraph of other lines be the block.
+_GIT_TRAILERS = ("Signed-off-by: ", "(cherry picked from commit ")
+# Trailer names (besides any "...-by") that make a block of trailers more than prose.
+_TRAILER_WORDS = frozenset({"fixes", "cc", "link", "closes", "bug", "message-id"})
+# What git's isspace() calls blank (not a no-break space).
+_ASCII_SPACE = " \t\n\r\v\f"
 # Trailers a reviewer gives in a reply: "Reviewed-by: ...", "Acked-by: ...", "Fixes: ...".
 _REPLY_TRAILER = re.compile(r"([A-Za-z-]+-by|Fixes):[ \t]*(\S.*)")
 # "From: Ines Marchetti <ines@example.org>" at the top of a body: the real author.
-_IN_BODY = re.compile(r"(From|Subject|Date):[ \t]*(.*)")
+_IN_BODY = re.compile(r"(From|Subject|Date):[ \t]*(.*)", re.IGNORECASE)
+# "-- >8 --", "----->8-----", "8<----": a scissors line, above which a reply's own text ends.
+_SCISSORS = re.compile(r"[ \t]*-[- \t]*(?:>8|8<)[- \t>8<]*(?:cut here[- \t>8<]*)?")
+# "6.12-stable review patch.  If anyone has any objections, please let me know.": the banner of
+# a stable queue's review posting.
+_REVIEW_BANNER = re.compile(r"\s*\d+\.\d+(?:\.\d+)?(?:-stable|-rc\d*)? review patch\b",
+                            re.IGNORECASE)
+# "[ Upstream commit 0123456789ab... ]", "commit 0123456789ab... upstream.": the line a stable
+# backport opens with.
+_UPSTREAM = re.compile(r"\s*(?:\[\s*upstream commit [0-9a-f]{12,40}\s*\]|"
+                       r"commit [0-9a-f]{12,40} upstream\.?)\s*", re.IGNORECASE)
 # " arch/x86/include/asm/text-patching.h | 22 ++++++++--": one diffstat entry (some tools
 # write it without the leading space). The name ends in a non-space: a name that may end
 # anywhere in a run of spaces makes a line of 100,000 spaces take quadratic time.
@@ -46,20 +62,12 @@ _NOTIFICATION_FIELD = re.compile(
 # "Jane Doe via B4 Relay", "tip-bot2 for Peter Zijlstra": a sender name wrapped by who relayed it.
 _SENT_FOR = re.compile(r"(?P<via>.+?)\s+via\s+\S.*|[\w.-]*bot[\w.-]*\s+for\s+(?P<bot>.+)",
                        re.IGNORECASE)
-# Trailer names that make a paragraph a trailer block (with any "...-by").
-_WELL_KNOWN_TRAILERS = frozenset({"fixes", "cc", "link", "closes", "bug", "message-id"})
 
 
 def patch_of(message: Message, subject: Subject, index: int, total: int, revision: int,
            followups: tuple[FollowUp, ...]) -> Patch:
     lines = list(message.body)
-    start = _skip_blank(lines, 0)
-    in_body: dict[str, Line] = {}
-    while start < len(lines) and (found := _IN_BODY.fullmatch(lines[start].text)):
-        in_body.setdefault(found.group(1), Line(found.group(2).strip(), lines[start].at))
-        start += 1
-    if in_body:
-        start = _skip_blank(lines, start)
+    start, in_body = _in_body_headers(lines, _after_review_banner(lines))
     notification = False
     if not in_body:
         start, notification = _notification(lines, start, in_body)
@@ -68,7 +76,17 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
     if diff_at == len(lines):
         lines = _strip_signature(lines)
         diff_at = len(lines)
-    separator = next((k for k in range(start, diff_at) if lines[k].text.rstrip() == "---"), None)
+    separator = next((k for k in range(start, diff_at) if _patch_break(lines[k].text)), None)
+    if not in_body and diff_at < len(lines):
+        # "Like this?" and a patch below '---' (or a scissors line) with its own From:/Subject:
+        # lines: the reply carries that patch, as `git am --scissors` would take it
+        inner = next(((k, found) for k in range(start, diff_at)
+                      if _patch_break(lines[k].text) or _SCISSORS.fullmatch(lines[k].text)
+                      if (found := _in_body_headers(lines, k + 1))[1]), None)
+        if inner is not None:
+            start, in_body = inner[1]
+            separator = next((k for k in range(start, diff_at) if _patch_break(lines[k].text)),
+                             None)
     text_end = diff_at if separator is None else separator
     # base-commit lines are no trailers, but a cover letter has them in its text
     message_lines, trailers, notes = _trailer_block(
@@ -80,12 +98,9 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
     base = next((found.group(1) for line in lines
                  if (found := _BASE_COMMIT.fullmatch(line.text))), None)
 
-    sender = message.sender or Person("", "")
-    author = _person(in_body["From"].text) if "From" in in_body else None
+    sender, relayed, shown = transport_sender(message)
+    author = person_of(in_body["From"].text) if "From" in in_body else None
     title = in_body.get("Subject")
-    relayed = notification or bool(_SENT_FOR.fullmatch(sender.name))
-    if author is None:
-        author = _unwrapped(sender)
     return Patch(
         index=index, total=total, revision=revision,
         subject=parse_subject(title.text).text if title else subject.text,
@@ -100,7 +115,100 @@ def patch_of(message: Message, subject: Subject, index: int, total: int, revisio
         diffstat=_diffstat(below if separator is not None else message_lines),
         to=message.to, cc=message.cc, date=message.date,
         decode_notes=message.notes + diff_notes, followups=followups,
-        resend=subject.resend, rfc=subject.rfc, relayed=relayed, form=message.form)
+        resend=subject.resend, rfc=subject.rfc, relayed=relayed or notification,
+        aliases=shown, stable=_stable_queue(message, subject, lines[start:text_end]),
+        form=message.form)
+
+
+def transport_sender(message: Message) -> tuple[Person, bool, tuple[Person, ...]]:
+    """Who sent the mail behind a list or relay that rewrote its From:, whether the address is
+    only the relay's (the person is known by name alone), and every address the header fields
+    show for them. Google Groups and other hosts that rewrite From: for DMARC write
+    `"'Jane Doe' via some-list" <some-list@...>` and keep the sender in X-Original-From: or
+    Reply-To:; B4 Relay writes `Jane Doe via B4 Relay <devnull+...>` and X-Original-From:."""
+    raw = message.sender or Person("", "")
+    original = person_of(message.field("x-original-from") or "")
+    reply_to = person_of(message.field("reply-to") or "")
+    shown = tuple(p for p in (raw, original, reply_to) if p is not None)
+    if original is not None:
+        return original, False, shown
+    found = _SENT_FOR.fullmatch(raw.name)
+    if not found:
+        return raw, False, shown
+    name = (found.group("via") or found.group("bot")).strip().strip("'\"").strip()
+    if reply_to is not None and same_name(reply_to.name, name):
+        return reply_to, False, shown
+    return Person(name, raw.email), True, shown
+
+
+def same_name(one: str, other: str) -> bool:
+    """Whether two display names name one person: case, accents, a parenthesised employer
+    (`Jane Doe (Intel)`) and the order of a `Doe, Jane` aside, and when all words of one are
+    words of the other (`Chengyu` sending, `Chengyu Zhu` signing; `Yahu Gao`, `Yahu YH12 Gao`)."""
+    words, others = set(plain_name(one).split()), set(plain_name(other).split())
+    return bool(words and others) and (words <= others or others <= words)
+
+
+def plain_name(name: str) -> str:
+    """A display name reduced to its words, sorted: `Doe, Jos\u00e9 (Intel)` -> `doe jose`."""
+    name = unicodedata.normalize("NFKD", re.sub(r"\([^()]*\)", " ", name))
+    words = re.findall(r"\w+", "".join(c for c in name if not unicodedata.combining(c)))
+    return " ".join(sorted(words)).casefold()
+
+
+def _stable_queue(message: Message, subject: Subject, text: list[Line]) -> bool:
+    """Whether the mail posts a patch of a stable queue for review (the stable scripts' marks,
+    AUTOSEL, or an upstream commit named at the top of the message): it carries the sign-offs
+    of the upstream commit and of whoever queued it, and the sender need not be the last."""
+    if message.field("x-stable") or message.field("x-stable-base") or _after_review_banner(
+            list(message.body)):
+        return True
+    if any(p.upper() == "AUTOSEL" for prefix in subject.prefixes for p in prefix.split()):
+        return True
+    return any(_UPSTREAM.fullmatch(line.text) for line in text[:12])
+
+
+def _after_review_banner(lines: list[Line]) -> int:
+    """Where a stable queue's review posting starts its patch: after the "6.12-stable review
+    patch. ..." paragraph and the line of dashes under it (the author's From: follows there,
+    which git mailinfo would not see); 0 for any other mail."""
+    first = _skip_blank(lines, 0)
+    if first == len(lines) or not _REVIEW_BANNER.match(lines[first].text):
+        return 0
+    rule = next((k for k in range(first + 1, min(first + 6, len(lines)))
+                 if re.fullmatch(r"-{8,}\s*", lines[k].text)), None)
+    return 0 if rule is None else rule + 1
+
+
+def _in_body_headers(lines: list[Line], k: int) -> tuple[int, dict[str, Line]]:
+    """The From:/Subject:/Date: lines a body starts with, as `git mailinfo` reads them (blank
+    lines before them skipped, a field folded onto indented lines, each field once), and where
+    the message starts after them and the blank line that ends them."""
+    begin = _skip_blank(lines, k)
+    k, found = begin, {}
+    while k < len(lines):
+        header = _IN_BODY.fullmatch(lines[k].text)
+        if header is None or header.group(1).capitalize() in found:
+            break
+        value, at = header.group(2).strip(), lines[k].at
+        k += 1
+        while k < len(lines) and lines[k].text[:1] in (" ", "\t") and lines[k].text.strip():
+            value = f"{value} {lines[k].text.strip()}"
+            k += 1
+        found[header.group(1).capitalize()] = Line(value, at)
+    if not found:
+        return begin, found
+    if k < len(lines) and not lines[k].text.strip():
+        k += 1
+    return k, found
+
+
+def _patch_break(text: str) -> bool:
+    """Where `git mailinfo` ends the commit message: '---' and blanks only (the separator
+    `git format-patch` writes), or '--- ' and a name."""
+    if not text.startswith("---"):
+        return False
+    return not text[3:].strip(" \t\r\v\f") or (text[3:4] == " " and not text[4].isspace())
 
 
 def _notification(lines: list[Line], start: int, in_body: dict[str, Line]) -> tuple[int, bool]:
@@ -129,14 +237,6 @@ def _paragraph_end(lines: list[Line], k: int) -> int:
     return k
 
 
-def _unwrapped(sender: Person) -> Person:
-    """The person a list or a bot sent the mail for: "Name via B4 Relay", "tip-bot2 for Name"."""
-    found = _SENT_FOR.fullmatch(sender.name)
-    if not found:
-        return sender
-    return Person((found.group("via") or found.group("bot")).strip(), sender.email)
-
-
 def _skip_blank(lines: list[Line], k: int) -> int:
     while k < len(lines) and not lines[k].text.strip():
         k += 1
@@ -145,53 +245,99 @@ def _skip_blank(lines: list[Line], k: int) -> int:
 
 def _trailer_block(lines: list[Line]
                    ) -> tuple[tuple[Line, ...], tuple[Trailer, ...], tuple[Line, ...]]:
-    """Split a commit message from the trailer lines that end its last paragraph (with
-    maintainer notes and indented continuation lines among them). Text above them in the same
-    paragraph stays in the message, as when a sign-off follows the last sentence directly."""
+    """Split a commit message from its trailer block as `git interpret-trailers` finds it
+    (trailer.c): the last paragraph, when all its lines are trailers, or when one of them is a
+    trailer git writes itself (Signed-off-by:) and at least a quarter are trailers. Indented lines
+    continue the trailer above them; other lines of the block (`[name: did this]` notes, a stray
+    `--`) are kept as notes. Comment lines ('#') and blank lines at the end are no part of it."""
     text = _trim(lines[_skip_blank(lines, 0):])
-    begin = len(text)
-    while begin and _trailer_like(text[begin - 1].text):
-        begin -= 1
-    # A stray line inside the trailers ("Reviewed-by：" with a full-width colon, a mangled
-    # address) does not end them: as for git, a last paragraph of three quarters trailers is
-    # the trailer block, and its other lines are kept as notes.
-    paragraph = begin
-    while paragraph and text[paragraph - 1].text.strip():
-        paragraph -= 1
-    block = text[paragraph:]
-    if paragraph < begin and 4 * sum(map(lambda ln: _trailer_like(ln.text), block)) >= 3 * len(block):
-        begin = paragraph
-    # A continuation needs the trailer it continues: up to the last indented line before the
-    # first trailer (after a maintainer's note, say), the paragraph stays message text.
-    first = next((k for k in range(begin, len(text)) if _TRAILER.fullmatch(text[k].text.rstrip())),
-                 len(text))
-    begin = max([begin] + [k + 1 for k in range(begin, first) if text[k].text[:1] in (" ", "\t")])
+    end = len(text)
+    while end and (text[end - 1].text.startswith("#") or _blank(text[end - 1].text)):
+        end -= 1
+    begin = _trailer_start([line.text for line in text[:end]])
+    # Text right above the first trailer, in its paragraph ("...the last sentence.\nSigned-off-by:
+    # ..."), is in git's block but says what the commit does: it stays in the message.
+    while begin < end and not _TRAILER.fullmatch(text[begin].text.rstrip()) \
+            and not text[begin].text.startswith(("[", "#")):
+        begin += 1
+    if not any(_cited(line.text) for line in text[begin:end]):
+        # git takes a lone "v2: reworded" or "Note: ..." paragraph for trailers too; without one
+        # trailer of the kind people sign or cite with, it is read as the prose it is
+        return tuple(text), (), ()
     trailers: list[Trailer] = []
     notes: list[Line] = []
-    for line in text[begin:]:
-        if _NOTE.fullmatch(line.text.strip()) or not _trailer_like(line.text):
+    last_is_trailer = False
+    for line in text[begin:end]:
+        if line.text.startswith("#"):
             notes.append(line)
-        elif line.text[:1] in (" ", "\t"):
+        elif last_is_trailer and _indented(line.text):
             last = trailers[-1]
-            value = f"{last.value} {line.text.strip()}"
-            trailers[-1] = Trailer(last.name, value, last.at, _person(value))
+            value = f"{last.value} {line.text.strip()}".strip()
+            trailers[-1] = Trailer(last.name, value, last.at, person_of(value))
+        elif found := _TRAILER.fullmatch(line.text.rstrip()):
+            value = found.group(2).strip()
+            trailers.append(Trailer(found.group(1), value, line.at, person_of(value)))
+            last_is_trailer = True
+            continue
         else:
-            found = _TRAILER.fullmatch(line.text.rstrip())
-            value = found.group(2) or ""
-            trailers.append(Trailer(found.group(1), value, line.at, _person(value)))
-    if not any(t.name.lower().endswith("-by") or t.name.lower() in _WELL_KNOWN_TRAILERS
-               for t in trailers):
-        # "v2: reworded" alone is a line of text, not a trailer block
-        return tuple(text), (), ()
+            notes.append(line)
+        last_is_trailer = last_is_trailer and _indented(line.text)
+    notes.extend(text[end:])
     return tuple(_trim(text[:begin])), tuple(trailers), tuple(notes)
 
 
-def _trailer_like(text: str) -> bool:
-    return bool(text.strip()) and bool(_NOTE.fullmatch(text.strip()) or text[:1] in (" ", "\t")
-                                       or _TRAILER.fullmatch(text.rstrip()))
+def _trailer_start(texts: list[str]) -> int:
+    """Where the trailer block of a message starts (len(texts) when it has none), by git's
+    rules; the message's title, and the blank line after it, stand just before `texts`."""
+    only_blank = True
+    recognised = False
+    trailer_lines = other_lines = continuations = 0
+    for k in range(len(texts), -1, -1):
+        text = texts[k - 1] if k else ""
+        if text.startswith("#"):
+            other_lines += continuations
+            continuations = 0
+            continue
+        if _blank(text):
+            if only_blank:
+                continue
+            other_lines += continuations
+            if (recognised and trailer_lines * 3 >= other_lines) or (
+                    trailer_lines and not other_lines):
+                return k
+            return len(texts)
+        only_blank = False
+        if text.startswith(_GIT_TRAILERS):
+            trailer_lines += 1
+            continuations = 0
+            recognised = True
+        elif _TRAILER.fullmatch(text.rstrip()):
+            trailer_lines += 1
+            continuations = 0
+        elif _indented(text):
+            continuations += 1
+        else:
+            other_lines += 1 + continuations
+            continuations = 0
+    return len(texts)
 
 
-def _person(value: str) -> Person | None:
+def _cited(text: str) -> bool:
+    """Whether a line is a trailer of the kind people sign or cite with."""
+    found = _TRAILER.fullmatch(text.rstrip())
+    name = found.group(1).lower() if found else ""
+    return name.endswith("-by") or name in _TRAILER_WORDS
+
+
+def _blank(text: str) -> bool:
+    return not text.strip(_ASCII_SPACE)
+
+
+def _indented(text: str) -> bool:
+    return text[:1] != "" and text[0] in _ASCII_SPACE
+
+
+def person_of(value: str) -> Person | None:
     """The address in a trailer or From: value, if it holds one."""
     # "stable@vger.kernel.org # 5.2+": the comment after '#' is no part of the address
     # "Name <a@b<mailto:a@b>>": what some mailers make of a pasted address
@@ -254,11 +400,11 @@ def followup_of(message: Message) -> FollowUp:
             quoted.append(line)
         elif found := _REPLY_TRAILER.fullmatch(line.text.strip()):
             trailers.append(Trailer(found.group(1), found.group(2), line.at,
-                                    _person(found.group(2))))
+                                    person_of(found.group(2))))
         else:
             text.append(line)
     flush()
-    return FollowUp(msgid=message.msgid, author=message.sender or Person("", ""),
+    return FollowUp(msgid=message.msgid, author=transport_sender(message)[0],
                     subject=message.subject or "", at=message.at, comments=tuple(comments),
                     trailers=tuple(trailers))
 

@@ -89,6 +89,9 @@ class Int3Paths:
     partial_blocks: tuple[PartialBlock, ...] = ()
     #: the series' base-commit when the repository does not have it (applied at HEAD instead)
     missing_base: str | None = None
+    #: the commit of the repository's HEAD history that already holds the first patch: the
+    #: series was applied from its parent (a b4 prep or topic branch checked in place)
+    held: str | None = None
 
     def after(self, patch: Patch) -> Int3Path:
         """The state after `patch`."""
@@ -118,7 +121,8 @@ def from_repository(series: Series, tree: str) -> Int3Paths:
         after.append(_in_repository(tree, patch.index, treeish, failed and f"git apply: {failed}",
                                  after[-1], users))
     missing = base if base and not applied.base.startswith(base.lower()) else None
-    return Int3Paths(tuple(after), tuple(refusals), tree, missing_base=missing)
+    return Int3Paths(tuple(after), tuple(refusals), tree, missing_base=missing,
+                     held=applied.held)
 
 
 def _in_repository(tree: str, index: int, treeish: str, failed: str | None,

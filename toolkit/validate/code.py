@@ -117,7 +117,7 @@ def tree_code(tree: Path, arch: str, delivery: str = "idt") -> CodeUnderTest:
                              helper_text, generated.entry, helpers, missing=str(missing))
     part = "FRED entry" if delivery == "fred" else "FIXUP_FRAME and IRET_FRAME"
     entry = render.render_kernel_harness(Target(arch=arch, delivery=delivery), piece.text,
-                                         piece.label)
+                                         piece.label, piece.fs_before_fixup)
     return CodeUnderTest(f"{name} (helpers and {part} from the tree)", arch, delivery,
                          generated.prelude, helper_text, entry, helpers, entry_name="entry.S")
 
@@ -130,7 +130,7 @@ def kernel_entry_code(label: str, arch: str, delivery: str, piece: kernelentry.E
     kernel-layout macros are validated by."""
     generated = generated_code(arch, delivery)
     entry = render.render_kernel_harness(Target(arch=arch, delivery=delivery), piece.text,
-                                         piece.label)
+                                         piece.label, piece.fs_before_fixup)
     return CodeUnderTest(label, arch, delivery, generated.prelude, generated.header, entry,
                          generated.helpers, entry_name="entry.S")
 

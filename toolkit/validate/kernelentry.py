@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from toolkit import entryblocks
@@ -55,10 +55,13 @@ class NotInTree(Exception):
 
 @dataclass(frozen=True, slots=True)
 class EntryCode:
-    """The `.S` text that defines the tree's macros for the harness, and where it came from."""
+    """The `.S` text that defines the tree's macros for the harness, and where it came from;
+    for x86_32, whether SAVE_ALL pushes %fs before FIXUP_FRAME (six words above %esp there,
+    v5.4 on) or after it (five, v5.3)."""
 
     text: str
     label: str
+    fs_before_fixup: bool = True
 
 
 def fixup_frame(tree: Path) -> EntryCode:
@@ -71,12 +74,30 @@ def fixup_frame(tree: Path) -> EntryCode:
         raise NotInTree(f"{ENTRY_32} has no {' or '.join(missing)} (the x86_32 kernel-mode "
                         "frame fix-up came in v5.3)")
     pieces = [(lines[a:b + 1], f"{ENTRY_32}:{a + 1}-{b + 1}") for _, (a, b) in found]
-    return _entry_code(tree, path, lines, pieces, "x86_32")
+    return replace(_entry_code(tree, path, lines, pieces, "x86_32"),
+                   fs_before_fixup=fs_before_fixup(lines))
 
 
-def fixup_text(text: str, origin: str) -> EntryCode:
+def fs_before_fixup(lines: list[str]) -> bool:
+    """Whether the SAVE_ALL of an entry_32.S (its lines) pushes %fs before it expands
+    FIXUP_FRAME: since v5.4 it does, and FIXUP_FRAME sees fs, the gs slot, orig_ax, ip, cs and
+    flags; in v5.3 %fs came after, and it sees five words. A file without that SAVE_ALL is taken
+    to have today's order."""
+    found = entryblocks.macro(lines, "SAVE_ALL")
+    if found is None:
+        return True
+    for line in entryblocks.code_of("".join(lines[found[0] + 1:found[1]])).splitlines():
+        if re.match(r"\s*pushl\s+%fs\b", line):
+            return True
+        if re.match(r"\s*FIXUP_FRAME\b", line):
+            return False
+    return True
+
+
+def fixup_text(text: str, origin: str, fs_pushed_first: bool = True) -> EntryCode:
     """FIXUP_FRAME and IRET_FRAME given as text with no tree around them (generated, or laid
-    over the generated ones from a patch): the C macros they test with are the kernel's values
+    over the generated ones from a patch; `fs_pushed_first` as EntryCode.fs_before_fixup): the C
+    macros they test with are the kernel's values
     (x86.FIXUP_C_MACROS), their annotations emit nothing, and an assembler macro they use that
     the text does not define is left for the assembler to name."""
     annotations: dict[str, set[str]] = {}
@@ -89,7 +110,7 @@ def fixup_text(text: str, origin: str) -> EntryCode:
            "/* The values the kernel's headers give them. */\n",
            *(f"#define {name} {value}\n" for name, value in FIXUP_C_MACROS),
            annotation_macros(annotations), f"/* {origin} */\n", text]
-    return EntryCode("".join(out), origin)
+    return EntryCode("".join(out), origin, fs_pushed_first)
 
 
 def fred_entry(tree: Path) -> EntryCode:

@@ -1,4 +1,4 @@
-"""Evidence drawn for people: the whole of a scenario's evidence as text, the stack as text and as SVG."""
+"""Evidence drawn for people: a scenario's evidence as text, the stack and a patched site's bytes as SVG."""
 
 from __future__ import annotations
 
@@ -65,5 +65,35 @@ def stack_svg(rows: list[dict[str, Any]], title: str) -> str:
         parts.append(f'<text x="440" y="{y + 15}">{escape(row["label"])}</text>')
         if row["bad_write"]:
             parts.append(f'<text x="560" y="{y + 15}" fill="#c00000">&#8592; faulty write</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def site_svg(rows: list[dict[str, Any]], old: bytes, new: bytes, title: str) -> str:
+    """A patched site's bytes over the steps as a standalone SVG: one line per step, each byte a
+    box coloured by what it is (the old instruction's, the new one's, an int3), the bytes as of
+    the last sync beside them, and the last step outlined in red."""
+    cell, height, top = 26, 22, 64
+    colour = {"old": "#ffffff", "new": "#dcf2dc", "int3": "#fff2b3", "other": "#f4b6b6"}
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{120 + 2 * cell * 8 + 420}" '
+             f'height="{top + height * len(rows) + 20}" font-family="monospace" font-size="12">',
+             f'<text x="10" y="22" font-size="14">{escape(title)}</text>',
+             f'<text x="70" y="52">bytes now</text>'
+             f'<text x="{90 + cell * len(old)}" y="52">after the last sync</text>']
+    for i, row in enumerate(rows):
+        y = top + i * height
+        last = i == len(rows) - 1 and i > 0
+        parts.append(f'<text x="10" y="{y + 15}">{row["step"]:>4}</text>')
+        for half, data in enumerate((row["now"], row["seen"])):
+            for k, byte in enumerate(data):
+                kind = ("int3" if byte == 0xCC and k == 0 else "new" if byte == new[k] else
+                        "old" if byte == old[k] else "other")
+                x = 60 + half * (cell * len(old) + 30) + k * cell
+                stroke = "#c00000" if last else "#888888"
+                parts.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{height}" '
+                             f'fill="{colour[kind]}" stroke="{stroke}"/>')
+                parts.append(f'<text x="{x + 5}" y="{y + 15}">{byte:02x}</text>')
+        parts.append(f'<text x="{120 + 2 * cell * len(old)}" y="{y + 15}">'
+                     f'{escape(row["what"])}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
