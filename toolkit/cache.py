@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Mapping
 
@@ -71,8 +69,10 @@ def trim(top: Path | None = None, cap: int = CAP) -> None:
 @functools.cache
 def package_digest() -> str:
     """A digest of every file of the installed toolkit that its results depend on."""
+    import hashlib  # a run that keeps nothing never hashes
+
     digest = hashlib.sha256()
-    top = Path(str(resources.files("toolkit")))
+    top = _top()
     for name in package_files():
         digest.update(name.encode() + b"\0" + (top / name).read_bytes() + b"\0")
     return digest.hexdigest()
@@ -80,7 +80,7 @@ def package_digest() -> str:
 
 def package_files() -> list[str]:
     """The files `package_digest` covers, relative to the package."""
-    top = Path(str(resources.files("toolkit")))
+    top = _top()
     return sorted(p.relative_to(top).as_posix() for p in top.rglob("*")
                   if p.suffix in _PACKAGE_FILES and "__pycache__" not in p.parts)
 
@@ -98,3 +98,8 @@ def write_atomic(path: Path, data: bytes) -> bool:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         return False
+
+
+def _top() -> Path:
+    """The folder of the installed package."""
+    return Path(__file__).resolve().parent

@@ -70,3 +70,20 @@ def test_kernel_terms_codespell_lists_are_left_alone():
     assert list(spelling.prose_typos("Mark the folios uptodate once read.")) == []
     # a word in quotes is named, not used: the message of a patch that fixes it
     assert list(spelling.prose_typos("Fix the 'contruct' -> 'construct' typo.")) == []
+
+
+def test_codespell_table_is_kept_and_read_back(tmp_path, monkeypatch):
+    # the parsed dictionary is kept in the cache; a second process reads it back unchanged, and
+    # a damaged copy is parsed anew rather than trusted
+    from toolkit.checks import spelling
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    spelling._codespell.cache_clear()
+    first = spelling._codespell()
+    (kept,) = (tmp_path / "toolkit" / "spelling").iterdir()
+    spelling._codespell.cache_clear()
+    assert spelling._codespell() == first and first["recieve"] == "receive"
+    kept.write_bytes(b"\x00damaged")
+    spelling._codespell.cache_clear()
+    assert spelling._codespell() == first
+    spelling._codespell.cache_clear()

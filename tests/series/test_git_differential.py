@@ -38,6 +38,9 @@ AUTHOR_DIFFERS = {
         "the list rewrote From: and left the sender in Reply-To: only",
     ("list-munged.mbox", "munged-3@example.org"):
         "B4 Relay sends from its own address; X-Original-From: names the sender",
+    **{("list-munged-postings.mbox", f"m-{who}@example.org"):
+       "the list rewrote From: for DMARC; X-Original-From: names the sender"
+       for who in ("a1", "a2", "b1", "b2")},
     ("like-this-reply.mbox", "like-this-1@example.org"):
         "a reply carrying a patch below '---' with its own From: (git am --scissors reads it)",
     ("sign-off-chain-relayed.mbox", "chain-review-12@example.org"):

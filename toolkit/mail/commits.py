@@ -40,10 +40,18 @@ class CommitMail:
     title: str | None
     notes: list[DecodeNote] = field(default_factory=list)
 
+    @property
+    def stamp(self) -> str | None:
+        """The `commit <sha>` line, which marks the commits of one `git log` run as one
+        posting, as a From_ line of `git format-patch` does."""
+        first = self.lines[0][1] if self.lines else b""
+        return first.decode("ascii", "replace").strip() if _COMMIT.match(first) else None
+
     def envelope(self) -> Envelope:
         message = self.decoded()
         return Envelope(None, None, (), message.subject,
-                        message.sender.email.lower() if message.sender else "", message.date)
+                        message.sender.email.lower() if message.sender else "", message.date,
+                        self.stamp)
 
     def decoded(self) -> Message:
         return _message(self.source, self.at, self.lines, self.title, list(self.notes))
@@ -98,4 +106,4 @@ def _message(source: str, at: int, numbered: Numbered, count: str | None,
         sender=Person(person.group(1), person.group(2)) if person else None, to=(), cc=(),
         date=fields.get("authordate") or fields.get("date"), msgid=None, in_reply_to=None,
         references=(), body=tuple(Line(t, n) for n, t in [*message, *text[message_end:]]),
-        notes=tuple(notes), form="commit")
+        notes=tuple(notes), stamp=text[0][1].strip(), form="commit")

@@ -22,7 +22,7 @@ from toolkit.mail.message import Message
 from toolkit.series.diff import diff_start
 from toolkit.series.grouping import Mark, one_run, title
 from toolkit.series.model import MAX_TOTAL, Patch, Series
-from toolkit.series.patch import followup_of, patch_of
+from toolkit.series.patch import followup_of, patch_of, transport_sender
 from toolkit.series.subject import Subject, parse_subject
 
 # "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch.
@@ -441,7 +441,11 @@ def _answered(i: int, parents: list[int | None], patches: set[int]) -> int | Non
 
 
 def _sender(message: Message) -> str:
-    return message.sender.email.lower() if message.sender else ""
+    """Who sent the mail, as grouping compares senders: behind a list that rewrote From: (all
+    its mails then carry the list's address) the person it names."""
+    person, relay_only, _ = transport_sender(message)
+    return f"{person.name.lower()} via {person.email.lower()}" if relay_only \
+        else person.email.lower()
 
 
 def _debug(message: str, *args) -> None:

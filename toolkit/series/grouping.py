@@ -5,8 +5,9 @@ of one revision. Threaded mails are tied by their message ids. Mails without thr
 (`git format-patch` output, `b4 am`'s .mbx, mails a list archive lost the headers of) are one
 posting when they carry one k/N count and revision and, one after another in the file, show a
 trace of having been made together: the same sender, a Message-ID stem (what git send-email,
-git format-patch --thread and b4 give every mail of one run), the From_ line `git format-patch`
-or `b4 am` writes, or dates seconds apart. The sender alone does not decide, since a tool's
+git format-patch --thread and b4 give every mail of one run), or the From_ line `git
+format-patch` or `b4 am` writes. Dates seconds apart are no such trace (two people's postings
+interleave on a busy list). The sender alone does not decide, since a tool's
 output carries each patch's author as the sender. Postings are revisions of one series when
 they share a thread or one author gave them the same title, in the same branch tag.
 """
@@ -28,10 +29,9 @@ _SEND_EMAIL_ID = re.compile(r"(\d{14}\.\d+)-\d+-(.+)")
 # "<20240603-int3-gap-v2-3-a1b2c3d4e5f6@kernel.org>" (b4 send: date-slug-vR-counter-hash)
 _B4_ID = re.compile(r"(\d{8}-.+-v\d+)-\d+-([0-9a-f]+@.+)")
 # The From_ lines tools write for files that no mail system delivered: format-patch's fixed
-# date, and b4 am's "git@z" (public-inbox's "mboxrd@z" is on every mail of a list, so no trace).
-_TOOL_STAMP = re.compile(r"From (\S+ Mon Sep 17 00:00:00 2001|git@z )")
-#: Mails of one run are sent within this many seconds of each other.
-RUN_SECONDS = 120
+# date, and b4 am's "git@z" (public-inbox's "mboxrd@z" is on every mail of a list, so no trace);
+# and the "commit <sha>" line of git log -p (toolkit.mail.commits).
+_TOOL_STAMP = re.compile(r"From (\S+ Mon Sep 17 00:00:00 2001|git@z )|commit [0-9a-f]{40}")
 #: Tag words that are no branch: the rest ("net-next", "6.1", "AUTOSEL") tell series apart.
 _NOT_BRANCH = frozenset({"patch", "rfc", "resend"})
 
@@ -97,9 +97,10 @@ def one_run(earlier: Mark, later: Mark, adjacent: bool) -> str | None:
         return None
     if earlier.tool_made and later.tool_made:
         return "one after another in a tool's output"
-    if earlier.date and later.date and abs((later.date - earlier.date).total_seconds()) \
-            <= RUN_SECONDS:
-        return "one after another, sent seconds apart"
+    if later.tool_made and earlier.subject.counter == 0:
+        # b4 am writes the cover letter apart (.cover, no From_ line) from the patches (.mbx)
+        return "a cover letter followed by a tool's output"
+    # Dates seconds apart say nothing: on a busy list two people's postings interleave so.
     return None
 
 
