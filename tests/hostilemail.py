@@ -137,6 +137,13 @@ CASES = [
         "Cc: " + "(" * n + "x@example.org\n")).replace(
         "Signed-off-by: Ines Marchetti <ines@example.org>",
         "Signed-off-by: Ines " + "(" * n + " <ines@example.org>")), 1000, 10_000, None),
+    Case("content-type-parameters", _file("params.mbox", lambda n: mail(headers=(
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8" + ";" * n + "\n"))),
+        100_000, 1_000_000, "MAIL_DATA_LOST"),
+    Case("long-message-line", _file("long.mbox", lambda n: mail().replace(
+        "The comment says where the room comes from.",
+        "[ Upstream commit " + "0123456789abcdef" * (n // 16) + " ]")), 100_000, 600_000,
+        "COMMIT_LOG_LONG_LINE"),
     Case("mime-depth", _file("deep.mbox", _nested), 1000, 5000, "MAIL_DATA_LOST"),
     Case("email-non-ascii", _file("utf8.mbox", lambda n: mail(
         "[PATCH] x86: Tr\u00e4iling space ", headers=(

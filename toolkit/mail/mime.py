@@ -127,8 +127,7 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
         # no blank line was consumed: a line that is no header ended the header block
         notes.append(DecodeNote("headers", "the headers end without a blank line; what "
                                 "follows is read as the body", body[0][0]))
-    headers = BytesHeaderParser(policy=compat32).parsebytes(
-        b"".join(line for _, line in header_lines) + b"\n")
+    headers = _parsed(header_lines)
     fields = _fields(header_lines, notes)
 
     def text(name: str) -> str | None:
@@ -181,6 +180,19 @@ def _cut_headers(numbered: Numbered) -> tuple[Numbered, Numbered | None, dict[st
             return numbered[:i], numbered[i:], first_at
         first_at.setdefault(field.group()[:-1].decode("ascii").lower(), number)
     return numbered, None, first_at
+
+
+def _parsed(header_lines: Numbered) -> _Headers:
+    """The header fields as the email package reads them (for their MIME parameters), each cut
+    to MAX_HEADER as `_fields` cuts it: its parameter parsing is quadratic in a value's length."""
+    kept, size = [], 0
+    for _, line in header_lines:
+        size = size + len(line) if line[:1] in (b" ", b"\t") else len(line)
+        if size <= MAX_HEADER:
+            kept.append(line)
+        elif size - len(line) < MAX_HEADER:     # the line that crosses the cap, cut there
+            kept.append(line[:MAX_HEADER - size + len(line)].rstrip(b"\r\n") + b"\n")
+    return BytesHeaderParser(policy=compat32).parsebytes(b"".join(kept) + b"\n")
 
 
 def _fields(header_lines: Numbered, notes: list[DecodeNote] | None = None) -> dict[str, bytes]:
@@ -333,8 +345,7 @@ def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote], dept
         parts = parts[:1]
     for part in parts:
         part_lines, part_body, _ = _cut_headers(part)
-        part_headers = BytesHeaderParser(policy=compat32).parsebytes(
-            b"".join(line for _, line in part_lines) + b"\n")
+        part_headers = _parsed(part_lines)
         if kind == "multipart/alternative" and part_headers.get_content_type() != "text/plain":
             continue
         yield from _leaf_parts(part_headers, part_body or [], notes, depth + 1)
