@@ -373,6 +373,13 @@ NOT_IN_FORM = {
 }
 
 
+#: The rules about a commit message's words, which a stable backport or queue posting carries
+#: as the upstream commit has them ("[ Upstream commit ... ]"): a remark there is the upstream
+#: commit's, not the backport's (on real stable postings such remarks were never right).
+UPSTREAM_TEXT = frozenset({"COMMIT_LOG_LONG_LINE", "TYPO_SPELLING", "BAD_FIXES_TAG",
+                           "CHANGELOG_ABOVE_SEPARATOR", "FLOATING_FIXES_TAG"})
+
+
 def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "series":
         yield from rule.check(series, ctx)
@@ -381,7 +388,8 @@ def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "mail" and series.cover is not None:
         mails = (series.cover, *mails)
     for patch in mails:
-        if rule.name not in NOT_IN_FORM.get(patch.form, ()):
+        if rule.name not in NOT_IN_FORM.get(patch.form, ()) and not (
+                patch.stable and rule.name in UPSTREAM_TEXT):
             yield from rule.check(patch, ctx)
 
 

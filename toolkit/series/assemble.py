@@ -1,11 +1,12 @@
 """Mails grouped into series: threads, revisions, cover letters, numbering, and the replies to each patch.
 
 An mbox from a list archive holds many series. They are told apart the way b4 and patchwork do:
-by thread first; mails that are not threaded together belong to one posting when the same sender
-numbers them k/N with the same N and revision within a few hours of each other; postings are
-revisions of one series when they share a thread or when the same sender gave them the same
-subject. Replies go to the patch they answer. What is no patch (a reply to a patch that is not in
-the file, a pull request, a notification without a diff) is counted and left out.
+by thread first; mails that are not threaded together belong to one posting by the keys of
+`toolkit.series.grouping`; postings are revisions of one series when they share a thread or when
+the same sender gave them the same titles. Of a mail sent again without a new version tag the
+newest copy is checked and the older ones are listed apart. Replies go to the patch they answer.
+What is no patch (a reply to a patch that is not in the file, a pull request, a notification or
+a robot's report without a diff) is counted and left out.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from toolkit.series.subject import Subject, parse_subject
 
 # "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch.
 _PULL_REQUEST = re.compile(r"\bGIT\s+PULL\b", re.IGNORECASE)
-# 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "[PATCH] ..." has been added to
+# 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "x86/mce: ..." has been added to
 # the 6.1-stable tree': a notice about a patch, quoting its subject, with the patch attached.
-_ABOUT_A_PATCH = re.compile(r'"\[PATCH\b', re.IGNORECASE)
+_ABOUT_A_PATCH = re.compile(r'"\[PATCH\b|\bpatch\s+"', re.IGNORECASE)
 # "Signed-off-by:" or the "---" line: a mail tagged otherwise than [PATCH] ("[RFC]", "[tip: ...]")
 # is a patch only with one of them (a commit notification), not a bug report with a test diff.
 _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
+# The tag words that make a k/N count a patch's ("[RFC 2/3]", "[PATCH v2 2/3]").
+_PATCH_WORDS = frozenset({"PATCH", "RFC"})
 # Unthreaded mails of one posting are sent together; ones further apart are separate postings.
 _POSTING_WINDOW = timedelta(hours=12)
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
@@ -146,9 +149,14 @@ def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) ->
         return subject.counter != 0 and (
             diff_start(message.body, 0) < len(message.body)
             or any(_COMMIT_MARK.match(line.text) for line in message.body))
-    if subject.is_patch:
+    if subject.is_patch and (subject.counter == 0 or _PATCH_WORDS & {w.upper() for w in
+                                                                     subject.prefixes}):
         return True
     diff_at = diff_start(message.body, 0)
+    if subject.is_patch:
+        # "[linux-next:master 268/8423] drivers/x: warning ...": a count in a tag with no
+        # PATCH or RFC is a robot's report, unless a diff comes with it
+        return diff_at < len(message.body)
     if diff_at == len(message.body):
         return False
     return not subject.prefixes or any(_COMMIT_MARK.match(line.text)
@@ -341,7 +349,7 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
         return patch_of(message, subject, index_of[i], count, chosen, replies)
 
     cover = build(placed[0]) if 0 in placed and placed[0] not in older else None
-    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total}
+    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total and i not in older}
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
