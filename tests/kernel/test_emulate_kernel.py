@@ -3,14 +3,13 @@
 
 import pytest
 
+from kernel.kerneltrees import TREES, tree_id
 from toolkit import cli
 from toolkit.validate import code as codeundertest
-from toolkit.validate import scenarios
 from toolkit.validate import runner as validation
+from toolkit.validate import scenarios
 from toolkit.validate.scenarios import Status
 from toolkit.x86 import FRED_ENTRY_S
-
-from kernel.kerneltrees import TREES, tree_id
 
 pytestmark = pytest.mark.kernel
 

@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
 from toolkit.checks.prose import not_prose
-from toolkit.series.diff import DiffLine, FileDiff
+from toolkit.checks.spelling import Typo
 from toolkit.mail.message import Line, Person
+from toolkit.series.diff import DiffLine, FileDiff
 from toolkit.series.model import Patch, Trailer
 from toolkit.series.patch import person_of, plain_name, same_name
-from toolkit.checks.spelling import Typo
-
 
 # Fixes: 0123456789ab ("subsystem: what the fixed commit did")
 _GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)')

@@ -22,7 +22,7 @@ from toolkit.mail import read_messages
 from toolkit.mail.message import Message
 from toolkit.series.diff import diff_start
 from toolkit.series.grouping import Mark, one_run, title
-from toolkit.series.model import Patch, Series
+from toolkit.series.model import MAX_TOTAL, Patch, Series
 from toolkit.series.patch import followup_of, patch_of, transport_sender
 from toolkit.series.subject import Subject, parse_subject
 
@@ -354,7 +354,7 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
-        missing=tuple(k for k in range(1, total + 1) if k not in patches),
+        missing=tuple(k for k in range(1, min(total, MAX_TOTAL) + 1) if k not in patches),
         duplicates=tuple(map(build, duplicates)), extra=tuple(map(build, sorted(extra))),
         superseded=tuple(build(i, own_count=True) for i in sorted(older)),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
@@ -459,6 +459,6 @@ def _sender(message: Message) -> str:
 
 def _debug(message: str, *args) -> None:
     """A grouping decision, logged at debug level ("mail X joins the posting of Y: why")."""
-    import logging                      # most runs log nothing: loaded when they do
+    import logging  # most runs log nothing: loaded when they do
 
     logging.getLogger(__name__).debug(message, *args)
