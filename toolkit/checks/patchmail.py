@@ -371,8 +371,9 @@ def _rename_sides(stated: str) -> tuple[str | None, str]:
     cut = re.fullmatch(r"\.\.\.(.*) => (.*)\}(.*)", stated)   # the "{" was shortened away
     if cut:
         return f"...{cut[1]}{cut[3]}", f"...{cut[2]}{cut[3]}"
-    if stated.startswith("...") and stated.endswith("}"):
-        return None, stated[:-1]
+    if stated.startswith("...") and "}" in stated and "{" not in stated:
+        # cut so short that only the new side's tail is left: ".../linux/cdx}/bitfield.h"
+        return None, stated.replace("}", "", 1)
     if " => " in stated:
         old, new = stated.split(" => ", 1)
         return old, new
@@ -383,5 +384,5 @@ def _ends_with(path: str, stated: str) -> bool:
     """Whether `path` is the file a possibly shortened or prefix-less name stands for."""
     # git cuts a long name anywhere, also inside a word: ".../asm/x.h", "...nd-helpers.patch"
     tail = stated[3:] if stated.startswith("...") else stated
-    return path == tail or path.endswith("/" + tail) or (stated.startswith("...")
-                                                         and path.endswith(tail))
+    return path == tail or path.endswith("/" + tail) or (stated.startswith("...") and (
+        path.endswith(tail) or path == tail.lstrip("/")))
