@@ -16,7 +16,7 @@ from toolkit.states import int3path
 from toolkit.x86 import (ENTRY_32, ENTRY_64, ENTRY_BESIDE, ENTRY_PIECES, FRED_ENTRY_S,
                         TEXT_PATCHING_H)
 
-from kernel.kerneltrees import TREES, apply_mutant, tree_id
+from kernel.kerneltrees import TREES, apply_mutant, other_era, tree_id
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("isolated_git")]
 
@@ -52,6 +52,8 @@ def test_check_tree_names_the_line_of_a_faulty_entry(path, tree, tmp_path, monke
     assert entry in ENTRY_PIECES, mutant["file"]
     if not (tree / entry).exists():
         pytest.skip(f"{tree.name} has no {entry}")
+    if other_era(tree, mutant):
+        pytest.skip(other_era(tree, mutant))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(trial, "_TRIED", {})
     repo, series = _series_of(tree, mutant, tmp_path)
