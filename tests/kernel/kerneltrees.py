@@ -27,7 +27,9 @@ def _patching_trees() -> list[Path]:
     """The trees above and the era trees of `make kernel-eras` (alternative.c and
     text-patching.h of a release the package archive does not carry)."""
     found = [t for t in _trees() if (t / "arch/x86/kernel/alternative.c").exists()]
-    return found + sorted((ROOT / ".kernels").glob("era-*"))
+    named = {t.resolve() for t in found}
+    eras = sorted((ROOT / ".kernels").glob("era-*"))
+    return found + [t for t in eras if t.resolve() not in named]
 
 
 PATCHING_TREES = _patching_trees() or [pytest.param(None, marks=pytest.mark.skip(

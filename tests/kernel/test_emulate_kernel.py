@@ -8,7 +8,8 @@ from toolkit.validate import code as codeundertest
 from toolkit.validate import scenarios
 from toolkit.validate import runner as validation
 from toolkit.validate.scenarios import Status
-from toolkit.x86 import FRED_ENTRY_S
+from toolkit.cmodel import header as cheader
+from toolkit.x86 import FRED_ENTRY_S, TEXT_PATCHING_H
 
 from kernel.kerneltrees import TREES, tree_id
 
@@ -29,7 +30,10 @@ def test_tree_passes(tree, arch, rows, tmp_path):
             assert {o.reason for o in outcomes} == {code.missing}
             continue
         ran = {o.scenario.group for o in outcomes if o.status is Status.PASSED}
-        assert {"call", "jmp", "push", "pop", "ret", "roundtrip", "ring3"} <= ran
+        # pop and ret came in v5.10: a tree before has only the first three helpers
+        have = {f.name.removeprefix("int3_emulate_") for f in
+                cheader.read_header(str(tree / TEXT_PATCHING_H)).functions}
+        assert {"call", "jmp", "push", "roundtrip", "ring3"} | ({"pop", "ret"} & have) <= ran
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)

@@ -49,7 +49,7 @@ class NotInTree(Exception):
 class EntryCode:
     """The `.S` text that defines the tree's macros for the harness, and where it came from;
     for x86_32, whether SAVE_ALL pushes %fs before FIXUP_FRAME (six words above %esp there,
-    v5.4 on) or after it (five, v5.3)."""
+    5.4.y stable and later) or after it (five, v5.3 and v5.4.0)."""
 
     text: str
     label: str
