@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-kernel install clean reference
+.PHONY: demo test test-kernel install clean reference goldens
 
 # A .venv whose Python no longer runs (moved, upgraded away) or is older than the package needs is
 # made anew rather than left half-working.
@@ -26,7 +26,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/toolkit check patches/int3-call-emulation-v1.mbox; test $$? -le 1
 
+# ruff: pyflakes (unused or undefined names) and the order of imports, as pyproject.toml says.
+# The rows marked slow run too; `pytest -m 'not slow and not kernel'` leaves them out by hand.
 test: $(STAMP)
+	$(BIN)/ruff check
 	$(BIN)/pytest -q
 
 # Integration tests on real kernel trees (never part of `make test`); each test skips, with its
@@ -70,6 +73,12 @@ kernel-eras: kernel-trees
 # the code generator or the header parser, make it anew (the test suite says when).
 reference: $(STAMP)
 	$(BIN)/python -c "from toolkit.states import reference; reference.write_shipped()"
+
+# Every golden artefact written anew from what the toolkit does now (the .expected findings and
+# outputs, the codegen goldens, reference.json), then the difference shown: commit it only when
+# every changed line is a change you meant.
+goldens: $(STAMP)
+	$(BIN)/python tests/goldens.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -25,12 +25,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from toolkit import x86
 from toolkit.emulate import build
 from toolkit.emulate.machine import Machine
 from toolkit.validate import code as codeundertest
-from toolkit.validate import scenarios
 from toolkit.validate import runner as validation
-from toolkit import x86
+from toolkit.validate import scenarios
 
 
 def main() -> None:

@@ -8,6 +8,15 @@ from gitrepos import GIT_ENV
 from toolkit.validate import scenarios
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory):
+    """The suite's cache under pytest's temporary folder, never the user's: what a test builds,
+    remembers or evicts is its own, and a stale entry of the user's cannot make a test pass."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture
 def isolated_git(tmp_path, monkeypatch):
     """git without the user's configuration or cache: a home, a cache and an identity of its own."""

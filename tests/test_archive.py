@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from toolkit import archive
 from toolkit.cli import main
 from toolkit.mail import read_messages
@@ -67,3 +69,33 @@ def test_archive_mode_groups_a_file_as_the_series_reader_does():
         streamed = sorted(s for g in archive.closed_groups(raw_mails(str(path)), window=50)
                           for s in series_of([m.decoded() for m in g], str(path)))
         assert streamed == whole, path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start", ["fork", "forkserver", "spawn"])
+def test_the_limits_reach_workers_started_by_any_method(start, tmp_path, monkeypatch):
+    # A series whose code is a `.rept` bomb, and another mail, so that workers are started: the
+    # bomb is stopped by the limits the settings carry (1 s of CPU, not the default 10),
+    # whichever way the workers were started.
+    import tomllib
+
+    from hostilemail import SERIES, mail
+    from toolkit.checks import catalogue
+    from toolkit.checks.trial import Trials
+    from toolkit.emulate.limits import Limits
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    row = next(row for row in tomllib.loads((SERIES.parent / "build.toml").read_text())["row"]
+               if row["name"] == "rept")
+    text = SERIES.read_text()
+    for old, new in row["edit"]:
+        text = text.replace(old, new)
+    path = tmp_path / "archive.mbox"
+    path.write_text(text + "\n" + mail())
+    settings = archive.Settings(str(path), tuple(rule.name for rule in catalogue.RULES),
+                                trials=Trials.bounded(Limits(cpu=1, wall=5), 60))
+    done = list(archive.check(raw_mails(str(path)), settings, jobs=2, start=start))
+    found = [f for group in done for checked in group.checked for f in checked.findings]
+    limits = [f.message for f in found if f.rule == "BUILD_LIMIT"]
+    assert limits and all("/ 1 s" in message for message in limits)
+    assert len(done) == 2

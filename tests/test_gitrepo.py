@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cli
-from toolkit import gitrepo
-from toolkit.errors import InputError
-from toolkit.codegen.target import Target
-from toolkit.codegen import install
-from toolkit.x86 import ENTRY_32, ENTRY_64, TEXT_PATCHING_H
 from gitrepos import git
+from toolkit import cli, gitrepo
+from toolkit.codegen import install
+from toolkit.codegen.target import Target
+from toolkit.errors import InputError
+from toolkit.x86 import ENTRY_32, ENTRY_64, TEXT_PATCHING_H
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 

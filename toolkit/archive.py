@@ -16,11 +16,12 @@ import collections
 import itertools
 import signal
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from toolkit import lazy
 from toolkit.checks import catalogue
 from toolkit.checks.spelling import Spelling
+from toolkit.checks.trial import Trials
 from toolkit.errors import UsageError
 from toolkit.mail.mime import RawMail
 from toolkit.report.report import Checked
@@ -49,6 +50,9 @@ class Settings:
     repository: bool = False
     revision: int | None = None
     pick: str | None = None
+    #: the bounds of building and running the patches' code (--build-limits, --budget) and the
+    #: memo of what was tried: they travel with the settings, whatever the start method
+    trials: Trials = field(default_factory=Trials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +68,12 @@ class Done:
 
 
 def check(mails: Iterable[RawMail], settings: Settings, jobs: int = 1,
-          window: int = WINDOW) -> Iterator[Done]:
+          window: int = WINDOW, start: str | None = None) -> Iterator[Done]:
     """The checked groups of `mails`, in the order of their first mail. With `jobs` > 1 and
-    more than one group, the groups are checked in that many processes while the stream is
-    read on; a file of one series is checked here, without starting any."""
+    more than one group, the groups are checked in that many processes (started by the
+    multiprocessing method `start`, None for the platform's default) while the stream is read
+    on; a file of one series is checked here, without starting any. Everything a worker needs
+    comes with `settings`, so any start method does."""
     groups = closed_groups(mails, window)
     first = next(groups, None)
     if first is None:
@@ -80,8 +86,10 @@ def check(mails: Iterable[RawMail], settings: Settings, jobs: int = 1,
     # imported here: the pool brings threading, logging and multiprocessing, which a file of one
     # series never needs
     import concurrent.futures
+    import multiprocessing
 
-    with concurrent.futures.ProcessPoolExecutor(jobs, initializer=_start_worker) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+            jobs, multiprocessing.get_context(start), initializer=_start_worker) as pool:
         pending: collections.deque = collections.deque()
         try:
             for group_ in itertools.chain((first, second), groups):
@@ -189,6 +197,9 @@ class _Ties:
 # --- in a worker -------------------------------------------------------------------------------------
 
 _SPELLING: dict[str | None, Spelling] = {}
+# The trials of each check this process works for (one: the settings of one command), so that
+# what one group tried is not tried again for the next; the settings come from each task.
+_TRIALS: dict[tuple, Trials] = {}
 
 
 def _start_worker() -> None:
@@ -216,7 +227,8 @@ def _check_group(mails: list[RawMail], settings: Settings) -> Done:
             paths = int3path.from_repository(series, settings.tree)
             if paths.missing_base:
                 notices.append(paths.missing_base)
-        findings = catalogue.run(series, rules, _SPELLING[settings.tree], paths)
+        trials = _TRIALS.setdefault(settings.trials.key, settings.trials)
+        findings = catalogue.run(series, rules, _SPELLING[settings.tree], paths, trials)
         checked.append(Checked(_outline(series), tuple(findings)))
     return Done(tuple(checked), archive.mails_read, archive.skipped, tuple(notices))
 

@@ -69,7 +69,7 @@ def trim(top: Path | None = None, cap: int = CAP) -> None:
 @functools.cache
 def package_digest() -> str:
     """A digest of every file of the installed toolkit that its results depend on."""
-    import hashlib                      # a run that keeps nothing never hashes
+    import hashlib  # a run that keeps nothing never hashes
 
     digest = hashlib.sha256()
     top = _top()

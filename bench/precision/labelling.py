@@ -14,7 +14,6 @@ import email
 import email.policy
 import json
 import random
-import re
 from pathlib import Path
 
 LABEL_COLUMNS = ("message_id", "rule", "key", "verdict", "reason")

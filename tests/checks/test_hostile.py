@@ -32,13 +32,10 @@ def cache_home(tmp_path_factory):
 
 @pytest.fixture
 def bounded(cache_home, monkeypatch):
-    """Builds within LIMITS, in a cache of the table's own, with nothing remembered in memory."""
+    """Trials within LIMITS, in a cache of the table's own, with nothing remembered in memory."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     monkeypatch.setattr(build, "_FAILED", {})
-    monkeypatch.setattr(trial, "_TRIED", {})
-    monkeypatch.setattr(trial, "_HIT", [])
-    yield lambda budget=60: trial.bound(LIMITS, budget)
-    trial.bound()
+    return lambda budget=60: trial.Trials.bounded(LIMITS, budget)
 
 
 def _edited(row) -> str:
@@ -49,18 +46,18 @@ def _edited(row) -> str:
     return text
 
 
-def _check(path: Path):
+def _check(path: Path, trials):
     return [f for series in group(read_messages(str(path)), str(path)).series
-            for f in catalogue.run(series)]
+            for f in catalogue.run(series, trials=trials)]
 
 
 @pytest.mark.parametrize("row", ROWS)
 def test_hostile_code_ends_in_its_finding(row, bounded, tmp_path):
     path = tmp_path / f"{row['name']}.mbox"
     path.write_text(_edited(row))
-    bounded()
+    trials = bounded()
     started = time.monotonic()
-    found = _check(path)
+    found = _check(path, trials)
     took = time.monotonic() - started
     seen = {(f.rule, f.patch.index, str(f.level)) for f in found if f.patch}
     assert (row["finding"], row["patch"], row.get("level", "error" if row["finding"] != "BUILD_LIMIT"
@@ -79,13 +76,10 @@ def test_a_limit_hit_is_not_paid_for_again_by_a_second_check(bounded, tmp_path, 
     row = next(p.values[0] for p in ROWS if p.values[0]["name"] == "rept")
     path = tmp_path / "rept.mbox"
     path.write_text(_edited(row))
-    bounded()
-    _check(path)                       # pays the 2 s of CPU, or found it in the cache already
-    for name, empty in (("_TRIED", {}), ("_HIT", [])):
-        monkeypatch.setattr(trial, name, empty)
+    _check(path, bounded())            # pays the 2 s of CPU, or found it in the cache already
     monkeypatch.setattr(build, "_FAILED", {})
     started = time.monotonic()
-    found = _check(path)
+    found = _check(path, bounded())    # nothing remembered in memory: the cache has it
     assert ("BUILD_LIMIT", 1) in {(f.rule, f.patch.index) for f in found if f.patch}
     assert time.monotonic() - started < 1
 
@@ -95,8 +89,7 @@ def test_when_the_budget_runs_out_emulation_is_noted_and_the_rest_reported(bound
     demo = Path(__file__).parents[2] / "patches" / "int3-call-emulation-v1.mbox"
     # a cache of its own: a state an earlier test saw pass costs nothing, and is not noted
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    bounded(budget=0)
-    found = _check(demo)
+    found = _check(demo, bounded(budget=0))
     notes = {(f.rule, f.patch.index) for f in found if f.evidence.get("unchecked")
              and "not checked: budget" in f.message and str(f.level) == "note"}
     assert notes == {("ENTRY_FRAME_CORRUPTED", 1), ("EMULATION_MISMATCH", 2),

@@ -6,8 +6,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from gitrepos import commit_as_mail, git
 
+from gitrepos import commit_as_mail, git
 from toolkit.checks import catalogue, trial
 from toolkit.checks.findings import Level
 from toolkit.series import read_series
@@ -42,34 +42,38 @@ def _series(tmp_path, old, new, subject="x86/alternatives: change the batch"):
 
 
 @pytest.fixture(autouse=True)
-def fresh(tmp_path, monkeypatch):
+def trials(tmp_path, monkeypatch):
+    """A cache and trials of the test's own: nothing tried before is remembered."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(trial, "_TRIED", {})
+    return trial.Trials()
 
 
-def test_a_fault_in_the_batch_is_an_error_at_its_line(tmp_path):
+def test_a_fault_in_the_batch_is_an_error_at_its_line(tmp_path, trials):
     fault = FAULTS["vector-one-short"]
     repo, series = _series(tmp_path, fault["old"], fault["new"])
-    found = catalogue.run(series, RULE, paths=int3path.from_repository(series, str(repo)))
+    found = catalogue.run(series, RULE, paths=int3path.from_repository(series, str(repo)),
+                          trials=trials)
     assert [(f.level, f.file_at.path) for f in found] == [(Level.ERROR, ALTERNATIVE_C)]
     assert "single/nop5-to-call" in found[0].message and "not claim" in found[0].message
     assert series.patches[0].line_at(found[0].mbox_at.line).text.strip() == fault["new"]
     assert "<-- here" in found[0].evidence["picture"]
 
 
-def test_a_comment_in_the_batch_runs_the_table_and_passes(tmp_path):
+def test_a_comment_in_the_batch_runs_the_table_and_passes(tmp_path, trials):
     line = "\tsmp_wmb();\n"
     repo, series = _series(tmp_path, line, line + "\t/* the handler may run from here */\n")
-    assert catalogue.run(series, RULE, paths=int3path.from_repository(series, str(repo))) == []
-    assert list(trial._TRIED) and all(not r.failed and not r.error
-                                      for r in trial._TRIED.values())
+    assert catalogue.run(series, RULE, paths=int3path.from_repository(series, str(repo)),
+                         trials=trials) == []
+    assert list(trials.tried) and all(not r.failed and not r.error
+                                      for r in trials.tried.values())
 
 
-def test_a_change_outside_the_batch_runs_nothing(tmp_path):
+def test_a_change_outside_the_batch_runs_nothing(tmp_path, trials):
     repo, series = _series(tmp_path, "static void unrelated_after(void)\n{\n",
                            "static void unrelated_after(void)\n{\n\t/* nothing */\n")
-    assert catalogue.run(series, RULE, paths=int3path.from_repository(series, str(repo))) == []
-    assert not trial._TRIED
+    assert catalogue.run(series, RULE, paths=int3path.from_repository(series, str(repo)),
+                         trials=trials) == []
+    assert not trials.tried
 
 
 def test_without_a_tree_a_change_to_the_batch_gets_a_note(tmp_path):

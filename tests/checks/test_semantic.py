@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.checks import catalogue, code
-from toolkit.series import read_series
 from toolkit.checks.spelling import Spelling
+from toolkit.series import read_series
 
 DATA = Path(__file__).parents[1] / "data" / "semantic"
 CHECK = Path(__file__).parents[1] / "data" / "check"

@@ -8,10 +8,10 @@ import pytest
 
 from headercase import HEADERS
 from toolkit import x86
-from toolkit.cmodel import header as cheader
-from toolkit.cmodel import abi as layout
-from toolkit.cmodel import ptregs
 from toolkit.cli import main
+from toolkit.cmodel import abi as layout
+from toolkit.cmodel import header as cheader
+from toolkit.cmodel import ptregs
 from toolkit.errors import InputError, ParseError
 
 LAYOUTS = tomllib.loads((HEADERS / "layouts.toml").read_text())["case"]

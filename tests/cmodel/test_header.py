@@ -8,11 +8,11 @@ import subprocess
 import pytest
 
 from headercase import HEADERS, model_of, post_image, projection
+from toolkit.cli import main
 from toolkit.cmodel import header as cheader
 from toolkit.codegen import render
-from toolkit.cli import main
-from toolkit.errors import InputError, ParseError, UsageError
 from toolkit.codegen.target import Target
+from toolkit.errors import InputError, ParseError, UsageError
 
 CASES = sorted(p for p in HEADERS.iterdir()
                if p.suffix in (".h", ".diff"))

@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 from headercase import HEADERS
+from toolkit.cli import main
 from toolkit.cmodel import header as cheader
 from toolkit.cmodel import includes as cinc
-from toolkit.cli import main
 from toolkit.errors import InputError
 
 TREES = HEADERS / "trees"

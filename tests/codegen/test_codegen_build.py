@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from toolkit.cmodel import header as cheader
-from toolkit.emulate import build
 from toolkit.codegen import render
-from toolkit.errors import ToolchainError
-from toolkit.x86 import INSNS
 from toolkit.codegen.target import Target
+from toolkit.emulate import build
+from toolkit.errors import ToolchainError
 from toolkit.validate.code import check_builds
+from toolkit.x86 import INSNS
 
 DATA = Path(__file__).parents[1] / "data/codegen"
 

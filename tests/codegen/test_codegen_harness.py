@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from toolkit import x86
+from toolkit.codegen import render
+from toolkit.codegen.target import Target
 from toolkit.emulate import build
 from toolkit.emulate.machine import Machine, Probe
-from toolkit.codegen import render
 from toolkit.errors import ToolchainError
-from toolkit.codegen.target import Target
-from toolkit import x86
-
 
 RUNS = tomllib.loads((Path(__file__).parents[1] / "data/codegen/harness/runs.toml").read_text())["run"]
 

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.codegen import render
-from toolkit.errors import InputError, UsageError
+from toolkit.codegen import install, render
 from toolkit.codegen.target import Target
-from toolkit.codegen import install
+from toolkit.errors import InputError, UsageError
 
 DATA = Path(__file__).parents[1] / "data/codegen"
 KERNEL = DATA / "kernel"

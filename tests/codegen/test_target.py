@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import UsageError
 from toolkit.codegen.target import Target
+from toolkit.errors import UsageError
 
 DATA = Path(__file__).parents[1] / "data/target"
 DERIVED = tomllib.loads((DATA / "derived.toml").read_text())["case"]

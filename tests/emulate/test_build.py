@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.emulate import build
 from toolkit import cache
+from toolkit.emulate import build
 from toolkit.emulate.limits import LimitHit, Limits
 from toolkit.errors import ToolchainError
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from toolkit import x86
 from toolkit.emulate import build
 from toolkit.emulate import machine as emulator
 from toolkit.errors import EmulationError
-from toolkit import x86
 
 DATA = Path(__file__).parents[1] / "data/emulate/machine"
 CASES = tomllib.loads((DATA / "delivery.toml").read_text())["case"]

@@ -8,15 +8,20 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from gitrepos import commit_as_mail, git
 
+from gitrepos import commit_as_mail, git
+from kernel.kerneltrees import TREES, apply_mutant, other_era, tree_id
 from toolkit.checks import catalogue, trial
 from toolkit.series import read_series
 from toolkit.states import int3path
-from toolkit.x86 import (ENTRY_32, ENTRY_64, ENTRY_BESIDE, ENTRY_PIECES, FRED_ENTRY_S,
-                        TEXT_PATCHING_H)
-
-from kernel.kerneltrees import TREES, apply_mutant, other_era, tree_id
+from toolkit.x86 import (
+    ENTRY_32,
+    ENTRY_64,
+    ENTRY_BESIDE,
+    ENTRY_PIECES,
+    FRED_ENTRY_S,
+    TEXT_PATCHING_H,
+)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("isolated_git")]
 
@@ -55,7 +60,6 @@ def test_check_tree_names_the_line_of_a_faulty_entry(path, tree, tmp_path, monke
     if other_era(tree, mutant):
         pytest.skip(other_era(tree, mutant))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(trial, "_TRIED", {})
     repo, series = _series_of(tree, mutant, tmp_path)
     paths = int3path.from_repository(series, str(repo))
     assert {b.name for b in paths.paths[1].entries if b.changed_by == 1}, "no entry piece changed"
@@ -80,11 +84,12 @@ def test_check_tree_passes_the_tree_entry_as_it_is(tree, file, tmp_path, monkeyp
     if not (tree / file).exists() or (tree / file).read_text().count(line) != 1:
         pytest.skip(f"{tree.name} has no {file} with {line.strip()!r} once")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(trial, "_TRIED", {})
     mutant = {"file": file, "edit": [{"old": line, "new": line + "\t/* checked */\n"}]}
     repo, series = _series_of(tree, mutant, tmp_path)
     paths = int3path.from_repository(series, str(repo))
     assert [b.name for b in paths.paths[1].entries if b.changed_by == 1] == [piece]
-    assert catalogue.run(series, [catalogue.lookup("ENTRY_FRAME_CORRUPTED")], paths=paths) == []
-    assert list(trial._TRIED) and all(not r.failed and not r.error
-                                      for r in trial._TRIED.values())
+    trials = trial.Trials()
+    assert catalogue.run(series, [catalogue.lookup("ENTRY_FRAME_CORRUPTED")], paths=paths,
+                         trials=trials) == []
+    assert list(trials.tried) and all(not r.failed and not r.error
+                                      for r in trials.tried.values())

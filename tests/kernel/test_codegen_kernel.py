@@ -5,19 +5,17 @@ import shutil
 import subprocess
 
 import pytest
+from kerneltrees import TREES, entry_copy, tree_id
 
-from toolkit.cmodel import header as cheader
 from toolkit import cli, entryblocks
-from toolkit.codegen import render
+from toolkit.cmodel import header as cheader
+from toolkit.codegen import install, render
 from toolkit.codegen.target import Target
-from toolkit.codegen import install
 from toolkit.errors import InputError, UsageError
 from toolkit.validate import code as codeundertest
 from toolkit.validate import runner as validation
 from toolkit.validate.scenarios import Status
 from toolkit.x86 import ENTRY_32, ENTRY_64, TEXT_PATCHING_H
-
-from kerneltrees import TREES, entry_copy, tree_id
 
 pytestmark = pytest.mark.kernel
 

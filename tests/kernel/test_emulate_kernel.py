@@ -3,15 +3,14 @@
 
 import pytest
 
-from toolkit import cli
-from toolkit.validate import code as codeundertest
-from toolkit.validate import scenarios
-from toolkit.validate import runner as validation
-from toolkit.validate.scenarios import Status
-from toolkit.cmodel import header as cheader
-from toolkit.x86 import FRED_ENTRY_S, TEXT_PATCHING_H
-
 from kernel.kerneltrees import TREES, tree_id
+from toolkit import cli
+from toolkit.cmodel import header as cheader
+from toolkit.validate import code as codeundertest
+from toolkit.validate import runner as validation
+from toolkit.validate import scenarios
+from toolkit.validate.scenarios import Status
+from toolkit.x86 import FRED_ENTRY_S, TEXT_PATCHING_H
 
 pytestmark = pytest.mark.kernel
 

@@ -6,12 +6,11 @@ import re
 
 import pytest
 
+from kernel.kerneltrees import TREES, tree_id
 from toolkit import entryblocks
 from toolkit.entryblocks import macro
 from toolkit.validate import kernelentry
 from toolkit.x86 import ENTRY_32
-
-from kernel.kerneltrees import TREES, tree_id
 
 pytestmark = pytest.mark.kernel
 

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from kernel.kerneltrees import TREES, apply_mutant, entry_copy, other_era, tree_id
 from toolkit.validate import code as codeundertest
 from toolkit.validate import runner as validation
-from toolkit.validate import scenarios
 from toolkit.validate.scenarios import Status
-
-from kernel.kerneltrees import TREES, apply_mutant, entry_copy, other_era, tree_id
 
 pytestmark = pytest.mark.kernel
 

@@ -9,15 +9,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from kerneltrees import ROOT, TREES, tree_id
 
 from toolkit import x86
 from toolkit.cmodel import header as cheader
-from toolkit.codegen import render
 from toolkit.cmodel import ptregs
-from toolkit.x86 import EFLAGS_BITS
+from toolkit.codegen import render
 from toolkit.codegen.target import Target
-
-from kerneltrees import ROOT, TREES, tree_id
+from toolkit.x86 import EFLAGS_BITS
 
 pytestmark = pytest.mark.kernel
 

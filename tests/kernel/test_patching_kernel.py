@@ -8,8 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from gitrepos import commit_as_mail, git
 
+from gitrepos import commit_as_mail, git
+from kernel.kerneltrees import PATCHING_TREES, tree_id
 from toolkit.checks import catalogue, trial
 from toolkit.cmodel import header as cheader
 from toolkit.series import read_series
@@ -18,8 +19,6 @@ from toolkit.validate import alternative, patching
 from toolkit.validate.code import generated_code
 from toolkit.validate.scenarios import Status
 from toolkit.x86 import ALTERNATIVE_C, TEXT_PATCHING_H
-
-from kernel.kerneltrees import PATCHING_TREES, tree_id
 
 pytestmark = pytest.mark.kernel
 
@@ -74,7 +73,6 @@ def _check(tree: Path, mutated: str, tmp_path, monkeypatch):
     """INT3_PATCHING_BROKEN's findings on a one-patch series that makes the tree's alternative.c
     `mutated`, in a small repository of the tree's alternative.c and text-patching.h."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(trial, "_TRIED", {})
     repo = tmp_path / "linux"
     for name in (ALTERNATIVE_C, TEXT_PATCHING_H):
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -86,9 +84,10 @@ def _check(tree: Path, mutated: str, tmp_path, monkeypatch):
     series = read_series(str(commit_as_mail(
         repo, "x86/alternatives: Change the batch\n\nSigned-off-by: Test Author "
         "<author@example.org>", tmp_path / "series.mbox")))
+    trials = trial.Trials()
     found = catalogue.run(series, [catalogue.lookup("INT3_PATCHING_BROKEN")],
-                          paths=int3path.from_repository(series, str(repo)))
-    return series, found
+                          paths=int3path.from_repository(series, str(repo)), trials=trials)
+    return series, found, trials
 
 
 @pytest.mark.usefixtures("isolated_git")
@@ -98,7 +97,7 @@ def test_check_tree_reports_the_fix_taken_back(tree, tmp_path, monkeypatch):
     mutated = _mutated((tree / ALTERNATIVE_C).read_text(), mutant)
     if mutated is None:
         pytest.skip(f"{tree.name} has no 2025-era smp_text_poke_single()")
-    series, found = _check(tree, mutated, tmp_path, monkeypatch)
+    series, found, _ = _check(tree, mutated, tmp_path, monkeypatch)
     assert [f.level.name for f in found] == ["ERROR"]
     assert "batch/single-after-queue" in found[0].message
     assert "__smp_text_poke_batch_add" in series.patches[0].line_at(found[0].mbox_at.line).text
@@ -111,11 +110,11 @@ def test_check_tree_passes_a_comment_in_the_batch_and_names_a_dropped_sync(tree,
     text = (tree / ALTERNATIVE_C).read_text()
     line = "\tsmp_wmb();\n"
     assert text.count(line) == 1
-    _, found = _check(tree, text.replace(line, line + "\t/* checked */\n"), tmp_path / "a",
-                      monkeypatch)
-    assert found == [] and list(trial._TRIED)
+    _, found, trials = _check(tree, text.replace(line, line + "\t/* checked */\n"),
+                              tmp_path / "a", monkeypatch)
+    assert found == [] and list(trials.tried)
     mutant = tomllib.loads((MUTANTS[0].parent / "sync_missing.toml").read_text())
-    series, found = _check(tree, _mutated(text, mutant), tmp_path / "b", monkeypatch)
+    series, found, _ = _check(tree, _mutated(text, mutant), tmp_path / "b", monkeypatch)
     assert [f.level.name for f in found] == ["ERROR"] and "a torn instruction" in found[0].message
 
 

@@ -7,9 +7,9 @@ committed to a throwaway git repository; a patch made there with git is then che
 import shutil
 
 import pytest
-from kernel.kerneltrees import TREES, tree_id
-from gitrepos import git
 
+from gitrepos import git
+from kernel.kerneltrees import TREES, tree_id
 from toolkit.checks import catalogue
 from toolkit.series import read_series
 from toolkit.states import int3path
@@ -74,5 +74,6 @@ def test_the_trees_own_helpers_and_gap_pass_the_trials(tree, int3_path, tmp_path
     style = "create_gap" if "create_gap=1" in (int3_path / ENTRY_64).read_text() else "trap_bp"
     assert after.gap is not None and after.gap.style == style
     assert after.users and {"push", "call"} <= set(trial.runnable(after))
-    assert (trial.gap_alone(after).failed, trial.helpers_alone(after).failed,
-            trial.run(after).failed) == ((), (), ())
+    trials = trial.Trials()
+    assert (trial.gap_alone(trials, after).failed, trial.helpers_alone(trials, after).failed,
+            trial.run(trials, after).failed) == ((), (), ())

@@ -20,6 +20,8 @@ CASES = {path.stem: case for path in sorted(DATA.glob("*.toml"))
 MAIL_CASES = sorted(name for name, case in CASES.items() if "mail" in case)
 ERROR_CASES = sorted(name for name, case in CASES.items() if "error" in case)
 FILE_CASES = sorted(name for name in MAIL_CASES if (DATA / CASES[name]["input"]).is_file())
+assert MAIL_CASES and ERROR_CASES and FILE_CASES, \
+    "no cases found: a table that is empty would pass vacuously"
 
 
 def _plain(value):

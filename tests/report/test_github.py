@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.report import github
-from toolkit.cli import main
 from toolkit.checks.findings import Finding, Level, Location
+from toolkit.cli import main
+from toolkit.report import github
 
 DATA = Path(__file__).parents[1] / "data" / "outputs"
 # The expected files show the layout of the output, not which rules exist: pin the rules they use.

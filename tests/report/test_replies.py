@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.report import replies
 from toolkit.checks import catalogue
 from toolkit.cli import main
+from toolkit.report import replies
 from toolkit.series import read_series
 
 DATA = Path(__file__).parents[1] / "data" / "outputs"
@@ -104,7 +104,7 @@ def test_quotes_are_lines_of_the_patch_in_order_and_cuts_are_marked(capsys, tmp_
         lines = mail.get_content().splitlines()
         assert re.fullmatch(r"On .+, .+ wrote:", lines[0])
         start = raw.index(f"Message-Id: {mail['In-Reply-To']}")
-        position = start
+        position, previous = start, None
         for k, line in enumerate(lines):
             if not line.startswith(">") or line.startswith("> Subject: "):
                 continue

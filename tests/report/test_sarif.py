@@ -9,8 +9,8 @@ import pytest
 from jsonschema import Draft4Validator
 
 from toolkit.checks import catalogue
-from toolkit.report import sarif
 from toolkit.cli import main
+from toolkit.report import sarif
 
 DATA = Path(__file__).parents[1] / "data" / "outputs"
 REVIEW = DATA / "review.mbox"

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import InputError, UsageError
-from toolkit.series.model import Series
 from toolkit.series import read_series
+from toolkit.series.model import Series
 
 DATA = Path(__file__).parents[1] / "data/mail"
 CASES = {path.stem: case for path in sorted(DATA.glob("*.toml"))
          if "input" in (case := tomllib.loads(path.read_text()))}
 SERIES_CASES = sorted(name for name, case in CASES.items() if "series" in case)
+assert SERIES_CASES, "no cases found: a table that is empty would pass vacuously"
 
 
 def _at(value):

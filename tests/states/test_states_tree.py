@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from gitrepos import git
 
 pytestmark = pytest.mark.usefixtures("isolated_git")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks import trial
 from toolkit import entryblocks
+from toolkit.checks import trial
 from toolkit.entryblocks import macro
 from toolkit.validate import code, kernelentry, runner
 from toolkit.validate.scenarios import Status

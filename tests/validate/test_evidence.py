@@ -7,10 +7,9 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from toolkit.validate import code as codeundertest
-from toolkit.validate import scenarios
+from toolkit.validate import evidence, pictures, scenarios
 from toolkit.validate import runner as validation
 from toolkit.validate.scenarios import Status
-from toolkit.validate import evidence, pictures
 
 CONTROLS = scenarios.builtin_tables()[0].parent / "controls.toml"
 

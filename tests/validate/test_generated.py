@@ -4,8 +4,8 @@ under the FRED model; rows that cannot apply are skipped with a reason."""
 import pytest
 
 from toolkit.validate import code as codeundertest
-from toolkit.validate import scenarios
 from toolkit.validate import runner as validation
+from toolkit.validate import scenarios
 from toolkit.validate.scenarios import Status
 
 

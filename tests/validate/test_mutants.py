@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.validate import code as codeundertest
-from toolkit.validate import scenarios
 from toolkit.validate import runner as validation
+from toolkit.validate import scenarios
 from toolkit.validate.scenarios import Status
 
 MUTANTS = sorted((Path(__file__).parents[1] / "data/mutants").glob("*.toml"))

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from toolkit import cli
-from toolkit.validate import code as codeundertest
-from toolkit.validate import scenarios
-from toolkit.validate import runner as validation
 from toolkit.errors import InputError
-from toolkit.validate.scenarios import Outcome, Scenario, Status
 from toolkit.report import validation as validation_report
 from toolkit.report.validation import ValidationReport
+from toolkit.validate import code as codeundertest
+from toolkit.validate import runner as validation
+from toolkit.validate import scenarios
+from toolkit.validate.scenarios import Outcome, Scenario, Status
 
 TABLES = Path(__file__).parents[1] / "data/emulate/tables"
 

@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+from toolkit import lazy
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
-from toolkit import lazy
 from toolkit.states.refusals import include_refusal, path_refusal, unbuildable
 
 # Commit ids are looked up only with --tree.

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-from collections.abc import Iterable, Iterator
 
-from toolkit.checks import applying, claims, code, emulation, numbering, patchmail
+from toolkit.checks import applying, claims, code, emulation, numbering, patchmail, trial
 from toolkit.checks.context import CheckRun, Context, Rule
 from toolkit.checks.findings import Finding, Level
 from toolkit.checks.spelling import Spelling
@@ -21,7 +21,6 @@ from toolkit.series.model import Series
 
 if TYPE_CHECKING:
     from toolkit.states.int3path import Int3Paths
-
 
 RULES: tuple[Rule, ...] = (
     Rule("MISSING_SIGN_OFF", Level.ERROR, "patch",
@@ -347,13 +346,16 @@ def _checkpatch_types() -> frozenset[str]:
 
 
 def run(series: Series, rules: Iterable[Rule] = RULES,
-        spelling: Spelling | None = None, paths: Int3Paths | None = None) -> list[Finding]:
+        spelling: Spelling | None = None, paths: Int3Paths | None = None,
+        trials: trial.Trials | None = None) -> list[Finding]:
     """Every finding of `rules` on `series`, in mbox order (series-wide remarks first).
 
     Rules that judge a patch on the int3 path after it use `paths` (from a repository); without
     them, the paths built from the hunks over the toolkit's reference model, when a rule asks.
+    Its code is built and run within `trials` (without: no budget, the default limits).
     """
-    checking = CheckRun(series, spelling if spelling is not None else Spelling.load(), paths)
+    checking = CheckRun(series, spelling if spelling is not None else Spelling.load(), paths,
+                        trials if trials is not None else trial.unbounded())
     findings = []
     for rule in rules:
         findings.extend(_run(rule, series, Context(rule, checking)))
@@ -371,6 +373,13 @@ NOT_IN_FORM = {
 }
 
 
+#: The rules about a commit message's words, which a stable backport or queue posting carries
+#: as the upstream commit has them ("[ Upstream commit ... ]"): a remark there is the upstream
+#: commit's, not the backport's (on real stable postings such remarks were never right).
+UPSTREAM_TEXT = frozenset({"COMMIT_LOG_LONG_LINE", "TYPO_SPELLING", "BAD_FIXES_TAG",
+                           "CHANGELOG_ABOVE_SEPARATOR", "FLOATING_FIXES_TAG"})
+
+
 def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "series":
         yield from rule.check(series, ctx)
@@ -379,7 +388,8 @@ def _run(rule: Rule, series: Series, ctx: Context) -> Iterator[Finding]:
     if rule.scope == "mail" and series.cover is not None:
         mails = (series.cover, *mails)
     for patch in mails:
-        if rule.name not in NOT_IN_FORM.get(patch.form, ()):
+        if rule.name not in NOT_IN_FORM.get(patch.form, ()) and not (
+                patch.stable and rule.name in UPSTREAM_TEXT):
             yield from rule.check(patch, ctx)
 
 

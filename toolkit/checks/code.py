@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+
 from toolkit import lazy
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location

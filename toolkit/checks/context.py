@@ -5,11 +5,8 @@ from __future__ import annotations
 import functools
 import textwrap
 from collections.abc import Callable, Iterable
-from typing import Any
-
 from dataclasses import dataclass
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from toolkit import lazy
 from toolkit.checks.findings import Finding, Level, Location, PatchRef
@@ -29,9 +26,12 @@ class CheckRun:
     patch, which is built from the hunks over the reference model when a rule first asks (most
     rules never do, and building it loads the header model) unless a repository gave it."""
 
-    def __init__(self, series: Series, spelling: Spelling, paths: Int3Paths | None = None) -> None:
+    def __init__(self, series: Series, spelling: Spelling, paths: Int3Paths | None = None,
+                 trials: Any = None) -> None:
         self.series = series
         self.spelling = spelling
+        #: toolkit.checks.trial.Trials: the bounds of running the states' code, and what ran
+        self.trials = trials
         self._said: set[str] = set()
         #: the states come from a repository (--tree), not from the reference model
         self.repository = paths is not None
@@ -103,6 +103,11 @@ class Context:
     def paths(self) -> Int3Paths:
         """The int3 path after each patch of the series."""
         return self.run.paths
+
+    @property
+    def trials(self) -> Any:
+        """The check's toolkit.checks.trial.Trials."""
+        return self.run.trials
 
     def finding(self, patch: Patch, message: str, at: int | None,
                 file_at: Location | None = None, **evidence: Any) -> Finding:

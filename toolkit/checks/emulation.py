@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from toolkit import lazy
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.series.model import Patch
-from toolkit import lazy
 from toolkit.x86 import ALTERNATIVE_C, ENTRY_32, ENTRY_BESIDE, ENTRY_PIECES, HELPER_OF
 
 # The trials and the blocks load the header model and the builder: only a series that touches
@@ -33,11 +33,11 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
     the x86_64 gap block, the x86_32 FIXUP_FRAME and IRET_FRAME, or the FRED kernel entry."""
     if not ctx.run.modelled:
         return
-    trial.prefetch(ctx.paths)
+    trial.prefetch(ctx.trials, ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: not name.startswith("int3_"))
     state = ctx.paths.after(patch)
     if state.gap is not None and state.gap.changed_by == patch.index:
-        verdict = trial.gap_alone(state)
+        verdict = trial.gap_alone(ctx.trials, state)
         if verdict.error or verdict.budget:
             yield _not_run(ctx, patch, state.gap, verdict)
         for outcome in verdict.failed[:1]:
@@ -46,7 +46,7 @@ def entry_frame_corrupted(patch: Patch, ctx: Context) -> Iterator[Finding]:
                                  f"({outcome.scenario.name}): {outcome.reason}",
                                  _evidence(outcome))
     for path, changed in _changed_entries(state, patch):
-        verdict = trial.entry_alone(state, path)
+        verdict = trial.entry_alone(ctx.trials, state, path)
         if verdict.error or verdict.budget:
             yield _not_run(ctx, patch, changed[0], verdict)
         what = "x86_32 entry" if path == ENTRY_32 else "FRED kernel entry"
@@ -83,7 +83,7 @@ def int3_patching_broken(patch: Patch, ctx: Context) -> Iterator[Finding]:
         return
     line, at = next(((ln, n) for ln, n in changed if ln.kind == "+"), changed[0])
     where = Location(ALTERNATIVE_C, at)
-    verdict = trial.patching_alone(state)
+    verdict = trial.patching_alone(ctx.trials, state)
     if verdict.error or verdict.budget or verdict.limit:
         what = (f"was not checked: budget ({verdict.budget})" if verdict.budget else
                 f"could not be built within {verdict.limit}" if verdict.limit else
@@ -92,7 +92,7 @@ def int3_patching_broken(patch: Patch, ctx: Context) -> Iterator[Finding]:
                               line=line.kind + line.text, unchecked=True)
         yield replace(finding, level=Level.NOTE)
     before = ctx.paths.before(patch)
-    inherited = {o.sequence.name for o in trial.patching_alone(before).failed} \
+    inherited = {o.sequence.name for o in trial.patching_alone(ctx.trials, before).failed} \
         if before is not None else set()
     for outcome in [o for o in verdict.failed if o.sequence.name not in inherited][:1]:
         yield ctx.finding(patch, f"the int3 batch of alternative.c breaks patching "
@@ -125,13 +125,13 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     entry, so that the helper alone is judged)."""
     if not ctx.run.modelled:
         return
-    trial.prefetch(ctx.paths)
+    trial.prefetch(ctx.trials, ctx.paths)
     yield from _partial_notes(ctx, patch, lambda name: name.startswith("int3_"))
     state = ctx.paths.after(patch)
     changed = [b for b in state.helpers if b.changed_by == patch.index]
     if not changed:
         return
-    verdict = trial.helpers_alone(state)
+    verdict = trial.helpers_alone(ctx.trials, state)
     if verdict.error or verdict.budget:
         yield _not_run(ctx, patch, changed[0], verdict)
     if not verdict.failed:
@@ -139,7 +139,8 @@ def emulation_mismatch(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # A helper that was already wrong before this patch is the earlier patch's finding: a patch
     # that only rewords a comment next to it must not inherit the blame.
     before = ctx.paths.before(patch)
-    inherited = {(o.scenario.name, o.reason) for o in trial.helpers_alone(before).failed} \
+    inherited = {(o.scenario.name, o.reason)
+                 for o in trial.helpers_alone(ctx.trials, before).failed} \
         if before is not None and before.helpers else set()
     reported = set()
     # a changed helper's own scenario first: a wrong push is "not push", not "not call"
@@ -165,13 +166,14 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
     helpers and the gap each work (the breakage is the order of the patches)."""
     if not ctx.run.modelled:
         return
-    trial.prefetch(ctx.paths)
+    trial.prefetch(ctx.trials, ctx.paths)
     state = ctx.paths.after(patch)
     before = ctx.paths.before(patch)
     users = _pushing_uses(state)
-    if not users or trial.gap_alone(state).failed or trial.helpers_alone(state).failed:
+    if not users or trial.gap_alone(ctx.trials, state).failed \
+            or trial.helpers_alone(ctx.trials, state).failed:
         return
-    verdict = trial.run(state)
+    verdict = trial.run(ctx.trials, state)
     use = next((u for u in users if u.patch == patch.index), users[0])
     if verdict.budget and use.patch == patch.index:
         finding = ctx.finding(patch, f"{use.helper}() here was not checked: budget "
@@ -179,11 +181,11 @@ def bisect_breaks(patch: Patch, ctx: Context) -> Iterator[Finding]:
                               reason=verdict.budget, unchecked=True, **_shown(patch, use.at))
         yield replace(finding, level=Level.NOTE)
     if not verdict.failed or (before is not None and _pushing_uses(before)
-                              and trial.run(before).failed):
+                              and trial.run(ctx.trials, before).failed):
         return
     room = "makes no gap" if state.gap is None else "leaves no room"
     later = [s.index for s in ctx.paths.paths if s.index > patch.index
-             and _pushing_uses(s) and not trial.run(s).failed]
+             and _pushing_uses(s) and not trial.run(ctx.trials, s).failed]
     fixed = f"; patch {later[0]} fixes it, but bisection can stop here" if later else ""
     outcome = verdict.failed[0]
     yield ctx.finding(
@@ -201,18 +203,19 @@ def build_limit(patch: Patch, ctx: Context) -> Iterator[Finding]:
     state = ctx.paths.after(patch)
     before = ctx.paths.before(patch)
     if state.gap is not None and state.gap.changed_by == patch.index:
-        hit = trial.gap_alone(state).limit
-        if hit and not (before is not None and before.gap and trial.gap_alone(before).limit):
+        hit = trial.gap_alone(ctx.trials, state).limit
+        if hit and not (before is not None and before.gap
+                        and trial.gap_alone(ctx.trials, before).limit):
             yield _block_finding(ctx, patch, state.gap, _limit_message(hit), {"limit": hit})
     changed = [b for b in (*state.helpers, *state.macros) if b.changed_by == patch.index]
     if changed:
-        hit = trial.helpers_alone(state).limit
+        hit = trial.helpers_alone(ctx.trials, state).limit
         if hit and not (before is not None and before.helpers
-                        and trial.helpers_alone(before).limit):
+                        and trial.helpers_alone(ctx.trials, before).limit):
             yield _block_finding(ctx, patch, changed[0], _limit_message(hit), {"limit": hit})
     for path, pieces in _changed_entries(state, patch):
-        hit = trial.entry_alone(state, path).limit
-        if hit and not (before is not None and trial.entry_alone(before, path).limit):
+        hit = trial.entry_alone(ctx.trials, state, path).limit
+        if hit and not (before is not None and trial.entry_alone(ctx.trials, before, path).limit):
             yield _block_finding(ctx, patch, pieces[0], _limit_message(hit), {"limit": hit})
 
 

@@ -11,14 +11,19 @@ from dataclasses import replace
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Level
 from toolkit.mail.message import DecodeNote
-from toolkit.series.model import Patch, Series
-
+from toolkit.series.model import MAX_TOTAL, Patch, Series
 
 #: decode-note kinds that mean text was lost, not merely guessed
 LOSSY_KINDS = frozenset({"replaced", "truncated", "skipped"})
 
 
 def series_numbering(series: Series, ctx: Context) -> Iterator[Finding]:
+    if series.total > MAX_TOTAL:
+        # a mistake or an attack, not a series: said once, and the count is not gone through
+        yield replace(ctx.about_series(series, f"the subjects count {series.total:,} patches, "
+                                               f"more than any series has; only numbers up to "
+                                               f"{MAX_TOTAL:,} are looked for",
+                                       total=series.total), level=Level.WARNING)
     if series.missing:
         count = len(series.missing)
         finding = ctx.about_series(

@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
 from toolkit.checks.prose import not_prose
-from toolkit.series.diff import DiffLine, FileDiff
+from toolkit.checks.spelling import Typo
 from toolkit.mail.message import Line, Person
+from toolkit.series.diff import DiffLine, FileDiff
 from toolkit.series.model import Patch, Trailer
 from toolkit.series.patch import person_of, plain_name, same_name
-from toolkit.checks.spelling import Typo
-
 
 # Fixes: 0123456789ab ("subsystem: what the fixed commit did")
 _GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)')
@@ -89,6 +88,14 @@ def bad_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
                                      "line: 'Fixes: <id> (\"<subject>\")'", at, line=line)
 
 
+# "treewide: fix typos", "docs: correct spelling mistakes": a patch whose message quotes typos.
+_FIXES_TYPOS = re.compile(r"(?i)\b(typos?|spelling|misspell\w*)\b")
+# "0001-fix.patch", "quirk.diff": a file that is itself a patch keeps its own trailing spaces.
+_PATCH_FILES = (".patch", ".diff")
+# "drm/msm: ...", "drm: ...": the DRM subsystem asks for version notes in the commit message.
+_DRM = re.compile(r"drm\b", re.IGNORECASE)
+
+
 def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
     # codespell's dictionary judges prose only: not the names the diff's code uses (its
     # comments and strings aside: a typo there is no name) nor those of the people the mail
@@ -103,7 +110,9 @@ def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
     for typo in ctx.spelling.prose_typos(patch.subject[prefixes:], names):
         yield _typo(patch, ctx, Typo(typo.word, typo.correction, typo.column + prefixes),
                     patch.subject_at, None, patch.subject)
-    for line in patch.message:
+    # a patch that fixes typos names them in its message ("s/recieve/receive/")
+    quoting = _FIXES_TYPOS.search(patch.subject) is not None
+    for line in patch.message if not quoting else ():
         # an indented line is judged by what it holds (a cover letter's list of titles is prose)
         typos = (ctx.spelling.typos(line.text) if not_prose(line.text.lstrip())
                  else ctx.spelling.prose_typos(line.text, names))
@@ -140,6 +149,8 @@ def commit_message(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 def trailing_whitespace(patch: Patch, ctx: Context) -> Iterator[Finding]:
     for diff, line in _added_lines(patch):
+        if diff.path.endswith(_PATCH_FILES):
+            continue        # a patch file added as it is: its blank context lines are " \n"
         if line.text.rstrip("\r") != line.text.rstrip("\r").rstrip(" \t"):
             yield ctx.finding(patch, "trailing whitespace", line.at, _post_image(diff, line),
                               line="+" + line.text)
@@ -244,6 +255,8 @@ def floating_fixes_tag(patch: Patch, ctx: Context) -> Iterator[Finding]:
 
 
 def changelog_above_separator(patch: Patch, ctx: Context) -> Iterator[Finding]:
+    if _DRM.match(patch.subject):
+        return              # DRM keeps the version notes in the commit message, by its rules
     for line in patch.message:
         if _CHANGELOG.match(line.text):
             yield ctx.finding(patch, "version changelog in the commit message; put it below the "

@@ -69,6 +69,8 @@ _COLUMN_GAP = re.compile(r"(?<=[^\s.?!:;,])[ \t]{2,}(?=\S)")
 _QUOTED_TITLE = re.compile(r".*\b[0-9a-f]{12,40} \(\".*\"\)[.,;:]*|\s*[\"'\u201c].*[\"'\u201d][.,;:)]*"
                            r"|Revert \".*\"|.*\bcommit [0-9a-f]{12,40} upstream\b.*",
                            re.IGNORECASE)
+# No line of evidence, code or a table is this long; one that is, is judged as prose.
+_LONGEST = 2000
 # Fixes: b700e7f03df5 ("..."): a tag in the message keeps its line whatever its length.
 _TAG = re.compile(r"\s*(?:fixes|link|closes):", re.IGNORECASE)
 
@@ -79,6 +81,10 @@ def not_prose(text: str) -> bool:
         # a URL cannot be wrapped; an indented (also by a no-break space) or quoted line is a
         # block kept as printed
         return True
+    if len(text) > _LONGEST:
+        # judged as prose (so its length is remarked on), without the patterns below: searched
+        # at every position of a line of a million characters, they take hours
+        return False
     if _TAG.match(text) or _QUOTED_TITLE.fullmatch(text):
         return True
     if (_DIAGNOSTIC.match(text) or _REPORT_START.match(text) or _FRAME.search(text)

@@ -17,15 +17,20 @@ import functools
 import os
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit import entryblocks, lazy
 from toolkit.errors import ToolchainError, ToolkitError
 from toolkit.states.refusals import unbuildable
-from toolkit.x86 import (ALTERNATIVE_C, ENTRY_32, ENTRY_BESIDE, FIXUP_MACROS, FRED_ENTRY_S,
-                        TEXT_PATCHING_H)
+from toolkit.x86 import (
+    ALTERNATIVE_C,
+    ENTRY_32,
+    ENTRY_BESIDE,
+    FIXUP_MACROS,
+    TEXT_PATCHING_H,
+)
 
 if TYPE_CHECKING:
     from toolkit.states.int3path import Int3Path, Int3Paths
@@ -61,45 +66,62 @@ class TrialResult:
     toolchain: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _Bounds:
-    limits: Any = None             # toolkit.emulate.limits.Limits; None: the builder's defaults
-    budget: float | None = None    # seconds for the whole check
-    deadline: float | None = None  # time.monotonic() when they are over
+@dataclass(slots=True)
+class Trials:
+    """The trials of one check: how far each build may go (`limits`: a
+    toolkit.emulate.limits.Limits, None for the builder's defaults), the seconds given to the
+    whole check (`budget`) and when they are over (`deadline`, time.monotonic(), the same clock in
+    every process), and what was tried. One object holds it all and is picklable, so that it
+    reaches every worker of an archive whatever the start method (fork, forkserver, spawn):
+    settings in a module global are lost in a worker that did not fork after they were set."""
+
+    limits: Any = None
+    budget: float | None = None
+    deadline: float | None = None
+    #: each distinct state (and the limits) tried, with its result
+    tried: dict[tuple, TrialResult] = field(default_factory=dict)
+    #: the code that hit a limit, as the texts of the blocks under trial, with the limits and what
+    #: the tool said: a state that has all of those blocks would hit it again, and is not built
+    hit: list[tuple[frozenset[str], str, str]] = field(default_factory=list)
+    prefetched: list = field(default_factory=list)
+
+    @classmethod
+    def bounded(cls, limits: Any = None, budget: float | None = None) -> "Trials":
+        """Trials within `limits` (None: the defaults) that try nothing after `budget` seconds
+        from now (None: no end)."""
+        return cls(limits, budget, None if budget is None else time.monotonic() + budget)
+
+    @property
+    def key(self) -> tuple:
+        """What tells the settings of two Trials apart (not what they tried)."""
+        return (str(self.limits), self.budget, self.deadline)
 
 
-_BOUNDS = [_Bounds()]
-_TRIED: dict[tuple, TrialResult] = {}
-# The code that hit a limit, as the texts of the blocks under trial, with the limits and what the
-# tool said: a state that has all of those blocks would hit it again, and is not built.
-_HIT: list[tuple[frozenset[str], str, str]] = []
+@functools.cache
+def unbounded() -> Trials:
+    """The trials of a library caller that gives none (no budget, the default limits), shared by
+    its checks in this process so that a state is tried once."""
+    return Trials()
 
 
-def bound(limits: Any = None, budget: float | None = None) -> None:
-    """Build every state from now on within `limits` (a toolkit.emulate.limits.Limits; None: the
-    defaults) and try none after `budget` seconds from now (None: no end)."""
-    deadline = None if budget is None else time.monotonic() + budget
-    _BOUNDS[0] = _Bounds(limits, budget, deadline)
-
-
-def gap_alone(state: Int3Path) -> TrialResult:
+def gap_alone(trials: Trials, state: Int3Path) -> TrialResult:
     """The state's gap block with the reference helpers: does the entry leave room and keep the
     frame intact? (An empty result when the state has no gap.)"""
     if state.gap is None:
         return TrialResult()
     helpers, macros, _ = reference.blocks()
-    return _tried(replace(state, helpers=helpers, macros=macros), (state.gap,))
+    return _tried(trials, replace(state, helpers=helpers, macros=macros), (state.gap,))
 
 
-def helpers_alone(state: Int3Path) -> TrialResult:
+def helpers_alone(trials: Trials, state: Int3Path) -> TrialResult:
     """The state's helpers in the reference entry: do they do what the real instructions do?"""
     _, reference_macros, gap = reference.blocks()
     names = {m.name for m in state.macros}
     macros = state.macros + tuple(m for m in reference_macros if m.name not in names)
-    return _tried(replace(state, gap=gap, macros=macros), (*state.helpers, *state.macros))
+    return _tried(trials, replace(state, gap=gap, macros=macros), (*state.helpers, *state.macros))
 
 
-def entry_alone(state: Int3Path, path: str) -> TrialResult:
+def entry_alone(trials: Trials, state: Int3Path, path: str) -> TrialResult:
     """The state's own entry pieces of `path` (entry_32.S: FIXUP_FRAME and IRET_FRAME;
     entry_64_fred.S: the FRED kernel entry) in the harness laid out as the kernel's entry, with
     the generated helpers: does the entry leave room below the interrupted stack and hand back
@@ -129,15 +151,14 @@ def entry_alone(state: Int3Path, path: str) -> TrialResult:
             arch, delivery, piece = "x86_64", "fred", kernelentry.fred_text(text, besides)
     except (kernelentry.NotInTree, ToolkitError) as error:
         return TrialResult(error=str(error))
-    bounds = _BOUNDS[0]
     layout = str(piece.fs_before_fixup)
-    key = (arch, delivery, piece.text, layout, str(bounds.limits))
-    return _once(key, {text}, pieces, lambda: _judge(
+    key = (arch, delivery, piece.text, layout, str(trials.limits))
+    return _once(trials, key, {text}, pieces, lambda: _judge(
         lambda: code_under_test.kernel_entry_code(label, arch, delivery, piece),
-        entry_table(), _marker(arch, delivery, piece.text, layout), bounds))
+        entry_table(), _marker(arch, delivery, piece.text, layout), trials))
 
 
-def patching_alone(state: Int3Path) -> TrialResult:
+def patching_alone(trials: Trials, state: Int3Path) -> TrialResult:
     """The int3 batch and handler of the state's alternative.c, with the helpers of its
     text-patching.h, run on the patching table (toolkit/validate/tables/patching/): does every
     sequence keep each site an old, a new or a claimed instruction at every step? Only a tree
@@ -150,20 +171,19 @@ def patching_alone(state: Int3Path) -> TrialResult:
         batch = alternative.find_batch(text)
     except alternative.NoBatch as missing:
         return TrialResult(error=str(missing))
-    bounds = _BOUNDS[0]
     passed = _marker("patching", batch.text, header)
 
     def judge() -> TrialResult:
         if cache.touch(passed):
             return TrialResult()
-        if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
-            return TrialResult(budget=_spent(bounds))
+        if trials.deadline is not None and time.monotonic() >= trials.deadline:
+            return TrialResult(budget=_spent(trials))
         try:
             outcomes = patching.run_texts(text, cheader.parse_header(header, TEXT_PATCHING_H),
-                                          reference.texts()["prelude"], deadline=bounds.deadline,
-                                          **_limits(bounds))
+                                          reference.texts()["prelude"], deadline=trials.deadline,
+                                          **_limits(trials))
         except runner.BudgetSpent:
-            return TrialResult(budget=_spent(bounds))
+            return TrialResult(budget=_spent(trials))
         except runner.LimitHit as hit:
             return TrialResult(limit=f"{hit.within}: {hit.last_words}")
         except ToolkitError as error:
@@ -174,7 +194,8 @@ def patching_alone(state: Int3Path) -> TrialResult:
             cache.write_atomic(passed, b"")
         return TrialResult(failed=bad, error=errors[0] if errors else None)
 
-    return _once(("patching", batch.text, header, str(bounds.limits)), {batch.text}, (), judge)
+    return _once(trials, ("patching", batch.text, header, str(trials.limits)), {batch.text}, (),
+                 judge)
 
 
 def _besides(state: Int3Path, path: str) -> dict[str, str] | None:
@@ -205,43 +226,44 @@ def runnable(state: Int3Path) -> tuple[str, ...]:
                  if {f"int3_emulate_{n}" for n in _HELPER_NAME.findall(str(b))} <= names)
 
 
-def run(state: Int3Path) -> TrialResult:
+def run(trials: Trials, state: Int3Path) -> TrialResult:
     """Try `state` on x86_64 (the architecture of the entry gap), once per distinct state."""
-    return _tried(state, (*state.helpers, *state.macros, *((state.gap,) if state.gap else ())))
+    return _tried(trials, state,
+                  (*state.helpers, *state.macros, *((state.gap,) if state.gap else ())))
 
 
-def _tried(state: Int3Path, suspects: tuple) -> TrialResult:
+def _tried(trials: Trials, state: Int3Path, suspects: tuple) -> TrialResult:
     """`state` tried once per distinct state and limits; `suspects` are its blocks that are not
     the reference's, to blame when its build hits a limit."""
-    bounds = _BOUNDS[0]
     texts = {str(b) for b in (*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))}
-    return _once((state.key, str(bounds.limits)), texts, suspects, lambda: _run(state, bounds))
+    return _once(trials, (state.key, str(trials.limits)), texts, suspects,
+                 lambda: _run(state, trials))
 
 
-def _once(key: tuple, texts: set[str], suspects: tuple, run) -> TrialResult:
+def _once(trials: Trials, key: tuple, texts: set[str], suspects: tuple, run) -> TrialResult:
     """`run()` once per `key` (ending in the limits), unless code of the blocks `texts` hit a
     limit already. A trial the budget left undone is done again if asked when there is time (a
     test may give more)."""
-    if key not in _TRIED:
-        hit = next((said for blocks, limits, said in _HIT
+    if key not in trials.tried:
+        hit = next((said for blocks, limits, said in trials.hit
                     if limits == key[-1] and blocks <= texts), None)
         result = TrialResult(limit=hit) if hit else run()
         if result.budget:
             return result
         if result.limit and not hit:
-            _HIT.append((frozenset(str(b) for b in suspects), key[-1], result.limit))
-        _TRIED[key] = result
-    return _TRIED[key]
+            trials.hit.append((frozenset(str(b) for b in suspects), key[-1], result.limit))
+        trials.tried[key] = result
+    return trials.tried[key]
 
 
-def prefetch(paths: Int3Paths) -> None:
+def prefetch(trials: Trials, paths: Int3Paths) -> None:
     """Build, all at once, the code of every state of `paths` that the rules will try: a build
     is three tool runs and most of a cold check, and two cores build two states at a time. The
     trials then find the images in the build cache; what fails to build is left for them to
     report."""
-    if paths in _PREFETCHED:
+    if paths in trials.prefetched:
         return
-    _PREFETCHED.append(paths)
+    trials.prefetched.append(paths)
     helpers, macros, gap = reference.blocks()
     codes = {}
     for state in paths.paths:
@@ -253,25 +275,23 @@ def prefetch(paths: Int3Paths) -> None:
         if state.gap is not None and state.gap.changed_by == state.index:
             tried.append(replace(state, helpers=helpers, macros=macros))
         for variant in tried:
-            code = _code(variant, _BOUNDS[0])
+            code = _code(trials, variant)
             if code is not None:
                 codes.setdefault(code.header + code.entry, code)
     if len(codes) > 1:
         # looked up here: a module bound lazily must not be loaded by two threads at once
-        prebuild, limits = runner.prebuild, _limits(_BOUNDS[0])
-        import concurrent.futures       # threads only when states are built cold
+        prebuild, limits = runner.prebuild, _limits(trials)
+        import concurrent.futures  # threads only when states are built cold
 
         with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             list(pool.map(lambda code: prebuild(code, **limits), codes.values()))
 
 
-_PREFETCHED: list = []
 
-
-def _code(state: Int3Path, bounds: _Bounds):
+def _code(trials: Trials, state: Int3Path):
     """The code under test of `state`, or None when it is not to be built: refused input, no
     helper that stores below regs->sp, tried already, passed before, or out of time."""
-    if (state.key, str(bounds.limits)) in _TRIED:
+    if (state.key, str(trials.limits)) in trials.tried:
         return None
     if unbuildable((*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))):
         return None
@@ -280,7 +300,7 @@ def _code(state: Int3Path, bounds: _Bounds):
         return None
     if _passed_marker(state, helpers).exists():
         return None
-    if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
+    if trials.deadline is not None and time.monotonic() >= trials.deadline:
         return None
     texts = reference.texts()
     try:
@@ -292,11 +312,11 @@ def _code(state: Int3Path, bounds: _Bounds):
         return None
 
 
-def _limits(bounds: _Bounds) -> dict:
-    return {} if bounds.limits is None else {"limits": bounds.limits}
+def _limits(trials: Trials) -> dict:
+    return {} if trials.limits is None else {"limits": trials.limits}
 
 
-def _run(state: Int3Path, bounds: _Bounds) -> TrialResult:
+def _run(state: Int3Path, trials: Trials) -> TrialResult:
     if unbuildable((*state.helpers, *state.macros, *((state.gap,) if state.gap else ()))):
         return TrialResult()        # not built; REFUSED_INPUT says why
     helpers = runnable(state)
@@ -307,18 +327,18 @@ def _run(state: Int3Path, bounds: _Bounds) -> TrialResult:
         f"the state after patch {state.index}", texts["prelude"], texts["harness trap_bp"],
         "".join(f"{m}" for m in state.macros), "\n".join(str(b) for b in state.helpers),
         str(state.gap) if state.gap else "", helpers), table(), _passed_marker(state, helpers),
-        bounds)
+        trials)
 
 
-def _judge(make_code, rows: list, passed: Path, bounds: _Bounds) -> TrialResult:
+def _judge(make_code, rows: list, passed: Path, trials: Trials) -> TrialResult:
     """The code `make_code()` gives run against `rows`, unless it passed before (`passed` marks
     that) or the time is out; a pass is marked."""
     if cache.touch(passed):
         return TrialResult()
-    if bounds.deadline is not None and time.monotonic() >= bounds.deadline:
-        return TrialResult(budget=_spent(bounds))
+    if trials.deadline is not None and time.monotonic() >= trials.deadline:
+        return TrialResult(budget=_spent(trials))
     try:
-        outcomes = runner.validate(make_code(), rows, deadline=bounds.deadline, **_limits(bounds))
+        outcomes = runner.validate(make_code(), rows, deadline=trials.deadline, **_limits(trials))
     except ToolkitError as error:
         return TrialResult(error=str(error), toolchain=isinstance(error, ToolchainError))
     bad = tuple(o for o in outcomes if o.status is scenarios.Status.FAILED)
@@ -326,7 +346,7 @@ def _judge(make_code, rows: list, passed: Path, bounds: _Bounds) -> TrialResult:
     if errors:
         cause = errors[0].error
         if isinstance(cause, runner.BudgetSpent):
-            return TrialResult(budget=_spent(bounds))
+            return TrialResult(budget=_spent(trials))
         if isinstance(cause, runner.LimitHit):
             return TrialResult(limit=f"{cause.within}: {cause.last_words}")
         return TrialResult(failed=bad, error=errors[0].reason)
@@ -335,8 +355,8 @@ def _judge(make_code, rows: list, passed: Path, bounds: _Bounds) -> TrialResult:
     return TrialResult(failed=bad)
 
 
-def _spent(bounds: _Bounds) -> str:
-    return f"the {bounds.budget:g} s given to the check ran out (--budget)"
+def _spent(trials: Trials) -> str:
+    return f"the {trials.budget:g} s given to the check ran out (--budget)"
 
 
 def _passed_marker(state: Int3Path, helpers: tuple[str, ...]) -> Path:
@@ -347,7 +367,7 @@ def _passed_marker(state: Int3Path, helpers: tuple[str, ...]) -> Path:
 
 
 def _marker(*texts: str) -> Path:
-    import hashlib                      # only a trial that runs marks its pass
+    import hashlib  # only a trial that runs marks its pass
 
     digest = hashlib.sha256(cache.package_digest().encode())
     for text in texts:

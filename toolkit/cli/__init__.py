@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 
 from toolkit import __version__
 from toolkit.cli import check
@@ -20,14 +21,32 @@ def _parser() -> argparse.ArgumentParser:
         prog="toolkit",
         description="Review and code generation for x86 int3 text-patching patches.")
     parser.add_argument("--version", action="version", version=f"toolkit {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, show its traceback")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for add in _COMMANDS:
         add(sub)
+    for command_parser in {id(p): p for p in sub.choices.values()}.values():
+        _add_debug(command_parser)
     return parser
 
 
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    """--debug after the command too (SUPPRESS: not given there, it leaves the top level's)."""
+    if parser._subparsers is not None:
+        for action in parser._subparsers._group_actions:
+            for child in action.choices.values():
+                _add_debug(child)
+        return
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="on an internal error, show its traceback")
+
+
 _COMMANDS: list = [check.add_check]
+#: The exit code of an internal error (sysexits' EX_SOFTWARE): neither a result (0, 1) nor a
+#: problem with the input or the options (2), so a bot can tell a crash from a finding.
+INTERNAL_ERROR = 70
 
 
 def command(add):
@@ -51,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         # The reader of our output went away (e.g. `| head`); that is not an error of ours.
         sys.stderr.close()
         return 0
+    except Exception as error:  # a bug of ours, which must not look like a result
+        if args.debug:
+            traceback.print_exc()
+        what = getattr(args, "path", None) or getattr(args, "tree", None) or args.command
+        print(f"toolkit {__version__}: internal error on {what}: {type(error).__name__}: "
+              f"{str(error)[:200]} (a bug; --debug shows where)", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 # --- commands ------------------------------------------------------------------------------------

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from toolkit.cli.common import Progress, folder, names
+from toolkit.cli.common import Progress, budget, folder, jobs, message_id, names, revision
 
 
 def add_check(sub):
@@ -14,17 +13,18 @@ def add_check(sub):
                        description="Apply the review rules to every patch series of an mbox, a "
                                    "mail, a directory of git format-patch files, or - for stdin.")
     p.add_argument("path", metavar="PATH", help="the mail to check; - reads standard input")
-    p.add_argument("--series", metavar="MSGID",
+    p.add_argument("--series", type=message_id, metavar="MSGID",
                    help="check only the series that holds this message (any mail of it)")
-    p.add_argument("--revision", type=int, metavar="N",
+    p.add_argument("--revision", type=revision, metavar="N",
                    help="check revision vN of each series (default: the newest in the mbox)")
     p.add_argument("--format", choices=("text", "json", "jsonl", "email", "sarif", "github", "b4"),
                    default="text",
                    help="text (default); json; jsonl: a line of JSON per series as it is "
                         "checked, then the summary; email: review replies as an mbox; sarif: "
                         "SARIF 2.1.0; github: workflow annotations; b4: b4's per-patch lines")
-    p.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
-                   help="check series in N processes (default: the machine's cores)")
+    p.add_argument("--jobs", type=jobs, default=os.cpu_count() or 1, metavar="N",
+                   help="check series in N processes (default: the machine's cores; at most "
+                        "four per core)")
     p.add_argument("-o", "--output", metavar="DIR",
                    help="with --format email: write one file per reply into DIR (new or empty), "
                         "ready for git send-email DIR")
@@ -43,7 +43,7 @@ def add_check(sub):
                    help="limits of each gcc/as/ld run on a patch's code and of the image run "
                         "(default: mem=512M,cpu=10,file=8M,wall=20,procs=32,image=4M; name only "
                         "those to change)")
-    p.add_argument("--budget", type=float, default=120, metavar="SECONDS",
+    p.add_argument("--budget", type=budget, default=120, metavar="SECONDS",
                    help="time for building and running the patches' code (default: 120); what "
                         "it leaves untried gets a note 'not checked: budget'")
     p.set_defaults(func=_run_check)
@@ -72,8 +72,8 @@ def _run_check(args) -> int:
         from toolkit.emulate.limits import Limits
 
         limits = Limits.parse(args.build_limits)
-    # Set before any worker starts: the workers are forked, and share the deadline.
-    trial.bound(limits, args.budget)
+    # One object, handed to every worker with the settings: the workers share the deadline.
+    args.trials = trial.Trials.bounded(limits, args.budget)
     if args.format == "b4":
         from toolkit.report.b4 import SERIES_ONLY
 
@@ -126,7 +126,8 @@ def _check_streamed(args, chosen) -> int:
     from toolkit.report.report import CheckReport, Tally, series_json_line, series_text
 
     settings = archive.Settings(args.path, tuple(rule.name for rule in chosen), args.tree,
-                                _is_repository(args.tree), args.revision, args.series)
+                                _is_repository(args.tree), args.revision, args.series,
+                                args.trials)
     tally = Tally(Level.parse(args.fail_on))
     progress = Progress("check", _lines_of(args.path)) if sys.stderr.isatty() else None
     messages = _counted(raw_mails(args.path), progress)
@@ -195,7 +196,8 @@ def _check_for_replies(args, chosen) -> int:
     checked = []
     for series in archive.series:
         paths = _paths_in(repository, series) if repository else None
-        checked.append(Checked(series, tuple(catalogue.run(series, chosen, spelling, paths))))
+        checked.append(Checked(series, tuple(catalogue.run(series, chosen, spelling, paths,
+                                                           args.trials))))
     report = CheckReport(tuple(checked), Level.parse(args.fail_on), archive.mails_read,
                          archive.skipped)
     applied = [rule.name for rule in chosen]
@@ -208,13 +210,6 @@ def _check_for_replies(args, chosen) -> int:
     else:
         sys.stdout.write(replies.mbox(mails))
     return report.exit_code
-
-
-def _jobs(text: str) -> int:
-    jobs = int(text)
-    if jobs < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return jobs
 
 
 def _lines_of(path: str) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import sys
 import time
@@ -11,6 +13,52 @@ from toolkit.errors import InputError
 
 def names(text: str) -> list[str]:
     return [name for name in text.split(",") if name.strip()]
+
+
+#: The longest --budget: a day; more bounds nothing.
+MOST_BUDGET = 86400
+
+
+def budget(text: str) -> float:
+    """--budget: a finite number of seconds above 0 (nan would switch the budget off)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= MOST_BUDGET):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, at most "
+                                         f"{MOST_BUDGET}")
+    return seconds
+
+
+def jobs(text: str) -> int:
+    """--jobs: 1 to four processes a core (more only costs memory and forks)."""
+    most = 4 * (os.cpu_count() or 1)
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number") from None
+    if not 1 <= count <= most:
+        raise argparse.ArgumentTypeError(f"must be 1 to {most} (four per core)")
+    return count
+
+
+def revision(text: str) -> int:
+    """--revision: a revision number, 1 or more (v1 is the first posting)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more (v1 is the first posting)")
+    return number
+
+
+def message_id(text: str) -> str:
+    """--series: a message id, with or without its angle brackets, not empty."""
+    if not text.strip().strip("<>").strip():
+        raise argparse.ArgumentTypeError("must be a message id, such as '<1234@example.org>'")
+    return text
 
 
 class Progress:

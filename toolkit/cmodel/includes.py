@@ -72,7 +72,8 @@ def _evaluated(macros: tuple[Macro, ...], first: tuple[Macro, ...] = (),
     for macro in (*first, *macros, *after):
         if macro.params is None:
             bodies.setdefault(macro.name, macro.body)
-    return tuple(replace(m, value=evaluate(m.body, bodies)) if m.params is None else m
+    values: dict[str, int | None] = {}
+    return tuple(replace(m, value=evaluate(m.body, bodies, values)) if m.params is None else m
                  for m in macros)
 
 

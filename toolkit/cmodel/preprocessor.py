@@ -452,8 +452,10 @@ class _Directives:
         known = [(k in self.cut_defines, define) for k, define in enumerate(self.defines)]
         bodies = {name: body for cut, (name, params, body, *_) in known
                   if params is None and not cut}
+        values: dict[str, int | None] = {}
         return tuple(Macro(name, params, body, line, end, terms,
-                           evaluate(body, bodies) if params is None and evaluated and not cut
+                           evaluate(body, bodies, values) if params is None and evaluated
+                           and not cut
                            else None, original, self.path)
                      for cut, (name, params, body, line, end, terms, original) in known)
 

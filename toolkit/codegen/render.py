@@ -34,8 +34,16 @@ from pathlib import Path
 
 from toolkit.codegen.target import Target
 from toolkit.errors import UsageError
-from toolkit.x86 import (CONDITIONS, EFLAGS_BITS, ERETS, FIXUP_PUSHED_FIRST, FRED_KERNEL_DISPATCH,
-                        FRED_REDZONE, INSNS, TRAP_BP)
+from toolkit.x86 import (
+    CONDITIONS,
+    EFLAGS_BITS,
+    ERETS,
+    FIXUP_PUSHED_FIRST,
+    FRED_KERNEL_DISPATCH,
+    FRED_REDZONE,
+    INSNS,
+    TRAP_BP,
+)
 
 #: The templates ship inside this package (the top-level templates/ of a checkout links here).
 TEMPLATES = Path(str(resources.files("toolkit.codegen"))) / "templates"

@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toolkit.errors import UsageError
-from toolkit.x86 import (DELIVERIES, FIXUP_PUSHED_FIRST, HELPERS, KERNEL_HARDWARE_FRAME,
-                        MECHANISMS, STYLES, PtRegs, Slot, reference)
+from toolkit.x86 import (
+    DELIVERIES,
+    FIXUP_PUSHED_FIRST,
+    HELPERS,
+    KERNEL_HARDWARE_FRAME,
+    MECHANISMS,
+    STYLES,
+    PtRegs,
+    Slot,
+    reference,
+)
 
 # What each helper calls: a header with `call` but no `push` would not compile.
 _NEEDS = {"call": ("push", "jmp"), "ret": ("pop", "jmp"), "jcc": ("jmp",)}

@@ -33,6 +33,10 @@ _NAMES = {"mem": ("memory", "bytes"), "cpu": ("cpu", "seconds"), "file": ("file"
           "wall": ("wall", "seconds"), "procs": ("processes", "count"),
           "image": ("image", "bytes")}
 _SUFFIX = {"": 1, "K": 1 << 10, "M": MiB, "G": 1 << 30}
+# The most each limit may be set to: beyond these a limit bounds nothing on any machine (and
+# an rlimit must fit in 64 bits).
+_MOST = {"mem": 64 << 30, "cpu": 3600, "file": 64 << 30, "wall": 3600, "procs": 4096,
+         "image": 64 << 30}
 # "512M", "8m", "65536", "1.5G"
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)([KMG]?)(?:i?B)?", re.I)
 
@@ -205,21 +209,25 @@ def _tasks_running() -> int:
 
 
 def _value(name: str, text: str, unit: str) -> float | int:
+    most = _MOST[name]
     if unit == "bytes":
         found = _SIZE.fullmatch(text)
-        size = int(float(found.group(1)) * _SUFFIX[found.group(2).upper()]) if found else 0
-        if size > 0:
-            return size
+        size = float(found.group(1)) * _SUFFIX[found.group(2).upper()] if found else 0
+        if 0 < size <= most:
+            return int(size)
     else:
         try:
             number = float(text) if unit == "seconds" else int(text)
         except ValueError:
             number = None
-        if number is not None and number > 0:
+        # nan and inf are no number of seconds (inf would overflow a timeout)
+        if number is not None and math.isfinite(number) and 0 < number <= most:
             return int(number) if float(number).is_integer() else number
     raise UsageError(f"bad value {text!r} for the build limit {name}",
-                     why="a size such as 512M or 8M" if unit == "bytes" else
-                     "a positive number of seconds" if unit == "seconds" else "a positive count")
+                     why=(f"a size such as 512M or 8M, at most {_spelled(most, unit)}"
+                          if unit == "bytes" else
+                          f"a number of seconds above 0, at most {most}" if unit == "seconds"
+                          else f"a count above 0, at most {most}"))
 
 
 def _spelled(value: float, unit: str, space: str = "") -> str:

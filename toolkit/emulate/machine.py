@@ -17,14 +17,21 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from toolkit.emulate.build import Image
-from toolkit.emulate.delivery import (FLAGS_RESERVED, Cpu, Frame, deliver_fred, deliver_idt32,
-                                      deliver_idt64, push_frame, return_fred)
+from toolkit.emulate.delivery import (
+    FLAGS_RESERVED,
+    Cpu,
+    Frame,
+    deliver_fred,
+    deliver_idt32,
+    deliver_idt64,
+    push_frame,
+    return_fred,
+)
 from toolkit.emulate.disasm import disassemble
 from toolkit.emulate.engine import Native, RegisterFile, register_id, unicorn
 from toolkit.emulate.memorymap import LAYOUTS, PAGE, STACK_SIZE
 from toolkit.errors import EmulationError
 from toolkit.x86 import ERETS, HLT
-
 
 # Names of the vectors a run can fault with, for messages.
 VECTORS = {0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 8: "#DF", 10: "#TS", 11: "#NP", 12: "#SS",

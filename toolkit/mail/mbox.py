@@ -25,17 +25,23 @@ Where a mail starts, since mboxo writers leave body lines starting with "From " 
 Every line belongs to a mail or to the skipped note, except the framing: blank lines before the
 first mail or before a From_ line, the From_ lines themselves, and the ">" that mboxrd adds.
 Line ends are taken per mail: `mime` removes CRLF transport ends only from a mail stored with them.
+
+Whatever the file holds, reading it takes memory bounded by the caps below and time linear in
+what is read: a longer line is cut, a longer mail is cut off, a line that never ends stops the
+reading, each with a "truncated" note naming what was lost. Pipes, FIFOs and devices are read as
+streams; in a directory, what is no regular file is skipped with a note.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
-import shutil
+import stat
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from toolkit.errors import InputError
@@ -62,6 +68,25 @@ _ESCAPED_FROM = re.compile(rb">+From ")
 # and its .cover).
 _MAIL_SUFFIXES = (".patch", ".diff", ".eml", ".mbox", ".mbx", ".cover")
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The longest line kept: far beyond a line of a patch or of a base64 part not wrapped at all,
+#: and small enough that a mail of such lines stays within MAX_MAIL_BYTES.
+MAX_LINE = 1 << 20
+#: A line that runs on for this long without a line end (a file of zeros, /dev/zero) ends the
+#: reading: no mail has one, and the rest of it may never come.
+MAX_RUN = 64 << 20
+#: What one mail may hold; the rest of it, to the next mail, is skipped with a note. A mailing
+#: list takes mails of some hundred kilobytes; these keep a giant hunk or a body of a million
+#: quoted-printable soft breaks within memory.
+MAX_MAIL_LINES = 200_000
+MAX_MAIL_BYTES = 16 << 20
+#: A gzip that has expanded to more than MAX_MAIL_LINES lines and to this many lines a byte of
+#: what was read of it is a bomb (mail has about one line in three bytes of gzip, a mail repeated
+#: a thousand times two or three; blank lines a hundred and more): it ends there, before its
+#: millions of blank lines are read one by one.
+MAX_LINES_A_BYTE = 25
+#: Standard input and other streams are copied aside (the format is detected in a first pass):
+#: in memory up to this size, then in a temporary file.
+_SPOOL_MEMORY = 1 << 24
 # The folders of a maildir that hold mail: new (not yet seen by a reader) and cur.
 _MAILDIR_FOLDERS = ("cur", "new")
 
@@ -76,8 +101,7 @@ def raw_mails(path: str) -> Iterator[RawMail]:
     """The mails of `path` as `read_messages` finds them, cut out but not decoded yet (decoding
     is most of reading: an archive has it done where the mails are checked)."""
     if path != "-" and os.path.isdir(path) and _is_maildir(path):
-        for folder, name in _maildir_mails(path):
-            yield from _read_file(os.path.join(path, folder, name))
+        yield from _maildir(path)
     elif path != "-" and os.path.isdir(path):
         names = sorted(n for n in os.listdir(path)
                        if n.removesuffix(".gz").endswith(_MAIL_SUFFIXES) and not n.startswith("."))
@@ -89,14 +113,33 @@ def raw_mails(path: str) -> Iterator[RawMail]:
         yield from _read_file(path)
 
 
+def _maildir(path: str) -> Iterator[RawMail]:
+    """The mails of a maildir. A FIFO in it would block the reading for ever, a device never
+    end: only regular files are read, and the first mail says what was left out."""
+    files = [os.path.join(path, folder, name) for folder, name in _maildir_mails(path)]
+    regular = [name for name in files if _is_regular(name)]
+    skipped = [DecodeNote("skipped", f"{name} is no regular file; it is not read", None)
+               for name in files if name not in set(regular)]
+    if not regular:
+        raise InputError("no mail file in this maildir is a regular file", path=path,
+                         why=f"{len(files)} skipped")
+    for name in regular:
+        for mail in _read_file(name):
+            mail.notes[:0], skipped = skipped, []
+            yield mail
+
+
 def _directory_mails(path: str, names: list[str]) -> Iterator[RawMail]:
     """The mails of the files `names` of folder `path`. A file that is no mail is left out with
     a note on a mail beside it (each mail is held back until the next file is read, so that
-    one is there to carry it); only a folder without any mail is an error."""
+    one is there to carry it); only a folder without any mail is an error. What is no regular
+    file (a FIFO would block the reading for ever, a device never end) is not opened."""
     held: RawMail | None = None
     lost: list[DecodeNote] = []
     for name in names:
         try:
+            if not _is_regular(os.path.join(path, name)):
+                raise InputError("no regular file", why="a FIFO, a device or a socket")
             for mail in _read_file(os.path.join(path, name)):
                 if held is not None:
                     yield held
@@ -114,6 +157,13 @@ def _directory_mails(path: str, names: list[str]) -> Iterator[RawMail]:
         raise InputError("no mail in this directory", path=path,
                          why="; ".join(note.message for note in lost))
     yield held
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True         # opening it says why it cannot be read
 
 
 def _is_maildir(path: str) -> bool:
@@ -155,18 +205,18 @@ def _read_file(path: str) -> Iterator[RawMail]:
     with _open(path) as raw:
         gzipped = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
-        stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        stream = _Inflated(raw) if gzipped else raw
         try:
             mboxrd = _is_mboxrd(stream)
             stream.seek(0)
             cr_only = _cr_only(stream)
             stream.seek(0)
-            lines = _cr_lines(stream) if cr_only else stream
-            if commits.looks_like_git(_first_line(stream)):
-                stream.seek(0)
+            git_log = commits.looks_like_git(_first_line(stream))
+            stream.seek(0)
+            lines = _Lines(stream, cr_only)
+            if git_log:
                 yield from commits.commit_mails(list(enumerate(lines, 1)), path)
                 return
-            stream.seek(0)
             mails = _split(lines, path, mboxrd)
             if cr_only:
                 first = next(mails)
@@ -179,39 +229,106 @@ def _read_file(path: str) -> Iterator[RawMail]:
 
 
 def _open(path: str) -> BinaryIO:
-    """A seekable binary stream of the file, or of standard input for '-'."""
+    """A seekable binary stream of the file; standard input ('-'), a pipe, a FIFO or a device
+    copied aside as it is read (up to a line that never ends)."""
     if path == "-":
-        # Copied aside because the format is detected in a first pass over the bytes.
-        import tempfile                 # standard input only
-
-        spool = tempfile.SpooledTemporaryFile(max_size=1 << 24)
-        shutil.copyfileobj(sys.stdin.buffer, spool)
-        spool.seek(0)
-        return spool
+        return _spooled(sys.stdin.buffer)
     try:
-        return open(path, "rb")
+        stream = open(path, "rb")
     except OSError as error:
         raise InputError("cannot read", path=path, why=error.strerror) from None
+    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        return stream
+    with stream:
+        return _spooled(stream)
+
+
+def _spooled(stream: BinaryIO) -> BinaryIO:
+    """A copy of `stream` that can be read twice, up to the end of a line longer than MAX_RUN:
+    the reading stops there anyway, and an endless device would otherwise fill the disk."""
+    import tempfile  # streams only
+
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
+    run = 0
+    while chunk := stream.read(1 << 20):
+        spool.write(chunk)
+        end = chunk.rfind(b"\n")
+        run = run + len(chunk) if end < 0 else len(chunk) - end - 1
+        if run > MAX_RUN:
+            break
+    spool.seek(0)
+    return spool
+
+
+class _Inflated:
+    """A gzip file read as its text, which ends early, with `bomb` set, where it has expanded
+    to more than MAX_LINES_A_BYTE lines a byte: 2 MiB of gzip may hold 2 GiB of blank lines.
+    The gzip is read 8 KiB at a time, so that what was read of it is known that closely."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.bomb, self.lines = raw, False, 0
+        self.text = gzip.GzipFile(fileobj=_Trickle(raw), mode="rb")
+
+    def _over(self) -> bool:
+        self.bomb = self.bomb or (self.lines > MAX_MAIL_LINES
+                                  and self.lines > MAX_LINES_A_BYTE * self.raw.tell())
+        return self.bomb
+
+    def read(self, size: int) -> bytes:
+        data = b"" if self._over() else self.text.read(size)
+        self.lines += data.count(b"\n")
+        return data
+
+    def readline(self, size: int) -> bytes:
+        data = b"" if self._over() else self.text.readline(size)
+        self.lines += data.endswith(b"\n")
+        return data
+
+    def seek(self, offset: int) -> int:
+        self.bomb, self.lines = False, 0
+        return self.text.seek(offset)
+
+
+class _Trickle:
+    """A binary file that hands out at most 8 KiB a read."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        return self.raw.read(8192 if size < 0 else min(size, 8192))
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.raw.tell()
 
 
 def _is_mboxrd(stream: BinaryIO) -> bool:
     """Whether the file is mboxrd: its writer escaped '>From ' too (so '>>From ' occurs), or it
     names itself in a separator as public-inbox and b4 do ('From mboxrd@z ...'), which need not
-    be the first line when text or a mail without a From_ line comes first."""
-    first = stream.readline()
+    be the first line when text or a mail without a From_ line comes first. (No further than
+    the reading goes: to a line that runs on for MAX_RUN.)"""
+    first = stream.readline(MAX_LINE)
     if first.startswith(b"From mboxrd@"):
         return True
-    tail = b"\n" + first
+    tail, run = b"\n" + first, len(first) if not first.endswith(b"\n") else 0
     while chunk := stream.read(1 << 20):
         if _MBOXRD_MARK.search(tail + chunk):
             return True
         tail = chunk[-16:]
+        end = chunk.rfind(b"\n")
+        run = run + len(chunk) if end < 0 else len(chunk) - end - 1
+        if run > MAX_RUN:
+            return False
     return False
 
 
 def _first_line(stream: BinaryIO) -> bytes:
-    """The first line of the stream that is not blank."""
-    return next((line for line in stream if line.strip()), b"")
+    """The first line of the stream that is not blank (up to MAX_LINE of it)."""
+    return next((line for line in iter(lambda: stream.readline(MAX_LINE), b"") if line.strip()),
+                b"")
 
 
 def _cr_only(stream: BinaryIO) -> bool:
@@ -220,40 +337,134 @@ def _cr_only(stream: BinaryIO) -> bool:
     return b"\r" in head and b"\n" not in head
 
 
-def _cr_lines(stream: BinaryIO) -> Iterator[bytes]:
-    """The lines of a file whose lines end in CR alone, each ending in LF."""
-    rest = b""
-    while chunk := stream.read(1 << 16):
-        *whole, rest = (rest + chunk).split(b"\r")
-        yield from (line + b"\n" for line in whole)
-    if rest:
-        yield rest
+# LF and CR swapped: the lines of a file whose lines end in CR alone are split as LF lines.
+_SWAP = bytes.maketrans(b"\r\n", b"\n\r")
 
 
-def _split(stream: Iterable[bytes], source: str, mboxrd: bool) -> Iterator[RawMail]:
-    """Cut the stream into mails at separator lines (see the module docstring)."""
-    lines = enumerate(stream, 1)
+class _Lines:
+    """The lines of a binary stream, each ending in LF, read in pieces so that no line is ever
+    held whole: a line longer than MAX_LINE is cut to that (its line end kept), and a line that
+    runs on for MAX_RUN ends the reading; `cuts` notes each, by line. With `cr_only`, the lines
+    end in CR alone (an old Mac mailer's) and are read as lines ending in LF."""
+
+    def __init__(self, stream: BinaryIO, cr_only: bool = False) -> None:
+        self.stream, self.cr_only = stream, cr_only
+        self.cuts: list[DecodeNote] = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        number, carry, run = 0, b"", None      # run: the length of a cut line read so far
+        end_of_line = b"\r" if self.cr_only else b"\n"
+        while chunk := self.stream.read(1 << 20):
+            if run is not None:
+                end = chunk.find(end_of_line)
+                run += len(chunk) if end < 0 else end + 1
+                if end < 0 and run <= MAX_RUN:
+                    continue
+                number += 1
+                self.cuts.append(_cut_note(number, run, stopped=end < 0))
+                if end < 0:
+                    yield carry
+                    return
+                yield carry + b"\n"
+                chunk, carry, run = chunk[end + 1:], b"", None
+            lines = self._lines(carry + chunk)
+            carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+            if lines and max(map(len, lines)) > MAX_LINE:
+                lines = [self._cut(number + k, line) for k, line in enumerate(lines, 1)]
+            number += len(lines)
+            yield from lines
+            if len(carry) > MAX_LINE:
+                carry, run = carry[:MAX_LINE], len(carry)
+        if run is not None:
+            self.cuts.append(_cut_note(number + 1, run, stopped=False))
+        if getattr(self.stream, "bomb", False):
+            self.cuts.append(DecodeNote("truncated", f"the gzip expands to more than "
+                                        f"{MAX_LINES_A_BYTE} lines a byte (a bomb?): what "
+                                        f"follows line {number} is not read", max(number, 1)))
+        if carry:
+            yield carry
+
+    def _lines(self, data: bytes) -> list[bytes]:
+        if not self.cr_only:
+            return io.BytesIO(data).readlines()
+        # split at CR, each line given an LF end; an LF inside a line stays in it
+        return [line[:-1].translate(_SWAP) + b"\n" if line.endswith(b"\n")
+                else line.translate(_SWAP) for line in io.BytesIO(data.translate(_SWAP))]
+
+    def _cut(self, number: int, line: bytes) -> bytes:
+        if len(line) <= MAX_LINE:
+            return line
+        self.cuts.append(_cut_note(number, len(line), stopped=False))
+        return line[:MAX_LINE] + b"\n"
+
+    def taken(self, before: int) -> list[DecodeNote]:
+        """The notes of cuts before line `before`, handed over once."""
+        taken = [note for note in self.cuts if note.at < before]
+        self.cuts = self.cuts[len(taken):]
+        return taken
+
+
+def _cut_note(number: int, length: int, stopped: bool) -> DecodeNote:
+    if stopped:
+        return DecodeNote("truncated", f"line {number} runs on for more than {MAX_RUN >> 20} "
+                          "MiB without a line end; it and the rest of the file are not read",
+                          number)
+    return DecodeNote("truncated", f"line {number} is {length:,} bytes long; only its first "
+                      f"{MAX_LINE:,} are read", number)
+
+
+def _split(reader: _Lines, source: str, mboxrd: bool) -> Iterator[RawMail]:
+    """Cut the lines into mails at separator lines (see the module docstring); a mail longer
+    than MAX_MAIL_LINES or MAX_MAIL_BYTES is kept up to there, and the rest of it read on to
+    the next mail."""
+    lines = enumerate(reader, 1)
     start, mail, from_first, notes = _first_mail(lines, source)
     by_msgid = not from_first
+    size, previous, dropped = 0, mail[-1], None
     for number, raw in lines:
-        if by_msgid and raw.startswith(b"From ") and not mail[-1].strip():
+        if by_msgid and raw.startswith(b"From ") and not previous.strip():
             names, ahead = _header_block(lines)
             if b"message-id" in names and git_from_line(raw):
                 # The blank line before a From_ line belongs to the separator, not the mail.
-                yield _mail(source, start, mail[:-1], mboxrd, from_line=from_first, last=False,
-                            notes=notes)
+                notes += reader.taken(number) + _dropped(dropped, number - 1)
+                yield _mail(source, start, mail if dropped else mail[:-1], mboxrd,
+                            from_line=from_first, last=False, notes=notes)
                 mail, start, from_first, notes, by_msgid = [], number, True, [], False
-            mail.append(raw)
-            mail += [line for _, line in ahead]
-        elif not by_msgid and git_from_line(raw):
+                size, dropped = 0, None
+            previous = ahead[-1][1] if ahead else raw
+            if dropped is None:
+                mail.append(raw)
+                mail += [line for _, line in ahead]
+            continue
+        if not by_msgid and git_from_line(raw):
             # an empty line before a From_ line is the writer's framing, not the mail's
-            framing = len(mail) > 1 and mail[-1] in (b"\n", b"\r\n")
+            framing = dropped is None and len(mail) > 1 and mail[-1] in (b"\n", b"\r\n")
+            notes += reader.taken(number) + _dropped(dropped, number - 1)
             yield _mail(source, start, mail[:-1] if framing else mail, mboxrd,
                         from_line=from_first, last=False, notes=notes)
             mail, start, from_first, notes = [raw], number, True, []
-        else:
+            size, previous, dropped = len(raw), raw, None
+            continue
+        previous = raw
+        if dropped is None:
             mail.append(raw)
+            size += len(raw)
+            if size > MAX_MAIL_BYTES or len(mail) > MAX_MAIL_LINES:
+                # the rest of the mail is read on to the next one, and not kept
+                dropped = number + 1
+    notes += reader.taken(sys.maxsize)
+    if dropped is not None:
+        notes += _dropped(dropped, number)
     yield _mail(source, start, mail, mboxrd, from_line=from_first, last=True, notes=notes)
+
+
+def _dropped(first: int | None, last: int) -> list[DecodeNote]:
+    """The note for the lines of a mail beyond what one mail may hold (none when there were
+    none)."""
+    if first is None or last < first:
+        return []
+    return [DecodeNote("truncated", f"the mail is longer than {MAX_MAIL_LINES:,} lines or "
+                       f"{MAX_MAIL_BYTES >> 20} MiB: lines {first}-{last} are not read", first)]
 
 
 def _first_mail(lines: Iterator[tuple[int, bytes]], source: str

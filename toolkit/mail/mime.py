@@ -32,9 +32,9 @@ HEADER_START = re.compile(rb"[!-9;-~]+:")
 # Anything but the 64 letters of base64 and its padding: dropped from a malformed part.
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 _PADDING = re.compile(rb"=+")
-# "Jane Doe <jane@example.org>, bob@example.org": addresses without quotes or comments.
-_PLAIN_ADDRESS = re.compile(r"\s*(?:([^,<>@]*?)\s*<([^<>\s@,]+@[^<>\s,]+)>|"
-                            r"([^\s,<>@]+@[^\s,<>]+))\s*(?:,|$)")
+# "jane@example.org": an address as it stands in "Jane Doe <jane@example.org>" or alone.
+_IN_BRACKETS = re.compile(r"[^<>\s@,]+@[^<>\s,]+")
+_BARE_ADDRESS = re.compile(r"[^\s,<>@]+@[^\s,<>]+")
 _QUOTED_OR_COMMENT = re.compile(r'["()\\;:]')
 # A message id inside angle brackets: "<20190507174229.12345-2-sam@example.org>".
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -49,6 +49,11 @@ TRANSPORT_FIELDS = ("x-original-from", "reply-to", "sender", "x-original-sender"
                     "x-mailing-list", "x-stable", "x-stable-base", "x-patchwork-hint")
 # Fallbacks for text whose declared charset is missing or wrong; latin-1 maps every byte.
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+#: The longest header value read (a Cc: of a thousand people is 40 KiB); the rest is cut, with
+#: a note, so that a header folded over a million lines costs no more than this.
+MAX_HEADER = 1 << 16
+#: Multipart parts nested deeper than this are not read (with a note); mail clients nest three.
+MAX_MIME_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +127,8 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
         # no blank line was consumed: a line that is no header ended the header block
         notes.append(DecodeNote("headers", "the headers end without a blank line; what "
                                 "follows is read as the body", body[0][0]))
-    headers = BytesHeaderParser(policy=compat32).parsebytes(
-        b"".join(line for _, line in header_lines) + b"\n")
-    fields = _fields(header_lines)
+    headers = _parsed(header_lines)
+    fields = _fields(header_lines, notes)
 
     def text(name: str) -> str | None:
         value = fields.get(name)
@@ -178,23 +182,56 @@ def _cut_headers(numbered: Numbered) -> tuple[Numbered, Numbered | None, dict[st
     return numbered, None, first_at
 
 
-def _fields(header_lines: Numbered) -> dict[str, bytes]:
-    """The first value of each header field by lower-case name, unfolded, as raw bytes."""
-    fields: dict[str, bytes] = {}
-    name = None
+def _parsed(header_lines: Numbered) -> _Headers:
+    """The header fields as the email package reads them (for their MIME parameters), each cut
+    to MAX_HEADER as `_fields` cuts it: its parameter parsing is quadratic in a value's length."""
+    kept, size = [], 0
     for _, line in header_lines:
+        size = size + len(line) if line[:1] in (b" ", b"\t") else len(line)
+        if size <= MAX_HEADER:
+            kept.append(line)
+        elif size - len(line) < MAX_HEADER:     # the line that crosses the cap, cut there
+            kept.append(line[:MAX_HEADER - size + len(line)].rstrip(b"\r\n") + b"\n")
+    return BytesHeaderParser(policy=compat32).parsebytes(b"".join(kept) + b"\n")
+
+
+def _fields(header_lines: Numbered, notes: list[DecodeNote] | None = None) -> dict[str, bytes]:
+    """The first value of each header field by lower-case name, unfolded, as raw bytes, each
+    cut to MAX_HEADER (said in `notes`)."""
+    fields: dict[str, bytes] = {}
+    name, current, size, at = None, [], 0, 0
+
+    def keep() -> None:
+        if name is not None and name not in fields:
+            fields[name] = _capped(name, b"".join(current), at, notes)
+
+    for number, line in header_lines:
         if line[:1] in (b" ", b"\t"):
-            if name is not None and name not in fields:
-                current += line.rstrip(b"\r\n")
+            # the pieces are joined once: adding each to the value so far is quadratic
+            if name is not None and name not in fields and size <= MAX_HEADER:
+                current.append(line.rstrip(b"\r\n"))
+                size += len(current[-1])
             continue
-        if name is not None:
-            fields.setdefault(name, current)
+        keep()
         field_name, _, value = line.partition(b":")
         name = field_name.strip().decode("ascii", "replace").lower()
-        current = value.strip(b" \t\r\n")
-    if name is not None:
-        fields.setdefault(name, current)
+        current, at = [value.strip(b" \t\r\n")], number
+        size = len(current[0])
+    keep()
     return fields
+
+
+def _capped(name: str, value: bytes, at: int, notes: list[DecodeNote] | None) -> bytes:
+    """`value` cut to MAX_HEADER, after its last comma or space there when it has one."""
+    if len(value) <= MAX_HEADER:
+        return value
+    cut = value[:MAX_HEADER]
+    end = max(cut.rfind(b","), cut.rfind(b" "))
+    if notes is not None:
+        notes.append(DecodeNote("truncated", f"the {name.title()}: header is longer than "
+                                f"{MAX_HEADER >> 10} KiB; only its first {MAX_HEADER >> 10} KiB "
+                                "are read", at))
+    return cut[:end] if end > 0 else cut
 
 
 def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
@@ -245,11 +282,33 @@ def _people(value: str | None) -> tuple[Person, ...]:
     if not _QUOTED_OR_COMMENT.search(value):
         # a list of "Name <address>" and bare addresses, as almost every To: and Cc: is:
         # read directly (getaddresses takes a third of reading a list archive)
-        found = [Person(" ".join(name.split()), email) if email else Person("", bare)
-                 for name, email, bare in _PLAIN_ADDRESS.findall(value)]
+        found = _plain_people(value)
         if found and len(found) == value.count("@"):
             return tuple(found)
-    return tuple(Person(name, email) for name, email in getaddresses([value]) if email)
+    try:
+        return tuple(Person(name, email) for name, email in getaddresses([value]) if email)
+    except RecursionError:      # the email package recurses once per nested "(" of a comment
+        return ()
+
+
+def _plain_people(value: str) -> list[Person]:
+    """The people of a list of "Name <address>" and bare addresses, split at the commas (a
+    pattern run over the whole list backtracks quadratically on a long run without one); a
+    piece without an address is passed over, one that is none of the two ends the list."""
+    found = []
+    for piece in value.split(","):
+        piece = piece.strip()
+        if "@" not in piece:
+            continue
+        name, bracket, address = piece[:-1].rpartition("<") if piece.endswith(">") else \
+            ("", "", piece)
+        if bracket and not any(c in name for c in "<>@") and _IN_BRACKETS.fullmatch(address):
+            found.append(Person(" ".join(name.split()), address))
+        elif not bracket and _BARE_ADDRESS.fullmatch(address):
+            found.append(Person("", address))
+        else:
+            return found
+    return found
 
 
 def _msgid(value: str | None) -> str | None:
@@ -259,10 +318,14 @@ def _msgid(value: str | None) -> str | None:
     return found.group(1) if found else value.strip() or None
 
 
-def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote]
+def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote], depth: int = 0
                 ) -> Iterator[tuple[_Headers, Numbered]]:
     """The text parts of a (possibly multipart) mail that hold its description or its patch."""
     kind = headers.get_content_type()
+    if depth > MAX_MIME_DEPTH:
+        notes.append(DecodeNote("skipped", f"multipart parts nested more than {MAX_MIME_DEPTH} "
+                                "deep are not read", body[0][0] if body else None))
+        return
     if not kind.startswith("multipart/"):
         name = (_param(headers, "filename", "content-disposition") or _param(headers, "name")
                 or "").lower()
@@ -282,11 +345,10 @@ def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote]
         parts = parts[:1]
     for part in parts:
         part_lines, part_body, _ = _cut_headers(part)
-        part_headers = BytesHeaderParser(policy=compat32).parsebytes(
-            b"".join(line for _, line in part_lines) + b"\n")
+        part_headers = _parsed(part_lines)
         if kind == "multipart/alternative" and part_headers.get_content_type() != "text/plain":
             continue
-        yield from _leaf_parts(part_headers, part_body or [], notes)
+        yield from _leaf_parts(part_headers, part_body or [], notes, depth + 1)
         if kind == "multipart/alternative":
             return
 

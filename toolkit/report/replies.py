@@ -19,13 +19,12 @@ from email.policy import default
 from email.utils import formataddr
 from io import StringIO
 
-from toolkit.errors import InputError
 from toolkit.checks.applying import commit_references
 from toolkit.checks.findings import Finding
-from toolkit.mail.message import Message
+from toolkit.errors import InputError
+from toolkit.mail.message import Message, Person
 from toolkit.report.report import CheckReport
 from toolkit.series.model import Patch, Series
-from toolkit.mail.message import Person
 
 # "\n" line ends as in an mbox file on disk; git send-email converts them for SMTP. Headers are
 # folded only at the hard limit of 998: the email package folds a long Subject: right after the
@@ -288,7 +287,12 @@ def _recipients(people: Iterable[Person], besides: Person) -> list[Person]:
 
 
 def _address(person: Person) -> str:
-    return formataddr((person.name, person.email))
+    try:
+        return formataddr((person.name, person.email))
+    except UnicodeError:
+        # a non-ASCII local part (RFC 6532), which formataddr cannot encode: written as read,
+        # the name quoted as formataddr would
+        return formataddr((person.name, "x@x")).replace("<x@x>", f"<{person.email}>")
 
 
 def _slug(subject: str) -> str:

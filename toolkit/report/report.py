@@ -70,7 +70,7 @@ class CheckReport:
         return "".join(out) + self.summary() + "\n"
 
     def json(self) -> str:
-        import json                     # only the JSON formats need it
+        import json  # only the JSON formats need it
 
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
 

@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 from toolkit import __version__
+from toolkit.checks.catalogue import Rule
 from toolkit.checks.findings import Finding, Level, Location
 from toolkit.report.report import CheckReport
-from toolkit.checks.catalogue import Rule
 
 VERSION = "2.1.0"
 #: the `id` of the OASIS schema (errata 01) the log conforms to

@@ -10,7 +10,6 @@ from toolkit.validate.code import CodeUnderTest
 from toolkit.validate.evidence import with_trace
 from toolkit.validate.scenarios import Outcome, Status
 
-
 SHOWN = 5      # failed scenarios listed per group in the text report
 
 

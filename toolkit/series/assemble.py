@@ -1,11 +1,12 @@
 """Mails grouped into series: threads, revisions, cover letters, numbering, and the replies to each patch.
 
 An mbox from a list archive holds many series. They are told apart the way b4 and patchwork do:
-by thread first; mails that are not threaded together belong to one posting when the same sender
-numbers them k/N with the same N and revision within a few hours of each other; postings are
-revisions of one series when they share a thread or when the same sender gave them the same
-subject. Replies go to the patch they answer. What is no patch (a reply to a patch that is not in
-the file, a pull request, a notification without a diff) is counted and left out.
+by thread first; mails that are not threaded together belong to one posting by the keys of
+`toolkit.series.grouping`; postings are revisions of one series when they share a thread or when
+the same sender gave them the same titles. Of a mail sent again without a new version tag the
+newest copy is checked and the older ones are listed apart. Replies go to the patch they answer.
+What is no patch (a reply to a patch that is not in the file, a pull request, a notification or
+a robot's report without a diff) is counted and left out.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ from toolkit.mail import read_messages
 from toolkit.mail.message import Message
 from toolkit.series.diff import diff_start
 from toolkit.series.grouping import Mark, one_run, title
-from toolkit.series.model import Patch, Series
+from toolkit.series.model import MAX_TOTAL, Patch, Series
 from toolkit.series.patch import followup_of, patch_of, transport_sender
 from toolkit.series.subject import Subject, parse_subject
 
-# "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch.
-_PULL_REQUEST = re.compile(r"\bGIT\s+PULL\b", re.IGNORECASE)
-# 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "[PATCH] ..." has been added to
+# "[GIT PULL] x86/urgent for 6.9": a pull request, which may carry a diff but is no patch; nor is
+# "[CI-NOTIFY]: ... Bisect ...", a CI's notice quoting the commit it blames.
+_NO_PATCH_TAG = re.compile(r"\bGIT\s+PULL\b|\bCI-NOTIFY\b", re.IGNORECASE)
+# 'FAILED: patch "[PATCH] x86/mce: ..." failed to apply', 'Patch "x86/mce: ..." has been added to
 # the 6.1-stable tree': a notice about a patch, quoting its subject, with the patch attached.
-_ABOUT_A_PATCH = re.compile(r'"\[PATCH\b', re.IGNORECASE)
+_ABOUT_A_PATCH = re.compile(r'"\[PATCH\b|\bpatch\s+"', re.IGNORECASE)
 # "Signed-off-by:" or the "---" line: a mail tagged otherwise than [PATCH] ("[RFC]", "[tip: ...]")
 # is a patch only with one of them (a commit notification), not a bug report with a test diff.
 _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
@@ -139,7 +141,7 @@ def _kept_subject(i: int, mails, parents) -> bool:
 
 
 def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) -> bool:
-    if subject.reply or subject.forward or _PULL_REQUEST.search(subject.raw or "") \
+    if subject.reply or subject.forward or _NO_PATCH_TAG.search(subject.raw or "") \
             or _ABOUT_A_PATCH.search(subject.raw or ""):
         return False
     if subject.is_patch and kept_subject:
@@ -348,11 +350,11 @@ def _series(mails, marks, indices, revision_of, posting_of, chosen, naked, follo
         return patch_of(message, subject, index_of[i], count, chosen, replies)
 
     cover = build(placed[0]) if 0 in placed and placed[0] not in older else None
-    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total}
+    patches = {k: build(i) for k, i in placed.items() if 0 < k <= total and i not in older}
     return Series(
         source=source, revision=chosen, total=total, cover=cover,
         patches=tuple(patches[k] for k in sorted(patches)), revisions=revisions,
-        missing=tuple(k for k in range(1, total + 1) if k not in patches),
+        missing=tuple(k for k in range(1, min(total, MAX_TOTAL) + 1) if k not in patches),
         duplicates=tuple(map(build, duplicates)), extra=tuple(map(build, sorted(extra))),
         superseded=tuple(build(i, own_count=True) for i in sorted(older)),
         totals_seen=tuple(sorted(set(totals))) if len(set(totals)) > 1 else (),
@@ -457,6 +459,6 @@ def _sender(message: Message) -> str:
 
 def _debug(message: str, *args) -> None:
     """A grouping decision, logged at debug level ("mail X joins the posting of Y: why")."""
-    import logging                      # most runs log nothing: loaded when they do
+    import logging  # most runs log nothing: loaded when they do
 
     logging.getLogger(__name__).debug(message, *args)

@@ -3,13 +3,13 @@
 A posting is what one `git send-email` or `b4 send` run put out: a cover letter and patches k/N
 of one revision. Threaded mails are tied by their message ids. Mails without threading headers
 (`git format-patch` output, `b4 am`'s .mbx, mails a list archive lost the headers of) are one
-posting when they carry one k/N count and revision and, one after another in the file, show a
-trace of having been made together: the same sender, a Message-ID stem (what git send-email,
-git format-patch --thread and b4 give every mail of one run), or the From_ line `git
-format-patch` or `b4 am` writes. Dates seconds apart are no such trace (two people's postings
-interleave on a busy list). The sender alone does not decide, since a tool's
-output carries each patch's author as the sender. Postings are revisions of one series when
-they share a thread or one author gave them the same title, in the same branch tag.
+posting when they carry one k/N count and revision and show a trace of having been made
+together: the same sender, a Message-ID stem (what git send-email, git format-patch --thread
+and b4 give every mail of one run), or, one after another in the file, the From_ line `git
+format-patch` or `b4 am` writes. The sender is not needed, since a tool's output carries each
+patch's author as the sender; dates seconds apart are no trace (two people's postings
+interleave so on a busy list). Postings are revisions of one series when they share a thread or
+one sender gave them the same title, in the same branch tag.
 """
 
 from __future__ import annotations
@@ -104,12 +104,11 @@ def one_run(earlier: Mark, later: Mark, adjacent: bool) -> str | None:
     return None
 
 
-def title(mark: Mark, sender: str | None = None) -> tuple:
+def title(mark: Mark) -> tuple:
     """The key a posting shares with its other revisions when no thread ties them: who sent
     it, its branch tag, its title and its place in the series."""
     branch = tuple(p.lower() for p in mark.subject.prefixes if p.lower() not in _NOT_BRANCH)
-    return ("title", sender if sender is not None else mark.sender, branch,
-            mark.subject.text.lower(), mark.subject.counter or 0)
+    return ("title", mark.sender, branch, mark.subject.text.lower(), mark.subject.counter or 0)
 
 
 def archive_keys(mark: Mark, previous: Mark | None) -> list[tuple]:

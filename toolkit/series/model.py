@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from toolkit.mail.message import DecodeNote, Line, Person
 from toolkit.series.diff import DiffLine, FileDiff
 
+#: The most patches a series is taken to have: the missing ones are listed up to this, and a
+#: subject that counts more ("[PATCH 1/999999999]") is a numbering finding, not a list to build.
+MAX_TOTAL = 9999
 
 @dataclass(frozen=True, slots=True)
 class Trailer:

@@ -39,10 +39,11 @@ _REVIEW_BANNER = re.compile(r"\s*\d+\.\d+(?:\.\d+)?(?:-stable|-rc\d*)? review pa
 _UPSTREAM = re.compile(r"\s*(?:\[\s*upstream commit [0-9a-f]{12,40}\s*\]|"
                        r"commit [0-9a-f]{12,40} upstream\.?)\s*", re.IGNORECASE)
 # " arch/x86/include/asm/text-patching.h | 22 ++++++++--": one diffstat entry (some tools
-# write it without the leading space).
-_DIFFSTAT_ENTRY = re.compile(r"\s*(\S.*?)\s+\|\s+(\d+)(?: [+-]*)?")
+# write it without the leading space). The name ends in a non-space: a name that may end
+# anywhere in a run of spaces makes a line of 100,000 spaces take quadratic time.
+_DIFFSTAT_ENTRY = re.compile(r"\s*(\S(?:.*?\S)?)\s+\|\s+(\d+)(?: [+-]*)?")
 # " tools/testdata/blob.bin | Bin 0 -> 512 bytes": a binary diffstat entry.
-_DIFFSTAT_BINARY = re.compile(r"\s*(\S.*?)\s+\|\s+Bin\b.*")
+_DIFFSTAT_BINARY = re.compile(r"\s*(\S(?:.*?\S)?)\s+\|\s+Bin\b.*")
 # "Name <user@host>" or a bare "user@host" (not "https://host/x@y"): a trailer's address.
 _ADDRESS = re.compile(r"[^<>]*<[^<>\s@]+@[^<>\s@]+>\s*|[\w.+=-]+@[\w.-]+\s*")
 # " 3 files changed, 41 insertions(+), 2 deletions(-)": the diffstat summary.
@@ -343,7 +344,10 @@ def person_of(value: str) -> Person | None:
     address = re.sub(r"<mailto:[^<>]*>", "", value.split("#")[0])
     if not _ADDRESS.fullmatch(address):
         return None
-    name, email = parseaddr(address)
+    try:
+        name, email = parseaddr(address)
+    except RecursionError:      # the email package recurses once per nested "(": no address
+        return None
     return Person(name, email) if email else None
 
 

@@ -22,6 +22,9 @@ _REVISION = re.compile(r"(?i)v(\d+)")
 _WORD_REVISION = re.compile(r"(?i)(PATCH|RFC)v(\d+)")
 _COUNTER = re.compile(r"(\d+)/(\d+)")
 _WORD_COUNTER = re.compile(r"(?i)(PATCH)(\d+)/(\d+)")
+#: Numbers in a subject are read up to this (a series or revision number beyond it is no real
+#: one): a number of thousands of digits would cost a quadratic conversion, or fail it.
+NUMBER_CAP = 10 ** 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +91,17 @@ def parse_subject(raw: str | None) -> Subject:
             word = words[i]
             if m := _WORD_COUNTER.fullmatch(word):
                 prefixes.append(m.group(1))
-                counter, expected = int(m.group(2)), int(m.group(3))
+                counter, expected = _number(m.group(2)), _number(m.group(3))
             elif m := _COUNTER.fullmatch(word):
-                counter, expected = int(m.group(1)), int(m.group(2))
+                counter, expected = _number(m.group(1)), _number(m.group(2))
             elif m := _WORD_REVISION.fullmatch(word):
                 prefixes.append(m.group(1))
-                revision, revision_given = int(m.group(2)), True
+                revision, revision_given = _number(m.group(2)), True
             elif m := _REVISION.fullmatch(word):
-                revision, revision_given = int(m.group(1)), True
-            elif word.isdigit() and i + 2 < len(words) and words[i + 1].lower() == "of" \
-                    and words[i + 2].isdigit():
-                counter, expected = int(word), int(words[i + 2])
+                revision, revision_given = _number(m.group(1)), True
+            elif word.isdecimal() and i + 2 < len(words) and words[i + 1].lower() == "of" \
+                    and words[i + 2].isdecimal():
+                counter, expected = _number(word), _number(words[i + 2])
                 i += 2
             else:
                 prefixes.append(word)
@@ -106,3 +109,9 @@ def parse_subject(raw: str | None) -> Subject:
     return Subject(raw=raw or "", text=rest, prefixes=tuple(prefixes), revision=revision,
                    revision_given=revision_given, counter=counter, expected=expected,
                    reply=reply, forward=forward)
+
+
+def _number(digits: str) -> int:
+    """The number `digits` write, at most NUMBER_CAP."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 10 else NUMBER_CAP

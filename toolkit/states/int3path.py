@@ -17,10 +17,27 @@ from toolkit import lazy
 from toolkit.cmodel import preprocessor as cpre
 from toolkit.series.model import Patch, Series
 from toolkit.states import reference
-from toolkit.states.blocks import (GAP, Block, HelperCall, PartialBlock, added_blocks, added_uses,
-                                   blocks_in, close_cut_comments, code_has, code_words,
-                                   entry_blocks, gap_block, header_blocks, partial_blocks,
-                                   post_image, removed_names, touched, used_macros, uses_in)
+from toolkit.states.blocks import (
+    GAP,
+    Block,
+    HelperCall,
+    PartialBlock,
+    added_blocks,
+    added_uses,
+    blocks_in,
+    close_cut_comments,
+    code_has,
+    code_words,
+    entry_blocks,
+    gap_block,
+    header_blocks,
+    partial_blocks,
+    post_image,
+    removed_names,
+    touched,
+    used_macros,
+    uses_in,
+)
 from toolkit.states.refusals import Refusal, path_refusal
 from toolkit.x86 import ENTRY_64, ENTRY_BESIDE, ENTRY_PIECES, TEXT_PATCHING_H
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from toolkit import x86
-from toolkit import gapblock
+from toolkit import gapblock, x86
 from toolkit.cmodel import header as cheader
 from toolkit.cmodel import ptregs
 from toolkit.codegen import render

@@ -21,8 +21,16 @@ from toolkit import entryblocks
 from toolkit.cmodel.includes import follow
 from toolkit.cmodel.preprocessor import Macro, directives_of
 from toolkit.errors import InputError
-from toolkit.x86 import (ENTRY_32, ERETS, FIXUP_C_MACROS, FIXUP_MACROS, FRED_ENTRY_S,
-                        FRED_KERNEL_ENTRIES, FRED_KERNEL_ENTRY, FRED_MACROS)
+from toolkit.x86 import (
+    ENTRY_32,
+    ERETS,
+    FIXUP_C_MACROS,
+    FIXUP_MACROS,
+    FRED_ENTRY_S,
+    FRED_KERNEL_ENTRIES,
+    FRED_KERNEL_ENTRY,
+    FRED_MACROS,
+)
 
 #: The C macros the FRED entry uses, as the kernel's headers define them, for its code when no
 #: tree is there to read them from: erets as its bytes (asm/fred.h).

@@ -11,15 +11,27 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from toolkit.emulate import build
+
 # BudgetSpent and LimitHit tell the caller of validate() why an ERROR outcome could not run.
 from toolkit.emulate.limits import DEFAULT, BudgetSpent, LimitHit, Limits  # noqa: F401
 from toolkit.emulate.machine import Machine, Probe
 from toolkit.errors import ToolkitError
 from toolkit.validate import evidence
 from toolkit.validate.code import CodeUnderTest, VariantMismatch
-from toolkit.validate.scenarios import (CALL_TARGET, CHECKS, RET_TARGET, SENTINEL, SENTINELS,
-                               Outcome, Scenario, Status, Variant, address, handler_parameters,
-                               site_code)
+from toolkit.validate.scenarios import (
+    CALL_TARGET,
+    CHECKS,
+    RET_TARGET,
+    SENTINEL,
+    SENTINELS,
+    Outcome,
+    Scenario,
+    Status,
+    Variant,
+    address,
+    handler_parameters,
+    site_code,
+)
 from toolkit.x86 import HELPER_OF, INT3, pack_format, reference
 
 
