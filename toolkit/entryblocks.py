@@ -100,3 +100,19 @@ def used_macros(texts: Sequence[str], files: Sequence[tuple[str, Sequence[str]]]
                     pending.append("\n".join(lines[where[0]:where[1] + 1]))
                     break
     return found
+
+
+def fs_before_fixup(lines: list[str]) -> bool:
+    """Whether the SAVE_ALL of an entry_32.S (its lines) pushes %fs before it expands
+    FIXUP_FRAME: since late 2019 it does (5.4.y stable has it), and FIXUP_FRAME sees fs, the gs
+    slot, orig_ax, ip, cs and flags; in v5.3 and v5.4.0 %fs came after, and it sees five words.
+    A file without that SAVE_ALL is taken to have today's order."""
+    found = macro(lines, "SAVE_ALL")
+    if found is None:
+        return True
+    for line in code_of("".join(lines[found[0] + 1:found[1]])).splitlines():
+        if re.match(r"\s*pushl\s+%fs\b", line):
+            return True
+        if re.match(r"\s*FIXUP_FRAME\b", line):
+            return False
+    return True

@@ -165,9 +165,10 @@ FIXUP_PUSHED_FIRST = ("fs", "gs")
 #: The C macros FIXUP_FRAME and IRET_FRAME test with, as the kernel's headers define them, for
 #: their code when no tree is there to read them from: the CS slot's high-half mark of a frame
 #: the fix-up built (entry_32.S), the selector bit only user privilege sets (asm/segment.h), the
-#: vm86 flag (processor-flags.h).
+#: whole privilege field, which v5.3 and v5.4.0 test instead (asm/segment.h), the vm86 flag
+#: (processor-flags.h).
 FIXUP_C_MACROS = (("CS_FROM_KERNEL", "(1 << 29)"), ("USER_SEGMENT_RPL_MASK", "0x2"),
-                  ("X86_EFLAGS_VM", "(1 << 17)"))
+                  ("SEGMENT_RPL_MASK", "0x3"), ("X86_EFLAGS_VM", "(1 << 17)"))
 #: The FRED kernel entry point and the macros it is made of (entry_64_fred.S, v6.9+).
 FRED_KERNEL_ENTRY = "asm_fred_entrypoint_kernel"
 #: Its names: the merged one first, then the one the FRED series had on the list until its

@@ -156,3 +156,11 @@ def test_gen_refuses_with_exit_2_and_a_message(argv, message, capsys):
 
     assert cli.main(["gen", *argv]) == 2
     assert capsys.readouterr().err.startswith(message)
+
+
+def test_install_fixup_refuses_an_entry_that_pushes_fs_after_it():
+    five = Path(__file__).parents[1] / "data/entry32/entry_32-five-words.S"
+    lines = five.read_text().splitlines(keepends=True)
+    save_all = next(n for n, line in enumerate(lines, 1) if line.startswith(".macro SAVE_ALL"))
+    with pytest.raises(InputError, match=rf"^entry_32.S:{save_all}: SAVE_ALL pushes %fs after"):
+        install.install_fixup(five.read_text(), Target(arch="x86_32"), "entry_32.S")

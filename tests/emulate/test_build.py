@@ -111,3 +111,9 @@ def test_a_tool_that_runs_too_long_is_stopped(tmp_path):
         time.sleep(0.01)
     else:
         raise AssertionError(f"the tool's child still runs: {stat_file.read_text()}")
+
+
+def test_a_link_error_quotes_the_undefined_name_not_a_warning(tmp_path):
+    with pytest.raises(ToolchainError) as caught:
+        build.build(_sources("undefined.s"), "x86_32", cache=tmp_path)
+    assert "toolkit_never_defined" in caught.value.why

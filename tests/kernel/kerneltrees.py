@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from toolkit import entryblocks
+from toolkit.x86 import ENTRY_32
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,7 +27,9 @@ def _patching_trees() -> list[Path]:
     """The trees above and the era trees of `make kernel-eras` (alternative.c and
     text-patching.h of a release the package archive does not carry)."""
     found = [t for t in _trees() if (t / "arch/x86/kernel/alternative.c").exists()]
-    return found + sorted((ROOT / ".kernels").glob("era-*"))
+    named = {t.resolve() for t in found}
+    eras = sorted((ROOT / ".kernels").glob("era-*"))
+    return found + [t for t in eras if t.resolve() not in named]
 
 
 PATCHING_TREES = _patching_trees() or [pytest.param(None, marks=pytest.mark.skip(
@@ -59,3 +64,16 @@ def apply_mutant(copy: Path, mutant: dict) -> None:
         assert text.count(edit["old"]) == 1, f"{edit['old']!r} is not in {mutant['file']} once"
         text = text.replace(edit["old"], edit["new"])
     path.write_text(text)
+
+
+def other_era(tree: Path, mutant: dict) -> str | None:
+    """Why an x86_32 mutant does not fit `tree`, or None: its text is written for a FIXUP_FRAME
+    that sees `fixup_words` words (six with %fs pushed before it, five in v5.3 and v5.4.0), and the
+    tree's SAVE_ALL says which one the tree has."""
+    if mutant["arch"] != "x86_32" or not (tree / ENTRY_32).exists():
+        return None
+    lines = (tree / ENTRY_32).read_text().splitlines(keepends=True)
+    words = 6 if entryblocks.fs_before_fixup(lines) else 5
+    if words == mutant["fixup_words"]:
+        return None
+    return f"{tree.name}: FIXUP_FRAME sees {words} words, the mutant is for {mutant['fixup_words']}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitrepos import commit_as_mail, git
-from kernel.kerneltrees import TREES, apply_mutant, tree_id
+from kernel.kerneltrees import TREES, apply_mutant, other_era, tree_id
 from toolkit.checks import catalogue, trial
 from toolkit.series import read_series
 from toolkit.states import int3path
@@ -57,6 +57,8 @@ def test_check_tree_names_the_line_of_a_faulty_entry(path, tree, tmp_path, monke
     assert entry in ENTRY_PIECES, mutant["file"]
     if not (tree / entry).exists():
         pytest.skip(f"{tree.name} has no {entry}")
+    if other_era(tree, mutant):
+        pytest.skip(other_era(tree, mutant))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     repo, series = _series_of(tree, mutant, tmp_path)
     paths = int3path.from_repository(series, str(repo))

@@ -5,11 +5,12 @@ import pytest
 
 from kernel.kerneltrees import TREES, tree_id
 from toolkit import cli
+from toolkit.cmodel import header as cheader
 from toolkit.validate import code as codeundertest
 from toolkit.validate import runner as validation
 from toolkit.validate import scenarios
 from toolkit.validate.scenarios import Status
-from toolkit.x86 import FRED_ENTRY_S
+from toolkit.x86 import FRED_ENTRY_S, TEXT_PATCHING_H
 
 pytestmark = pytest.mark.kernel
 
@@ -28,7 +29,10 @@ def test_tree_passes(tree, arch, rows, tmp_path):
             assert {o.reason for o in outcomes} == {code.missing}
             continue
         ran = {o.scenario.group for o in outcomes if o.status is Status.PASSED}
-        assert {"call", "jmp", "push", "pop", "ret", "roundtrip", "ring3"} <= ran
+        # pop and ret came in v5.10: a tree before has only the first three helpers
+        have = {f.name.removeprefix("int3_emulate_") for f in
+                cheader.read_header(str(tree / TEXT_PATCHING_H)).functions}
+        assert {"call", "jmp", "push", "roundtrip", "ring3"} | ({"pop", "ret"} & have) <= ran
 
 
 @pytest.mark.parametrize("tree", TREES, ids=tree_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.kerneltrees import TREES, apply_mutant, entry_copy, tree_id
+from kernel.kerneltrees import TREES, apply_mutant, entry_copy, other_era, tree_id
 from toolkit.validate import code as codeundertest
 from toolkit.validate import runner as validation
 from toolkit.validate.scenarios import Status
@@ -33,6 +33,8 @@ def test_kernel_mutant_is_caught(path, tree, rows, cache, tmp_path):
     missing = codeundertest.tree_code(tree, arch, delivery).missing
     if missing:
         pytest.skip(f"{tree.name}: {missing}")
+    if other_era(tree, mutant):
+        pytest.skip(other_era(tree, mutant))
     code = codeundertest.tree_code(mutated_tree(tree, mutant, tmp_path), arch, delivery)
     outcomes = validation.validate(code, rows, cache=cache)
     failed = {o.scenario.name for o in outcomes if o.status is Status.FAILED}

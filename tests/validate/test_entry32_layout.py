@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from toolkit import entryblocks
 from toolkit.checks import trial
 from toolkit.entryblocks import macro
 from toolkit.validate import code, kernelentry, runner
@@ -28,10 +29,10 @@ def _run(text: str, fs_first: bool, cache):
 
 
 def test_the_order_of_save_all_gives_the_layout():
-    assert kernelentry.fs_before_fixup(LINES) is False
+    assert entryblocks.fs_before_fixup(LINES) is False
     six = FILE.read_text().replace("\tFIXUP_FRAME\n\tpushl\t%fs\n", "\tpushl\t%fs\n\tFIXUP_FRAME\n")
-    assert kernelentry.fs_before_fixup(six.splitlines(keepends=True)) is True
-    assert kernelentry.fs_before_fixup(["/* no SAVE_ALL */\n"]) is True
+    assert entryblocks.fs_before_fixup(six.splitlines(keepends=True)) is True
+    assert entryblocks.fs_before_fixup(["/* no SAVE_ALL */\n"]) is True
 
 
 def test_a_five_word_fixup_runs_clean_in_its_own_layout(cache):

@@ -118,6 +118,41 @@ def test_the_2019_single_poke_runs_what_it_can(parts, cache):
     assert not [o for o in outcomes.values() if o.status in (Status.FAILED, Status.ERROR)]
 
 
+TEXT_2019_VECTOR = (DATA / "alternative-2019-vector.c").read_text()
+# Late 2019 declares the site struct in text-patching.h (jump_label.c fills the vector).
+SITE_STRUCT = ("struct text_poke_loc {\n\tvoid *detour;\n\tvoid *addr;\n\tsize_t len;\n"
+               "\tconst char opcode[POKE_MAX_OPCODE_SIZE];\n};\n")
+
+
+@pytest.fixture(scope="module")
+def parts_2019(parts):
+    header, prelude = parts
+    generated = generated_code("x86_64")
+    return cheader.parse_header(generated.header + "#define POKE_MAX_OPCODE_SIZE 5\n"
+                                + SITE_STRUCT, "text-patching.h"), prelude
+
+
+def test_the_late_2019_vector_runs_with_the_struct_of_its_header(parts_2019, cache):
+    batch = alternative.find_batch(TEXT_2019_VECTOR)
+    assert batch.text.startswith("static struct bp_patching_desc {")
+    assert batch.resumes and batch.era.startswith("2019 ")
+    outcomes = {o.sequence.name: o for o in run(TEXT_2019_VECTOR, parts_2019, cache)}
+    assert outcomes["single/nop5-to-call"].status is Status.PASSED
+    assert outcomes["single/jmp8"].status is Status.PASSED
+    assert not [(n, o.reason) for n, o in outcomes.items()
+                if o.status in (Status.FAILED, Status.ERROR)]
+
+
+def test_a_fault_in_the_late_2019_vector_is_caught(parts_2019, cache):
+    old = "\tif (key < site->addr)\n\t\treturn -1;\n\treturn key > site->addr;"
+    assert TEXT_2019_VECTOR.count(old) == 1
+    wrong = "\tif (key < site->addr)\n\t\treturn -1;\n\treturn key >= site->addr;"
+    outcome = next(o for o in run(TEXT_2019_VECTOR.replace(old, wrong), parts_2019, cache)
+                   if o.sequence.name == "single/nop5-to-call")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason.startswith("a trap the handler does not claim")
+
+
 @pytest.mark.parametrize("old, new, caught_as", [
     ("\ton_each_cpu(do_sync_core, NULL, 1);\n\tif (len", "\tif (len", "a torn instruction"),
     ("regs->ip = (unsigned long)bp_int3_handler;", "regs->ip = (unsigned long)bp_int3_addr;",

@@ -1,6 +1,7 @@
 """Scenario tables: rule expansion, row errors with their line, skips with reasons, the report and
 the validate command line."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,21 @@ def test_text_report_lists_a_few_failures_per_group():
     lines = ValidationReport(((generated, failed),)).text().splitlines()
     assert lines[1].split() == ["FAIL", "jcc", str(validation_report.SHOWN + 3), "failed"]
     assert lines[2 + validation_report.SHOWN].strip() == "... and 3 more (all of them: --format json)"
+
+
+VARIANT = Path(__file__).parents[1] / "data/variants/indented.toml"
+
+
+@pytest.mark.parametrize("entry", ["walk:\n\t\t.rept\t3\n\t\tpushq\t1*8(%rsp)\n\t\t.endr\n\tret\n",
+                                   "walk:\n\t.rept 3\n\tpushq\t1*8(%rsp)\n\t.endr\n\tret\n"])
+def test_a_variant_fits_the_same_words_laid_out_with_other_blanks(entry):
+    code = replace(codeundertest.generated_code("x86_64"), entry=entry)
+    varied = code.with_variant(scenarios.load_variant(VARIANT))
+    assert varied.entry.split() == ["walk:", "pushq", "$0", "ret"]
+
+
+def test_a_variant_whose_words_occur_twice_does_not_fit():
+    walk = "\t.rept 3\n\tpushq\t1*8(%rsp)\n\t.endr\n"
+    code = replace(codeundertest.generated_code("x86_64"), entry=walk + walk)
+    with pytest.raises(codeundertest.VariantMismatch, match="occurs 2 times"):
+        code.with_variant(scenarios.load_variant(VARIANT))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit import lazy
+from toolkit import entryblocks, lazy
 from toolkit.errors import ToolchainError, ToolkitError
 from toolkit.states.refusals import unbuildable
 from toolkit.x86 import (
@@ -141,7 +141,7 @@ def entry_alone(trials: Trials, state: Int3Path, path: str) -> TrialResult:
                 return TrialResult(error=f"the state has no {' or '.join(sorted(missing))}")
             # the order of SAVE_ALL's pushes, where the state has the whole file (a tree)
             whole = state.file(ENTRY_32)
-            first = kernelentry.fs_before_fixup(whole.splitlines(True)) if whole else True
+            first = entryblocks.fs_before_fixup(whole.splitlines(True)) if whole else True
             arch, delivery, piece = "x86_32", "idt", kernelentry.fixup_text(text, label, first)
         else:
             besides = _besides(state, path)

@@ -56,6 +56,13 @@ def install_fixup(text: str, t: Target, path: str) -> str:
     """`text` of a kernel's entry_32.S with FIXUP_FRAME and IRET_FRAME (`.macro` to `.endm`, in
     place, wherever the file has them) replaced by the generated ones of the x86_32 `t`."""
     lines = text.splitlines(keepends=True)
+    if not entryblocks.fs_before_fixup(lines):
+        # The generated fix-up copies fs with the frame; where %fs is pushed after it (v5.3,
+        # v5.4.0) it would copy a word that is not there yet.
+        start, _ = entryblocks.macro(lines, "SAVE_ALL")
+        raise InputError("SAVE_ALL pushes %fs after FIXUP_FRAME (v5.3, v5.4.0): the generated "
+                         "fix-up is for an entry that pushes it before", path=path,
+                         line=start + 1)
     made = render_kernel_fixup(t).splitlines(keepends=True)
     # bottom up, so that the places found first stay where they are
     places = []

@@ -143,7 +143,8 @@ def render_kernel_harness(t: Target, macros: str, origin: str,
     `macros` defines FIXUP_FRAME and IRET_FRAME (x86_32) or toolkit_fred_entrypoint_kernel (the
     body of asm_fred_entrypoint_kernel, FRED), which the harness places where the kernel has them;
     `origin` says where they came from; `fs_before_fixup` whether %fs is pushed before
-    FIXUP_FRAME (v5.4 on) or after it (v5.3). The contract is the module docstring's."""
+    FIXUP_FRAME (5.4.y stable on) or after it (v5.3, v5.4.0). The contract is the module
+    docstring's."""
     if t.delivery == "fred":
         return _render("harness_fred_kernel.S.j2", t, parameters=f"arch={t.arch} delivery=fred",
                        macros=macros, origin=origin, redzone=FRED_REDZONE,

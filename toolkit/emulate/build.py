@@ -277,7 +277,12 @@ def _run(command: list[str], cwd: Path, name: str, limits: Limits, deadline: flo
     if stopped:
         raise LimitHit(limits, stopped, path=name)
     lines = [line for line in stderr.splitlines() if line.strip()]
-    first = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "")
+    # ld says "undefined reference" without the word error, after warnings of its own; a
+    # warning is the line to quote only when nothing else was said.
+    first = next((line for line in lines if "error" in line.lower()
+                  or "undefined reference" in line),
+                 next((line for line in lines if "warning:" not in line),
+                      lines[0] if lines else ""))
     # gcc and as both start a message with "file:line:"; keep the line for the user.
     at = re.match(rf"{re.escape(name)}:(\d+):", first)
     raise ToolchainError(f"{tool} failed on {name}", path=name,

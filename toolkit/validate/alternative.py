@@ -28,9 +28,10 @@ NAMES = {
     "single": ("smp_text_poke_single", "text_poke_bp"),
     "process": ("smp_text_poke_batch_process", "text_poke_bp_batch"),
 }
-#: Where the part starts: the location struct, or the state of the single poke of 2019.
+#: Where the part starts: the location struct, the descriptor (v5.3 and v5.4 keep the struct
+#: in text-patching.h, for jump_label.c), or the state of the single poke of 2019.
 STARTS = ("struct smp_text_poke_loc {", "struct text_poke_loc {", "struct bp_patching_desc {",
-          "static bool bp_patching_in_progress;")
+          "static struct bp_patching_desc {", "static bool bp_patching_in_progress;")
 #: The helpers the handler calls (push and pop come along as their callees).
 HELPERS = ("int3_emulate_jmp", "int3_emulate_call", "int3_emulate_ret", "int3_emulate_jcc")
 
@@ -163,13 +164,19 @@ def sources(batch: Batch, header: cheader.HeaderModel, prelude: str,
     uses from text-patching.h, the calls of this era, the environment, and the batch itself
     (under `#line`, so that a compiler message names the tree's file and line)."""
     helpers = [h for h in HELPERS if header.function(h)]
-    missing = [h for h in HELPERS if h not in helpers and h != "int3_emulate_jcc"]
+    # only those the handler calls: the one of v5.3 and v5.4 resumes at the caller's address
+    missing = [h for h in HELPERS if h not in helpers and h != "int3_emulate_jcc"
+               and re.search(rf"\b{h}\b", batch.text)]
     if missing:
         raise InputError(f"no {', '.join(missing)} for the int3 handler to call",
                          path=header.path)
     unit = cheader.translation_unit(header, helpers)
+    # the site struct, where the era declares it in text-patching.h (v5.3, v5.4)
+    structs = "".join(_struct_text(s) for s in header.structs
+                      if s.kind == "struct" and s.name and f"struct {s.name} {{" not in batch.text
+                      and re.search(rf"\bstruct {s.name}\b", batch.text))
     constants = []
-    for name in sorted(set(_MACRO.findall(batch.text))):
+    for name in sorted(set(_MACRO.findall(batch.text + structs))):
         macro = header.macro(name)
         if macro is not None and macro.value is not None and f"#define {name}" not in unit:
             constants.append(f"#define {name} {macro.body}\n")
@@ -189,11 +196,20 @@ def sources(batch: Batch, header: cheader.HeaderModel, prelude: str,
               f'#line {batch.first} "{origin}"\n{batch.text}\n'
               '#include "toolkit_patching_driver.h"\n')
     return [SourceFile("toolkit_prelude.h", prelude),
-            SourceFile("text-patching.h", unit + "".join(constants) + have),
+            SourceFile("text-patching.h", unit + "".join(constants) + structs + have),
             SourceFile("toolkit_patching_api.h", api),
             SourceFile("toolkit_patching_env.h", handler_text("patching_env.h")),
             SourceFile("toolkit_patching_driver.h", handler_text("patching_driver.h")),
             SourceFile("alternative.c", unit_c)]
+
+
+def _struct_text(struct: cheader.Aggregate) -> str:
+    """A struct of the header the batch uses but does not define, written out from the model."""
+    fields = []
+    for field in struct.fields:
+        base, bracket, rest = field.type.partition("[")
+        fields.append(f"\t{base.rstrip()} {field.name}{bracket + rest if bracket else ''};\n")
+    return f"struct {struct.name} {{\n{''.join(fields)}}};\n"
 
 
 def build_batch(batch: Batch, header: cheader.HeaderModel, prelude: str, *,

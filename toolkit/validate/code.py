@@ -48,11 +48,19 @@ class CodeUnderTest:
         """This code with the variant's edits made; VariantMismatch when one does not fit."""
         parts = {"header": self.header, "entry": self.entry}
         for edit in variant.edits:
-            found = parts[edit.part].count(edit.old)
-            if found != 1:
-                raise VariantMismatch(f"{variant.name}: the text to replace occurs {found} times "
-                                      f"in the {edit.part} of {self.label}")
-            parts[edit.part] = parts[edit.part].replace(edit.old, edit.new)
+            text = parts[edit.part]
+            found = [(m.start(), m.end()) for m in re.finditer(re.escape(edit.old), text)]
+            if len(found) != 1:
+                # A tree of another era may lay the same instructions out with other indentation
+                # (the 2019 gap sits one .if shallower than today's): any run of blanks will do.
+                loose = r"\s+".join(re.escape(word) for word in edit.old.split())
+                found = [(m.start(), m.end()) for m in re.finditer(loose, text)] if loose else []
+            if len(found) != 1:
+                raise VariantMismatch(f"{variant.name}: the text to replace occurs {len(found)} "
+                                      f"times in the {edit.part} of {self.label}")
+            (start, end), = found
+            parts[edit.part] = text[:start] + (edit.new.strip() if text[start:end] != edit.old
+                                               else edit.new) + text[end:]
         return replace(self, label=f"{self.label} + {variant.name}", **parts)
 
     def sources(self):

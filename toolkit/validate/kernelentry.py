@@ -57,7 +57,7 @@ class NotInTree(Exception):
 class EntryCode:
     """The `.S` text that defines the tree's macros for the harness, and where it came from;
     for x86_32, whether SAVE_ALL pushes %fs before FIXUP_FRAME (six words above %esp there,
-    v5.4 on) or after it (five, v5.3)."""
+    5.4.y stable and later) or after it (five, v5.3 and v5.4.0)."""
 
     text: str
     label: str
@@ -75,23 +75,7 @@ def fixup_frame(tree: Path) -> EntryCode:
                         "frame fix-up came in v5.3)")
     pieces = [(lines[a:b + 1], f"{ENTRY_32}:{a + 1}-{b + 1}") for _, (a, b) in found]
     return replace(_entry_code(tree, path, lines, pieces, "x86_32"),
-                   fs_before_fixup=fs_before_fixup(lines))
-
-
-def fs_before_fixup(lines: list[str]) -> bool:
-    """Whether the SAVE_ALL of an entry_32.S (its lines) pushes %fs before it expands
-    FIXUP_FRAME: since v5.4 it does, and FIXUP_FRAME sees fs, the gs slot, orig_ax, ip, cs and
-    flags; in v5.3 %fs came after, and it sees five words. A file without that SAVE_ALL is taken
-    to have today's order."""
-    found = entryblocks.macro(lines, "SAVE_ALL")
-    if found is None:
-        return True
-    for line in entryblocks.code_of("".join(lines[found[0] + 1:found[1]])).splitlines():
-        if re.match(r"\s*pushl\s+%fs\b", line):
-            return True
-        if re.match(r"\s*FIXUP_FRAME\b", line):
-            return False
-    return True
+                   fs_before_fixup=entryblocks.fs_before_fixup(lines))
 
 
 def fixup_text(text: str, origin: str, fs_pushed_first: bool = True) -> EntryCode:

@@ -15,7 +15,8 @@
 	testl	$X86_EFLAGS_VM, 4*4(%esp)
 	jnz	.Lfive_done_\@
 #endif
-	testl	$USER_SEGMENT_RPL_MASK, 3*4(%esp)
+	/* This era tests the whole privilege field, not the user bit alone. */
+	testl	$SEGMENT_RPL_MASK, 3*4(%esp)
 	jnz	.Lfive_done_\@
 
 	orl	$CS_FROM_KERNEL, 3*4(%esp)

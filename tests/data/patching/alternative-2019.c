@@ -1,5 +1,5 @@
 // A small int3 patcher written for the toolkit's tests in the shape and with the names of the
-// kernel's arch/x86/kernel/alternative.c of 2019 (v5.3, before the batch): one site at a time,
+// kernel's arch/x86/kernel/alternative.c of 2019 (v5.2, before the vector): one site at a time,
 // and a trap at it resumes at the address the caller gave. It is not the kernel's code.
 
 static bool bp_patching_in_progress;

@@ -58,6 +58,7 @@ void toolkit_warn(int line);
 #define VM_BUG_ON(c) BUG_ON(c)
 #define WARN_ON_ONCE(c) ({ int __toolkit_w = !!(c); if (__toolkit_w) toolkit_warn(__LINE__); __toolkit_w; })
 #define WARN_ON(c) WARN_ON_ONCE(c)
+#define WARN_ONCE(c, ...) WARN_ON_ONCE(c)
 
 typedef struct { int counter; } atomic_t;
 #define ATOMIC_INIT(i) { (i) }
@@ -167,6 +168,8 @@ static __always_inline void *__inline_bsearch(const void *key, const void *base,
 	}
 	return NULL;
 }
+/* The handler of v5.3 and v5.4 calls the library's out-of-line one, which searches alike. */
+#define bsearch __inline_bsearch
 
 #define user_mode(regs) (((regs)->cs & 3) != 0)
 
