@@ -21,7 +21,7 @@ from toolkit.mail.mime import Envelope, Numbered
 # "commit 3d5963194a518a41a73236e8ebd2bd49119a4af7 (HEAD -> main)": a commit of git log/show.
 _COMMIT = re.compile(rb"commit ([0-9a-f]{40})\b")
 # "diff --git a/f.c b/f.c", "Index: f.c" (a diff of quilt or svn), "--- a/f.c": a diff starts.
-DIFF_START = re.compile(rb"(diff --git |diff -|Index: |--- \S)")
+_DIFF_START = re.compile(rb"(diff --git |diff -|Index: |--- \S)")
 # "Author: Ann Author <ann@example.org>", "Date:   Mon Dec 7 23:52:54 2026 +0000"
 _FIELD = re.compile(r"(\w+):\s+(.*)")
 _PERSON = re.compile(r"(.*?)\s*<([^<>]*)>")
@@ -59,7 +59,7 @@ class CommitMail:
 
 def looks_like_git(first: bytes) -> bool:
     """Whether a file whose first non-blank line is `first` is git's text of a commit or diff."""
-    return bool(_COMMIT.match(first) or DIFF_START.match(first))
+    return bool(_COMMIT.match(first) or _DIFF_START.match(first))
 
 
 def commit_mails(numbered: Numbered, source: str) -> Iterator[CommitMail]:
@@ -93,7 +93,7 @@ def _message(source: str, at: int, numbered: Numbered, count: str | None,
     while k < len(text) and (found := _FIELD.fullmatch(text[k][1])):
         fields.setdefault(found.group(1).lower(), found.group(2))
         k += 1
-    message_end = next((j for j in range(k, len(text)) if DIFF_START.match(numbered[j][1])
+    message_end = next((j for j in range(k, len(text)) if _DIFF_START.match(numbered[j][1])
                         or text[j][1] and not text[j][1].startswith(_INDENT)), len(text))
     message = [(n, t.removeprefix(_INDENT)) for n, t in text[k:message_end]]
     while message and not message[0][1].strip():
