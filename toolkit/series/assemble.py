@@ -98,6 +98,10 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
                    and (s.is_patch or parents[i] is None)]
     revision_of = _revisions(mails, parents, patch_mails)
     members, posting_of = _series_members(mails, marks, parents, patch_mails, revision_of)
+    alone = {v[0] for v in members if len(v) == 1 and _bare_diff(*mails[v[0]])}
+    if alone:
+        members = [v for v in members if v[0] not in alone or len(v) > 1]
+        patch_mails = [i for i in patch_mails if i not in alone]
     if pick is not None:
         members = _picked(members, mails, parents, pick, source)
     chosen = [_chosen_revision(indices, revision_of, revision, source, len(members) > 1)
@@ -141,6 +145,8 @@ def _kept_subject(i: int, mails, parents) -> bool:
 
 
 def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) -> bool:
+    if message.form != "mail":
+        return True         # git's own text of a commit or a diff (toolkit.mail.commits)
     if subject.reply or subject.forward or _NO_PATCH_TAG.search(subject.raw or "") \
             or _ABOUT_A_PATCH.search(subject.raw or ""):
         return False
@@ -160,8 +166,21 @@ def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) ->
         return diff_at < len(message.body)
     if diff_at == len(message.body):
         return False
-    return not subject.prefixes or any(_COMMIT_MARK.match(line.text)
-                                       for line in message.body[:diff_at])
+    return not subject.prefixes or _marked(message, diff_at)
+
+
+def _marked(message: Message, diff_at: int) -> bool:
+    """Whether a sign-off or git's '---' line stands before the diff at `diff_at`."""
+    return any(_COMMIT_MARK.match(line.text) for line in message.body[:diff_at])
+
+
+def _bare_diff(message: Message, subject: Subject) -> bool:
+    """A mail without tags whose diff has no sign-off or '---' before it: a patch only as part
+    of a posting (a mailer that dropped the tags of patch 1); alone, a bug report or a question
+    that shows a diff."""
+    if message.form != "mail" or subject.prefixes or subject.counter is not None:
+        return False
+    return not _marked(message, diff_start(message.body, 0))
 
 
 def _revisions(mails, parents, patch_mails) -> dict[int, int]:
