@@ -38,34 +38,27 @@ _NOT_BRANCH = frozenset({"patch", "rfc", "resend"})
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """What grouping reads of one mail: its ids, sender, subject, date and From_ line."""
+    """What grouping reads of one mail: its ids, sender, subject and date, the stem of its
+    message id and whether a tool's From_ line filed it (both worked out once: grouping compares
+    each mail with many)."""
 
     msgid: str | None
     answers: tuple[str, ...]
     sender: str
     subject: Subject
     date: datetime | None
-    stamp: str | None
+    #: the part of the message id every mail of one sending run shares; None when the id is
+    #: none of the forms tools give
+    stem: str | None
+    #: filed under the From_ line of `git format-patch`, `b4 am` or `git log`
+    tool_made: bool
 
     @classmethod
     def of(cls, msgid: str | None, in_reply_to: str | None, references: tuple[str, ...],
            sender: str, subject: str | None, date: str | None, stamp: str | None) -> Mark:
         answers = tuple(m for m in (in_reply_to, *reversed(references)) if m and m != msgid)
         return cls(msgid, answers, sender.lower(), parse_subject(subject), parse_date(date),
-                   stamp)
-
-    @property
-    def stem(self) -> str | None:
-        """The part of the message id every mail of one sending run shares; None when the id
-        is none of the forms tools give."""
-        for form in (_FORMAT_PATCH_ID, _SEND_EMAIL_ID, _B4_ID):
-            if self.msgid and (found := form.fullmatch(self.msgid)):
-                return "|".join(found.groups())
-        return None
-
-    @property
-    def tool_made(self) -> bool:
-        return bool(self.stamp and _TOOL_STAMP.match(self.stamp))
+                   _stem(msgid), bool(stamp and _TOOL_STAMP.match(stamp)))
 
     @property
     def unthreaded_count(self) -> tuple[int, int] | None:
@@ -74,6 +67,13 @@ class Mark:
         if s.reply or s.counter is None or s.expected in (None, 1):
             return None
         return s.expected, s.revision
+
+
+def _stem(msgid: str | None) -> str | None:
+    for form in (_FORMAT_PATCH_ID, _SEND_EMAIL_ID, _B4_ID):
+        if msgid and (found := form.fullmatch(msgid)):
+            return "|".join(found.groups())
+    return None
 
 
 def parse_date(date: str | None) -> datetime | None:
