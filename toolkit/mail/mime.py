@@ -18,13 +18,9 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.errors import MessageError
-from email.header import decode_header
-from email.message import Message as _Headers
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import collapse_rfc2231_value, getaddresses
+from email._parseaddr import AddressList
 
+from toolkit.mail.fields import Headers, Numbered, read_fields
 from toolkit.mail.message import DecodeNote, Line, Message, Person
 
 # "Subject: ...", "X-Mailer: ...": the start of a header field (RFC 5322 field name, then a colon).
@@ -40,8 +36,6 @@ _QUOTED_OR_COMMENT = re.compile(r'["()\\;:]')
 _MSGID = re.compile(r"<([^<>\s]+)>")
 # Parts of a multipart mail that hold the patch or its description.
 _TEXT_TYPES = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-diff-patch"})
-#: Raw lines (with their line ends) paired with their 1-based line numbers in the mail file.
-Numbered = list[tuple[int, bytes]]
 #: Header fields kept for who sent a mail for whom: the author a list that rewrote From: names
 #: (X-Original-From:, Reply-To:, as Google Groups and B4 Relay write them), the list itself, and
 #: the marks a stable queue's scripts put on the patches they post for review.
@@ -49,9 +43,6 @@ TRANSPORT_FIELDS = ("x-original-from", "reply-to", "sender", "x-original-sender"
                     "x-mailing-list", "x-stable", "x-stable-base", "x-patchwork-hint")
 # Fallbacks for text whose declared charset is missing or wrong; latin-1 maps every byte.
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
-#: The longest header value read (a Cc: of a thousand people is 40 KiB); the rest is cut, with
-#: a note, so that a header folded over a million lines costs no more than this.
-MAX_HEADER = 1 << 16
 #: Multipart parts nested deeper than this are not read (with a note); mail clients nest three.
 MAX_MIME_DEPTH = 16
 
@@ -82,7 +73,7 @@ class RawMail:
         head = next((k for k, line in enumerate(self.lines) if not line.strip()), len(self.lines))
         numbered = list(enumerate(self.lines[:head + 1], self.first))
         header_lines, _, first_at = _cut_headers(_strip_transport_cr(numbered))
-        fields = _fields(header_lines)
+        fields = read_fields(header_lines)
         ignored: list[DecodeNote] = []
 
         def text(name: str) -> str | None:
@@ -127,8 +118,8 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
         # no blank line was consumed: a line that is no header ended the header block
         notes.append(DecodeNote("headers", "the headers end without a blank line; what "
                                 "follows is read as the body", body[0][0]))
-    headers = _parsed(header_lines)
-    fields = _fields(header_lines, notes)
+    fields = read_fields(header_lines, notes)
+    headers = Headers(header_lines, fields)
 
     def text(name: str) -> str | None:
         value = fields.get(name)
@@ -182,58 +173,6 @@ def _cut_headers(numbered: Numbered) -> tuple[Numbered, Numbered | None, dict[st
     return numbered, None, first_at
 
 
-def _parsed(header_lines: Numbered) -> _Headers:
-    """The header fields as the email package reads them (for their MIME parameters), each cut
-    to MAX_HEADER as `_fields` cuts it: its parameter parsing is quadratic in a value's length."""
-    kept, size = [], 0
-    for _, line in header_lines:
-        size = size + len(line) if line[:1] in (b" ", b"\t") else len(line)
-        if size <= MAX_HEADER:
-            kept.append(line)
-        elif size - len(line) < MAX_HEADER:     # the line that crosses the cap, cut there
-            kept.append(line[:MAX_HEADER - size + len(line)].rstrip(b"\r\n") + b"\n")
-    return BytesHeaderParser(policy=compat32).parsebytes(b"".join(kept) + b"\n")
-
-
-def _fields(header_lines: Numbered, notes: list[DecodeNote] | None = None) -> dict[str, bytes]:
-    """The first value of each header field by lower-case name, unfolded, as raw bytes, each
-    cut to MAX_HEADER (said in `notes`)."""
-    fields: dict[str, bytes] = {}
-    name, current, size, at = None, [], 0, 0
-
-    def keep() -> None:
-        if name is not None and name not in fields:
-            fields[name] = _capped(name, b"".join(current), at, notes)
-
-    for number, line in header_lines:
-        if line[:1] in (b" ", b"\t"):
-            # the pieces are joined once: adding each to the value so far is quadratic
-            if name is not None and name not in fields and size <= MAX_HEADER:
-                current.append(line.rstrip(b"\r\n"))
-                size += len(current[-1])
-            continue
-        keep()
-        field_name, _, value = line.partition(b":")
-        name = field_name.strip().decode("ascii", "replace").lower()
-        current, at = [value.strip(b" \t\r\n")], number
-        size = len(current[0])
-    keep()
-    return fields
-
-
-def _capped(name: str, value: bytes, at: int, notes: list[DecodeNote] | None) -> bytes:
-    """`value` cut to MAX_HEADER, after its last comma or space there when it has one."""
-    if len(value) <= MAX_HEADER:
-        return value
-    cut = value[:MAX_HEADER]
-    end = max(cut.rfind(b","), cut.rfind(b" "))
-    if notes is not None:
-        notes.append(DecodeNote("truncated", f"the {name.title()}: header is longer than "
-                                f"{MAX_HEADER >> 10} KiB; only its first {MAX_HEADER >> 10} KiB "
-                                "are read", at))
-    return cut[:end] if end > 0 else cut
-
-
 def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
     """A header value with its RFC 2047 encoded words decoded."""
     if value.isascii():
@@ -242,6 +181,11 @@ def _header_text(value: bytes, at: int | None, notes: list[DecodeNote]) -> str:
         # 8-bit bytes in a header, where no charset can be declared: read like undeclared text
         text, charset = _decode_guess(value)
         notes.append(DecodeNote("charset", f"8-bit header text read as {charset}", at))
+    if "=?" not in text:    # no encoded word (the email package is loaded only for one)
+        return text.strip()
+    from email.errors import MessageError
+    from email.header import decode_header
+
     try:
         parts = decode_header(text)
     except (ValueError, MessageError) as error:  # e.g. broken base64 in an encoded word
@@ -286,7 +230,8 @@ def _people(value: str | None) -> tuple[Person, ...]:
         if found and len(found) == value.count("@"):
             return tuple(found)
     try:
-        return tuple(Person(name, email) for name, email in getaddresses([value]) if email)
+        return tuple(Person(name, email) for name, email in AddressList(value).addresslist
+                     if email)
     except RecursionError:      # the email package recurses once per nested "(" of a comment
         return ()
 
@@ -318,8 +263,8 @@ def _msgid(value: str | None) -> str | None:
     return found.group(1) if found else value.strip() or None
 
 
-def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote], depth: int = 0
-                ) -> Iterator[tuple[_Headers, Numbered]]:
+def _leaf_parts(headers: Headers, body: Numbered, notes: list[DecodeNote], depth: int = 0
+                ) -> Iterator[tuple[Headers, Numbered]]:
     """The text parts of a (possibly multipart) mail that hold its description or its patch."""
     kind = headers.get_content_type()
     if depth > MAX_MIME_DEPTH:
@@ -345,7 +290,7 @@ def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote], dept
         parts = parts[:1]
     for part in parts:
         part_lines, part_body, _ = _cut_headers(part)
-        part_headers = _parsed(part_lines)
+        part_headers = Headers(part_lines)
         if kind == "multipart/alternative" and part_headers.get_content_type() != "text/plain":
             continue
         yield from _leaf_parts(part_headers, part_body or [], notes, depth + 1)
@@ -353,18 +298,8 @@ def _leaf_parts(headers: _Headers, body: Numbered, notes: list[DecodeNote], dept
             return
 
 
-def _param(headers: _Headers, name: str, header: str = "content-type") -> str | None:
-    """A parameter of a MIME header field, RFC 2231 encoding undone. Not the email package's
-    get_filename() or get_content_charset(): they raise ValueError when the RFC 2231 charset
-    name has a NUL in it (fuzzed mail has them) or is a codec like punycode, which fails whatever
-    the error handler; here such a value is kept as written."""
-    value = headers.get_param(name, header=header)
-    if value is None:
-        return None
-    try:
-        return collapse_rfc2231_value(value).strip()
-    except ValueError:
-        return value[2].strip()
+def _param(headers: Headers, name: str, header: str = "content-type") -> str | None:
+    return headers.param(name, header)
 
 
 def _cut_multipart(body: Numbered, boundary: bytes, notes: list[DecodeNote]
@@ -391,12 +326,12 @@ def _cut_multipart(body: Numbered, boundary: bytes, notes: list[DecodeNote]
     return parts
 
 
-def _decode_part(headers: _Headers, body: Numbered, notes: list[DecodeNote]
+def _decode_part(headers: Headers, body: Numbered, notes: list[DecodeNote]
                  ) -> list[Line]:
     """Transfer-decode and charset-decode one text part into lines carrying their mail line."""
     if not body:
         return []
-    encoding = str(headers.get("content-transfer-encoding", "7bit")).strip().lower()
+    encoding = headers.transfer_encoding()
     if encoding == "quoted-printable":
         data, anchors = _unquote(body)
     elif encoding == "base64":
@@ -490,7 +425,7 @@ def _unbase64(body: Numbered, notes: list[DecodeNote]
     return data, [(0, first)]
 
 
-def _charset_decode(headers: _Headers, pieces: list[tuple[bytes, int]],
+def _charset_decode(headers: Headers, pieces: list[tuple[bytes, int]],
                     notes: list[DecodeNote]) -> list[Line]:
     """Decode with the declared charset, else the first of the fallbacks that fits; say so."""
     if not pieces:

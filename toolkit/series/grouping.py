@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta, timezone
+from email._parseaddr import _parsedate_tz
 
 from toolkit.series.subject import Subject, parse_subject
 
@@ -77,11 +77,15 @@ def _stem(msgid: str | None) -> str | None:
 
 
 def parse_date(date: str | None) -> datetime | None:
+    """The time of a Date: field that names its zone, as email.utils.parsedate_to_datetime reads
+    it (without loading the rest of the email package)."""
     try:
-        when = parsedate_to_datetime(date) if date else None
+        parsed = _parsedate_tz(date) if date else None
+        if parsed is None or parsed[9] is None:
+            return None
+        return datetime(*parsed[:6], tzinfo=timezone(timedelta(seconds=parsed[9])))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return when if when is None or when.tzinfo else None
 
 
 def one_run(earlier: Mark, later: Mark, adjacent: bool) -> str | None:
