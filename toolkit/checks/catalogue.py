@@ -6,7 +6,6 @@ Names follow checkpatch.pl's message types where it makes the same check, so tha
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -312,6 +311,8 @@ def lookup(name: str) -> Rule:
     rule = BY_NAME.get(wanted)
     if rule is None:
         # Misspelt names are near; remembered halves ("WHITESPACE") are inside a name.
+        import difflib
+
         near = difflib.get_close_matches(wanted, BY_NAME, n=3, cutoff=0.75)
         inside = [known for known in BY_NAME if wanted and wanted in known]
         close = list(dict.fromkeys(near + inside))[:3]

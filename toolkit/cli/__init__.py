@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 
 from toolkit import __version__
 from toolkit.cli import check
@@ -72,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as error:  # a bug of ours, which must not look like a result
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         what = getattr(args, "path", None) or getattr(args, "tree", None) or args.command
         print(f"toolkit {__version__}: internal error on {what}: {type(error).__name__}: "

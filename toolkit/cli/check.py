@@ -240,9 +240,11 @@ def _repository(tree: str) -> str | None:
 
 
 def _is_repository(tree: str | None) -> bool:
+    if tree is None:
+        return False
     from toolkit import gitrepo
 
-    return tree is not None and gitrepo.is_repository(tree)
+    return gitrepo.is_repository(tree)
 
 
 def _paths_in(repository: str, series):

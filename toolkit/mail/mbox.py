@@ -34,7 +34,6 @@ streams; in a directory, what is no regular file is skipped with a note.
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import re
@@ -266,6 +265,8 @@ class _Inflated:
     The gzip is read 8 KiB at a time, so that what was read of it is known that closely."""
 
     def __init__(self, raw: BinaryIO) -> None:
+        import gzip  # (a mail file is seldom one)
+
         self.raw, self.bomb, self.lines = raw, False, 0
         self.text = gzip.GzipFile(fileobj=_Trickle(raw), mode="rb")
 
