@@ -235,3 +235,16 @@ def test_without_a_compiler_one_warning_says_the_semantic_checks_could_not_run(t
     assert done.returncode == 1, done.stdout + done.stderr
     assert len(warnings) == 1 and "semantic checks of this series could not run" in warnings[0]
     assert "install gcc and binutils" in warnings[0]
+
+
+def test_a_command_declares_only_its_own_arguments_and_parses_as_with_all():
+    from toolkit.cli import _COMMANDS, _parser
+
+    for name in _COMMANDS:
+        alone = _parser([name, "--help"])
+        (action,) = alone._subparsers._group_actions
+        assert set(action.choices) == {name}
+        whole = _parser(["--help"])._subparsers._group_actions[0].choices[name]
+        assert action.choices[name].format_help() == whole.format_help()
+    assert set(_parser(["--debug", "chek"])._subparsers._group_actions[0].choices) == \
+        set(_COMMANDS)

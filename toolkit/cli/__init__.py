@@ -15,7 +15,10 @@ from toolkit.errors import ToolkitError
 # command pays only for the imports it needs (unicorn and pycparser are slow to load).
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of `argv`'s command: only that command's arguments are declared when `argv`
+    names one (declaring all of them is a twentieth of a one-patch check); all otherwise, for
+    the top level's help and its errors."""
     parser = argparse.ArgumentParser(
         prog="toolkit",
         description="Review and code generation for x86 int3 text-patching patches.")
@@ -24,8 +27,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="on an internal error, show its traceback")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for add in _COMMANDS:
-        add(sub)
+    wanted = _command_of(sys.argv[1:] if argv is None else argv)
+    for name, add in _COMMANDS.items():
+        if wanted in (None, name):
+            add(sub)
     for command_parser in {id(p): p for p in sub.choices.values()}.values():
         _add_debug(command_parser)
     return parser
@@ -42,20 +47,33 @@ def _add_debug(parser: argparse.ArgumentParser) -> None:
                         help="on an internal error, show its traceback")
 
 
-_COMMANDS: list = [check.add_check]
+def _command_of(argv: list[str]) -> str | None:
+    """The command `argv` runs, or None when it asks the top level (help, version) or names
+    no command. The top level's own options take no value."""
+    for arg in argv:
+        if arg in ("-h", "--help", "--version"):
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in _COMMANDS else None
+    return None
+
+
+_COMMANDS: dict = {"check": check.add_check}
 #: The exit code of an internal error (sysexits' EX_SOFTWARE): neither a result (0, 1) nor a
 #: problem with the input or the options (2), so a bot can tell a crash from a finding.
 INTERNAL_ERROR = 70
 
 
-def command(add):
-    """Register a function that adds one sub-command to the parser."""
-    _COMMANDS.append(add)
-    return add
+def command(name: str):
+    """Register a function that adds the sub-command `name` to the parser."""
+    def register(add):
+        _COMMANDS[name] = add
+        return add
+    return register
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = _parser(argv)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -83,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 # --- commands ------------------------------------------------------------------------------------
 
 
-@command
+@command("rules")
 def _add_rules(sub):
     p = sub.add_parser("rules", help="list the review rules, or explain one",
                        description="List the rules `toolkit check` applies (name, level, "
@@ -104,7 +122,7 @@ def _run_rules(args) -> int:
     return 0
 
 
-@command
+@command("parse")
 def _add_parse(sub):
     p = sub.add_parser("parse", help="show the model of a header or of struct pt_regs",
                        description="Show what the toolkit reads from C text: the functions, "
@@ -159,7 +177,7 @@ def _run_parse_pt_regs(args) -> int:
     return 0
 
 
-@command
+@command("gen")
 def _add_gen(sub):
     p = sub.add_parser("gen", help="generate the int3 helpers, the entry gap or a patch",
                        description="Generate the int3 emulation helpers, the prelude they compile "
@@ -309,7 +327,7 @@ def _head_file_or_empty(gitrepo, tree: str, path: str) -> str:
         return ""
 
 
-@command
+@command("validate")
 def _add_validate(sub):
     p = sub.add_parser("validate", help="run int3 helpers and entry gaps in an emulator",
                        description="Run the int3 emulation helpers and the entry gap in Unicorn "
