@@ -37,6 +37,8 @@ _ABOUT_A_PATCH = re.compile(r'"\[PATCH\b|\bpatch\s+"', re.IGNORECASE)
 _COMMIT_MARK = re.compile(r"(?i)signed-off-by:|---\s*$")
 # The tag words that make a k/N count a patch's ("[RFC 2/3]", "[PATCH v2 2/3]").
 _PATCH_WORDS = frozenset({"PATCH", "RFC"})
+# What decoding notes when it could not read some of a mail's text.
+_LOSSES = frozenset({"encoding", "truncated", "skipped"})
 # Unthreaded mails of one posting are sent together; ones further apart are separate postings.
 _POSTING_WINDOW = timedelta(hours=12)
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
@@ -153,12 +155,15 @@ def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) ->
     if subject.is_patch and kept_subject:
         # a reply that kept "[PATCH v3 0/2] ...": no cover; "[PATCH 2/5] ...": a patch if a
         # diff comes with it, or its sign-off or '---' line (an empty commit)
-        return subject.counter != 0 and (
-            diff_start(message.body, 0) < len(message.body)
-            or any(_COMMIT_MARK.match(line.text) for line in message.body))
-    if subject.is_patch and (subject.counter == 0 or _PATCH_WORDS & {w.upper() for w in
-                                                                     subject.prefixes}):
+        return subject.counter != 0 and _carries_commit(message)
+    if subject.is_patch and subject.counter == 0:
         return True
+    if subject.is_patch and _PATCH_WORDS & {w.upper() for w in subject.prefixes}:
+        # with none of them and its text read, a "[PATCH]" mail, or a k/N one that answers
+        # another, is about a patch: a reply that kept the subject of one whose thread the file
+        # lacks, a request, an application that links to its work
+        return (_carries_commit(message) or _not_all_read(message)
+                or (subject.counter is not None and message.in_reply_to is None))
     diff_at = diff_start(message.body, 0)
     if subject.is_patch:
         # "[linux-next:master 268/8423] drivers/x: warning ...": a count in a tag with no
@@ -167,6 +172,17 @@ def _is_patch(message: Message, subject: Subject, kept_subject: bool = False) ->
     if diff_at == len(message.body):
         return False
     return not subject.prefixes or _marked(message, diff_at)
+
+
+def _carries_commit(message: Message) -> bool:
+    """Whether a mail carries a diff, or a sign-off or git's '---' line (an empty commit)."""
+    return diff_start(message.body, 0) < len(message.body) or any(
+        _COMMIT_MARK.match(line.text) for line in message.body)
+
+
+def _not_all_read(message: Message) -> bool:
+    """Whether decoding lost some of a mail's text (an HTML-only or undecodable part, a cut)."""
+    return not message.body or any(note.kind in _LOSSES for note in message.notes)
 
 
 def _marked(message: Message, diff_at: int) -> bool:
