@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from toolkit.checks.context import Context
 from toolkit.checks.findings import Finding, Location
-from toolkit.checks.prose import not_prose
+from toolkit.checks.prose import not_prose, pasted_output
 from toolkit.checks.spelling import Typo
 from toolkit.mail.message import Line, Person
 from toolkit.series.diff import DiffLine, FileDiff
@@ -19,11 +19,15 @@ from toolkit.series.model import Patch, Trailer
 from toolkit.series.patch import person_of, plain_name, same_name
 
 # Fixes: 0123456789ab ("subsystem: what the fixed commit did")
-_GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)')
+# A comment may follow, as on the stable address: `Fixes: 0123456789ab ("...") # 6.6.y`.
+_GOOD_FIXES = re.compile(r'[0-9a-f]{12,40} \("[^\n]+"\)(?:\s+#.*)?')
 # Fixes: b700e7f03df5 ("...")  — any Fixes: line; group 1 is its value
 _FIXES_LINE = re.compile(r"\s*fixes:\s*(.*)", re.IGNORECASE)
 # Signed-off-by: Alice Example <alice@example.org>
 _SIGN_OFF_LINE = re.compile(r"\s*signed-off-by:", re.IGNORECASE)
+# Subject tags of a diff shown, not offered: "[DEMO]", "[PATCH DO NOT MERGE]", "[DNM PATCH]".
+# A sign-off certifies a contribution; a demonstration asks for none.
+_NOT_FOR_MERGING = re.compile(r"(?i)\b(?:DEMO|DNM|NOT[ -]FOR[ -]MERGE|DO[ -]NOT[ -]MERGE)\b")
 # Cc: stable@vger.kernel.org    Cc: <stable@vger.kernel.org> # 5.1.x
 _STABLE_MENTION = re.compile(r"\bstable@(?:vger\.)?kernel\.org\b", re.IGNORECASE)
 # "<stable@vger.kernel.org> # 6.1+", "stable@kernel.org": the stable address with no display name,
@@ -44,7 +48,8 @@ MAX_LOG_COLUMNS = 75
 
 
 def missing_sign_off(patch: Patch, ctx: Context) -> Iterator[Finding]:
-    if _named(patch.trailers, "signed-off-by"):
+    if _named(patch.trailers, "signed-off-by") or _NOT_FOR_MERGING.search(
+            " ".join(patch.prefixes)):
         return
     stray = [k for k, line in enumerate(patch.message) if _SIGN_OFF_LINE.match(line.text)]
     if stray:
@@ -112,7 +117,11 @@ def typo_spelling(patch: Patch, ctx: Context) -> Iterator[Finding]:
                     patch.subject_at, None, patch.subject)
     # a patch that fixes typos names them in its message ("s/recieve/receive/")
     quoting = _FIXES_TYPOS.search(patch.subject) is not None
+    evidence = False
     for line in patch.message if not quoting else ():
+        if evidence and line.text[:1].isspace() and line.text.strip():
+            continue    # the wrapped rest of pasted output, which quotes the code as it stands
+        evidence = pasted_output(line.text)
         # an indented line is judged by what it holds (a cover letter's list of titles is prose)
         typos = (ctx.spelling.typos(line.text) if not_prose(line.text.lstrip())
                  else ctx.spelling.prose_typos(line.text, names))
