@@ -25,6 +25,10 @@ _REPORT_START = re.compile(
     r"|make(?:\[\d+\])?: \*\*\*|cc1: |\d+ locks? held by |stack backtrace:"
     r"|\*\*\* DEADLOCK \*\*\*|-> #\d+ \(|Traceback \(most recent call last\)"
     r"|In file included from |(?:Read|Write) of size \d+ at addr |Tainted: "
+    # kernel-doc's "Warning: drivers/x.h:74 struct member ...", a linker named by its path
+    # ("/usr/bin/ld: x.o: ...", "aarch64-linux-gnu-ld.bfd: ...")
+    r"|(?:Warning|Error|Note): (?:[\w.+-]*/)*[\w.+-]+\.\w+:\d+"
+    r"|(?:\S*/)?(?:[\w.-]+-)?ld(?:\.\w+)?: "
     # a path with its line ("drivers/x/y.c:161 func() warn: ...", "a.dtb: node: ..."), a
     # script's error ("/lib/x.sh: line 98: ..."), a test's result ("generic/233  3s ..."), a
     # program's log ("dracut-pre-pivot[674]: ..."), a driver's ("atkbd serio0: Spurious ...")
@@ -69,6 +73,22 @@ _COLUMN_GAP = re.compile(r"(?<=[^\s.?!:;,])[ \t]{2,}(?=\S)")
 _QUOTED_TITLE = re.compile(r".*\b[0-9a-f]{12,40} \(\".*\"\)[.,;:]*|\s*[\"'\u201c].*[\"'\u201d][.,;:)]*"
                            r"|Revert \".*\"|.*\bcommit [0-9a-f]{12,40} upstream\b.*",
                            re.IGNORECASE)
+# A terminal's colour code, as the byte ESC or as pasted "^[": "\x1b[0;1;31m", "^[[0m".
+_COLOUR = re.compile(r"(?:\x1b|\^\[)\[[0-9;]*m")
+# The header lines of a mail or patch quoted in the message ("Subject: [PATCH] ...").
+_MAIL_HEADER = re.compile(r"(?:Subject|From|Date|Message-I[Dd]|In-Reply-To): \S")
+# "dm-mod.create=\"...\"", "console=ttyS0,115200 root=/dev/vda": a kernel parameter or other
+# setting written as name=value at the start of a line.
+_SETTING = re.compile(r"[a-z][\w.-]*=\S")
+# A commit as `git log --oneline` shows it: "1146f7e2dc15 ntfs: fix ...", "(1146f7e2dc15 ...)".
+_ONELINE = re.compile(r"\(?[0-9a-f]{12,40} \S")
+# A line of source as compilers show it under a diagnostic: "  455 |   if (x)", "      |   ^~~".
+_SOURCE_EXCERPT = re.compile(r"\s*\d*\s*\|\s")
+# "pid: 5580, name: dm-nowait", "in_atomic(): 0, irqs_disabled(): 0": fields a log prints.
+_COLON_FIELD = re.compile(r"[\w()]+: [\w./-]+(?:,|$)")
+# "cxl region: destroy_region: decoder11.0: set_dpa_size failed: ...": a tool's message, each
+# part naming where it came from.
+_COLON_CHAIN = re.compile(r"(?:[\w.-]+(?: [\w.-]+)?: ){3}")
 # No line of evidence, code or a table is this long; one that is, is judged as prose.
 _LONGEST = 2000
 # Fixes: b700e7f03df5 ("..."): a tag in the message keeps its line whatever its length.
@@ -77,6 +97,9 @@ _TAG = re.compile(r"\s*(?:fixes|link|closes):", re.IGNORECASE)
 
 def not_prose(text: str) -> bool:
     """Whether a commit message line is pasted evidence, code or a URL rather than prose."""
+    if "\x1b[" in text or "^[[" in text:
+        # output pasted from a terminal keeps its colours: judged without them
+        text = _COLOUR.sub("", text)
     if "://" in text or text[:1].isspace() or text[:1] == ">":
         # a URL cannot be wrapped; an indented (also by a no-break space) or quoted line is a
         # block kept as printed
@@ -85,10 +108,11 @@ def not_prose(text: str) -> bool:
         # judged as prose (so its length is remarked on), without the patterns below: searched
         # at every position of a line of a million characters, they take hours
         return False
-    if _TAG.match(text) or _QUOTED_TITLE.fullmatch(text):
+    if (_TAG.match(text) or _QUOTED_TITLE.fullmatch(text) or _MAIL_HEADER.match(text)
+            or _SETTING.match(text) or _ONELINE.match(text) or _SOURCE_EXCERPT.match(text)
+            or _COLON_CHAIN.match(text) or len(_COLON_FIELD.findall(text)) >= 3):
         return True
-    if (_DIAGNOSTIC.match(text) or _REPORT_START.match(text) or _FRAME.search(text)
-            or _DUMP.match(text) or len(_LONG_HEX.findall(text)) >= 3):
+    if pasted_output(text):
         return True
     if (_SHELL.match(text) or _PYTHON.fullmatch(text.rstrip()) or _TABLE_ROW.fullmatch(text)
             or _SHORTLOG.fullmatch(text.rstrip())):
@@ -104,3 +128,11 @@ def not_prose(text: str) -> bool:
     if (_C_END.fullmatch(text) and _C_SIGNS.search(text)) or _C_HEAD.fullmatch(text):
         return True
     return len(_COLUMN_GAP.findall(text)) >= 3
+
+
+def pasted_output(text: str) -> bool:
+    """Whether a line is what a compiler, linker, checker or the kernel printed (not a URL, a
+    quote, code or a table): the lines indented under it are the rest of that output. A line
+    longer than any output is not searched (see `not_prose`)."""
+    return len(text) <= _LONGEST and bool(_DIAGNOSTIC.match(text) or _REPORT_START.match(text) or _FRAME.search(text)
+                or _DUMP.match(text) or len(_LONG_HEX.findall(text)) >= 3)
