@@ -64,6 +64,8 @@ SPLIT_DIFFERS = {
         "the reply's own words above '---' are not the commit message of the patch it carries",
     ("like-this-reply.mbox", "like-this-2@example.org"):
         "the reply's own words above the scissors line are not the commit message",
+    ("list-footer.mbox", "list-footer-1@example.org"):
+        "the footer a Google Group adds to the text part is the list's, not the author's text",
 }
 
 

@@ -55,6 +55,11 @@ _BASE_COMMIT = re.compile(r"base-commit:\s*([0-9a-fA-F]{7,64})\s*")
 _BASE_INFO = re.compile(r"(base-commit|prerequisite-patch-id):")
 # The signature separator "-- ", and "--" as mail clients that strip trailing spaces send it.
 _SIGNATURES = ("-- ", "--")
+# The footers lists add to every mail: Google Groups' (after a '-- ' line) and mailman's (after
+# a rule of underscores). Neither is the author's text.
+_FOOTER = re.compile(r"You received this message because you are subscribed to the Google "
+                     r"Groups\b|\S+ mailing list\s*$")
+_RULE = "_" * 20
 # "Author:        Peter Zijlstra <peterz@infradead.org>", "Commit-ID: 936e...": the fields a
 # commit notification puts above the commit it announces.
 _NOTIFICATION_FIELD = re.compile(
@@ -66,7 +71,7 @@ _SENT_FOR = re.compile(r"(?P<via>.+?)\s+via\s+\S.*|[\w.-]*bot[\w.-]*\s+for\s+(?P
 
 def patch_of(message: Message, subject: Subject, index: int, total: int, revision: int,
            followups: tuple[FollowUp, ...]) -> Patch:
-    lines = list(message.body)
+    lines = _without_list_footers(message.body)
     start, in_body = _in_body_headers(lines, _after_review_banner(lines))
     notification = False
     if not in_body:
@@ -144,9 +149,22 @@ def transport_sender(message: Message) -> tuple[Person, bool, tuple[Person, ...]
 def same_name(one: str, other: str) -> bool:
     """Whether two display names name one person: case, accents, a parenthesised employer
     (`Jane Doe (Intel)`) and the order of a `Doe, Jane` aside, and when all words of one are
-    words of the other (`Chengyu` sending, `Chengyu Zhu` signing; `Yahu Gao`, `Yahu YH12 Gao`)."""
+    words of the other (`Chengyu` sending, `Chengyu Zhu` signing; `Yahu Gao`, `Yahu YH12 Gao`),
+    or when one is a handle made of the other's words (`ChengyuZhu6` for `Chengyu Zhu`)."""
     words, others = set(plain_name(one).split()), set(plain_name(other).split())
-    return bool(words and others) and (words <= others or others <= words)
+    if not (words and others):
+        return False
+    return words <= others or others <= words or _handle_of(one, other) or _handle_of(other, one)
+
+
+def _handle_of(handle: str, name: str) -> bool:
+    """Whether a one-word name is the words of a name of two or more run together, in either
+    order, whatever its case and the digits after it (`ZhuChengyu`, `chengyuzhu6`)."""
+    letters, words = plain_name(handle), plain_name(name).split()
+    if " " in letters or len(words) < 2:
+        return False
+    letters = letters.rstrip("0123456789")
+    return letters in ("".join(words), "".join(reversed(words)))
 
 
 def plain_name(name: str) -> str:
@@ -351,6 +369,23 @@ def person_of(value: str) -> Person | None:
     return Person(*found[0]) if found and found[0][1] else None
 
 
+def _without_list_footers(body: tuple[Line, ...]) -> list[Line]:
+    """The body without the footers a list puts in every mail it carries (in the text part of a
+    mail whose patch is attached, the footer stands between the author's words and the patch):
+    each runs from its opening line to the next blank line."""
+    kept, k = [], 0
+    while k < len(body):
+        if (body[k].text in _SIGNATURES or body[k].text.startswith(_RULE)) and \
+                k + 1 < len(body) and _FOOTER.match(body[k + 1].text):
+            k += 1
+            while k < len(body) and body[k].text.strip():
+                k += 1
+            continue
+        kept.append(body[k])
+        k += 1
+    return kept
+
+
 def _strip_signature(lines: list[Line]) -> list[Line]:
     """Drop a mail signature: the last '-- ' line and everything after it."""
     for k in range(len(lines) - 1, -1, -1):
@@ -380,7 +415,7 @@ def _diffstat(below: tuple[Line, ...]) -> Diffstat | None:
 
 
 def followup_of(message: Message) -> FollowUp:
-    lines = _strip_signature(list(message.body))
+    lines = _strip_signature(_without_list_footers(message.body))
     trailers: list[Trailer] = []
     comments: list[ReviewComment] = []
     quoted: list[Line] = []
