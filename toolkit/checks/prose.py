@@ -29,6 +29,10 @@ _REPORT_START = re.compile(
     # ("/usr/bin/ld: x.o: ...", "aarch64-linux-gnu-ld.bfd: ...")
     r"|(?:Warning|Error|Note): (?:[\w.+-]*/)*[\w.+-]+\.\w+:\d+"
     r"|(?:\S*/)?(?:[\w.-]+-)?ld(?:\.\w+)?: "
+    # the second line of a linker error wrapped after its "where:", a program's progress line
+    # ("Checking that ptrace works...check_ptrace : child exited with 6")
+    r"|(?:multiple definition of|undefined reference to) [`'\u2018]"
+    r"|[A-Z][a-z]+ing\b.*\w\.\.\.\S"
     # a path with its line ("drivers/x/y.c:161 func() warn: ...", "a.dtb: node: ..."), a
     # script's error ("/lib/x.sh: line 98: ..."), a test's result ("generic/233  3s ..."), a
     # program's log ("dracut-pre-pivot[674]: ..."), a driver's ("atkbd serio0: Spurious ...")
