@@ -116,7 +116,8 @@ def closed_groups(mails: Iterable[RawMail], window: int = WINDOW) -> Iterator[li
     for index, message in enumerate(mails):
         envelope = message.envelope()
         mark = Mark.of(envelope.msgid, envelope.in_reply_to, envelope.references,
-                       envelope.sender, envelope.subject, envelope.date, envelope.stamp)
+                       envelope.sender, envelope.subject, envelope.date, envelope.stamp,
+                       envelope.patch_id)
         root = ties.tie(index, archive_keys(mark, previous))
         if mark.subject.is_patch and not mark.subject.reply:
             previous = mark

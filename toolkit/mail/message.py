@@ -62,6 +62,9 @@ class Message:
     #: header fields of mail transport (`mime.TRANSPORT_FIELDS`: who a list or relay sent the
     #: mail for, the list, a stable queue's marks) by lower-case name, decoded
     transport: tuple[tuple[str, str], ...] = ()
+    #: `git patch-id --stable` of the diff in the mail's raw text (toolkit.mail.patchid), None
+    #: without one: the same change in another posting has the same id
+    patch_id: str | None = None
 
     def field(self, name: str) -> str | None:
         """The decoded value of transport header field `name` (lower case), if the mail has it."""

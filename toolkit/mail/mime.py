@@ -22,6 +22,7 @@ from email._parseaddr import AddressList
 
 from toolkit.mail.fields import Headers, Numbered, read_fields
 from toolkit.mail.message import DecodeNote, Line, Message, Person
+from toolkit.mail.patchid import patch_id
 
 # "Subject: ...", "X-Mailer: ...": the start of a header field (RFC 5322 field name, then a colon).
 HEADER_START = re.compile(rb"[!-9;-~]+:")
@@ -83,7 +84,8 @@ class RawMail:
         sender = next(iter(_people(text("from"))), None)
         return Envelope(_msgid(text("message-id")), _msgid(text("in-reply-to")),
                         tuple(_MSGID.findall(text("references") or "")), text("subject"),
-                        sender.email.lower() if sender else "", text("date"), self.stamp)
+                        sender.email.lower() if sender else "", text("date"), self.stamp,
+                        patch_id(self.lines))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ class Envelope:
     date: str | None = None
     #: the From_ line the mail was filed under
     stamp: str | None = None
+    #: `git patch-id --stable` of the diff in its raw text, as `Message.patch_id`
+    patch_id: str | None = None
 
 
 def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
@@ -105,6 +109,8 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
     """The mail whose raw lines (after its From_ line, un-escaped) are `numbered`; `at` is the
     line of its first line in `source`, `notes` what splitting it off already noted, `stamp`
     its From_ line."""
+    # from the raw lines, as the envelope has it: the same id whichever way the mail was read
+    change = patch_id(line for _, line in numbered)
     numbered = _strip_transport_cr(numbered)
 
     header_lines, body, first_at = _cut_headers(numbered)
@@ -142,6 +148,7 @@ def decode(source: str, at: int, numbered: Numbered, notes: list[DecodeNote],
         date=text("date"),
         msgid=_msgid(text("message-id")), in_reply_to=_msgid(text("in-reply-to")),
         references=refs, body=tuple(lines), notes=tuple(notes), stamp=stamp,
+        patch_id=change,
         transport=tuple((name, value) for name in TRANSPORT_FIELDS
                         if (value := text(name)) is not None))
 

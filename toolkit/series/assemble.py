@@ -21,7 +21,7 @@ from toolkit.errors import InputError, UsageError
 from toolkit.mail import read_messages
 from toolkit.mail.message import Message
 from toolkit.series.diff import diff_start
-from toolkit.series.grouping import Mark, one_run, title
+from toolkit.series.grouping import Mark, changes, moved_title, one_run, title
 from toolkit.series.model import MAX_TOTAL, Patch, Series
 from toolkit.series.patch import followup_of, patch_of, transport_sender
 from toolkit.series.subject import Subject, parse_subject
@@ -90,7 +90,7 @@ def group(messages: Iterable[Message], source: str, revision: int | None = None,
         seen.add(m.msgid)
         mails.append((m, parse_subject(m.subject)))
     marks = [Mark.of(m.msgid, m.in_reply_to, m.references, _sender(m), m.subject, m.date,
-                     m.stamp) for m, _ in mails]
+                     m.stamp, m.patch_id) for m, _ in mails]
     by_id = {m.msgid: i for i, (m, _) in enumerate(mails) if m.msgid}
     parents = [_parent(m, by_id) for m, _ in mails]
     # an untagged commit in a thread ("[tip: x86/asm] ..." answering the patch it applied) is
@@ -238,19 +238,48 @@ def _series_members(mails, marks, parents, patch_mails, revision_of
         previous = i
     _join_untagged(mails, marks, postings, revision_of)
     # postings -> series: the same thread root, or a mail of the same sender and title
-    series: dict[tuple, list[int]] = {}
+    parent = {key: key for key in postings}
+
+    def find(key: tuple) -> tuple:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    owner: dict[tuple, tuple] = {}
     for key, indices in postings.items():
         names = [("root", key[1])] if key[0] == "thread" else []
         names += [title(marks[i]) for i in indices]
-        home = next((series[name] for name in names if name in series), None)
-        if home is None:
-            home = []
-        home.extend(indices)
         for name in names:
-            series.setdefault(name, home)
-    unique = {id(v): v for v in series.values()}.values()
+            parent[find(key)] = find(owner.setdefault(name, key))
+    _tie_revisions(marks, postings, revision_of, find, parent)
+    series: dict[tuple, list[int]] = collections.defaultdict(list)
+    for key, indices in postings.items():
+        series[find(key)].extend(indices)
     posting_of = {i: key for key, indices in postings.items() for i in indices}
-    return sorted((sorted(v) for v in unique), key=lambda v: v[0]), posting_of
+    return sorted((sorted(v) for v in series.values()), key=lambda v: v[0]), posting_of
+
+
+def _tie_revisions(marks, postings, revision_of, find, parent) -> None:
+    """Tie postings of different revisions that hold the same change (its patch id) or the same
+    title at another place (a patch moved when one was added before it). A key that two postings
+    of one revision share ties nothing: two series that carry one patch, or two patches with
+    one title, are not revisions of each other."""
+    holders: dict[tuple, dict[int, set]] = collections.defaultdict(
+        lambda: collections.defaultdict(set))
+    for key, indices in postings.items():
+        for i in indices:
+            for name in (moved_title(marks[i]), changes(marks[i])):
+                if name is not None:
+                    holders[name][revision_of[i]].add(key)
+    for name, by_revision in holders.items():
+        if len(by_revision) < 2 or any(len(keys) > 1 for keys in by_revision.values()):
+            continue
+        first, *rest = (next(iter(keys)) for keys in by_revision.values())
+        for key in rest:
+            if find(key) != find(first):
+                _debug("postings %s and %s are revisions of one series: %s", first, key, name[0])
+                parent[find(key)] = find(first)
 
 
 def _join_untagged(mails, marks, postings: dict[tuple, list[int]], revision_of) -> None:

@@ -52,13 +52,16 @@ class Mark:
     stem: str | None
     #: filed under the From_ line of `git format-patch`, `b4 am` or `git log`
     tool_made: bool
+    #: `git patch-id --stable` of its diff (toolkit.mail.patchid), None without one
+    patch_id: str | None = None
 
     @classmethod
     def of(cls, msgid: str | None, in_reply_to: str | None, references: tuple[str, ...],
-           sender: str, subject: str | None, date: str | None, stamp: str | None) -> Mark:
+           sender: str, subject: str | None, date: str | None, stamp: str | None,
+           patch_id: str | None = None) -> Mark:
         answers = tuple(m for m in (in_reply_to, *reversed(references)) if m and m != msgid)
         return cls(msgid, answers, sender.lower(), parse_subject(subject), parse_date(date),
-                   _stem(msgid), bool(stamp and _TOOL_STAMP.match(stamp)))
+                   _stem(msgid), bool(stamp and _TOOL_STAMP.match(stamp)), patch_id)
 
     @property
     def unthreaded_count(self) -> tuple[int, int] | None:
@@ -111,8 +114,20 @@ def one_run(earlier: Mark, later: Mark, adjacent: bool) -> str | None:
 def title(mark: Mark) -> tuple:
     """The key a posting shares with its other revisions when no thread ties them: who sent
     it, its branch tag, its title and its place in the series."""
+    return (*moved_title(mark), mark.subject.counter or 0)
+
+
+def moved_title(mark: Mark) -> tuple:
+    """The title key without the place in the series: a patch that moved between revisions
+    ("[PATCH 2/3] x" in v1, "[PATCH v2 3/4] x") keeps it."""
     branch = tuple(p.lower() for p in mark.subject.prefixes if p.lower() not in _NOT_BRANCH)
-    return ("title", mark.sender, branch, mark.subject.text.lower(), mark.subject.counter or 0)
+    return ("title", mark.sender, branch, mark.subject.text.lower())
+
+
+def changes(mark: Mark) -> tuple | None:
+    """The key of the change a patch mail makes: who sent it and its patch id (the same diff,
+    posted again in a later revision, at any place in it)."""
+    return ("change", mark.sender, mark.patch_id) if mark.patch_id else None
 
 
 def archive_keys(mark: Mark, previous: Mark | None) -> list[tuple]:
@@ -135,4 +150,8 @@ def archive_keys(mark: Mark, previous: Mark | None) -> list[tuple]:
         keys.append(("untagged", mark.sender))
     if not subject.reply and subject.is_patch:
         keys.append(title(mark))
+        # a revision with a patch moved or a title changed (assemble ties such revisions)
+        keys.append(moved_title(mark))
+    if not subject.reply and (change := changes(mark)) is not None:
+        keys.append(change)
     return keys
