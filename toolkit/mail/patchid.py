@@ -7,9 +7,13 @@ the SHA-1 of each file's diff with all blanks taken out, and the ids of the file
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
+
+try:    # the interpreter's own SHA-1: hashlib loads OpenSSL, a thirtieth of a one-patch check
+    from _sha1 import sha1
+except ImportError:     # a Python built without its own hashes
+    from hashlib import sha1
 
 # The blanks git's patch-id takes out of every line (its isspace: no vertical tab or form feed).
 _BLANKS = b" \t\n\r"
@@ -36,12 +40,12 @@ def patch_id(lines: Iterable[bytes]) -> str | None:
         if file_hash is None:
             if not line.startswith(b"diff "):
                 continue    # the commit message before the diff
-            file_hash = hashlib.sha1()
+            file_hash = sha1()
         if before == -1:
             if line.startswith((b"GIT binary patch", b"Binary files")):
                 file_hash.update(blobs)
                 total += _sum(file_hash)
-                file_hash = hashlib.sha1()
+                file_hash = sha1()
                 binary, before = True, 0
                 continue
             if line.startswith(b"index "):
@@ -62,7 +66,7 @@ def patch_id(lines: Iterable[bytes]) -> str | None:
             if not line.startswith(b"diff "):
                 break       # the end of the diff
             total += _sum(file_hash)
-            file_hash = hashlib.sha1()
+            file_hash = sha1()
             before = after = -1
         if line[:1] in (b"-", b" "):
             before -= 1

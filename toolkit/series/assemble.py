@@ -262,24 +262,47 @@ def _series_members(mails, marks, parents, patch_mails, revision_of
 
 def _tie_revisions(marks, postings, revision_of, find, parent) -> None:
     """Tie postings of different revisions that hold the same change (its patch id) or the same
-    title at another place (a patch moved when one was added before it). A key that two postings
-    of one revision share ties nothing: two series that carry one patch, or two patches with
-    one title, are not revisions of each other."""
-    holders: dict[tuple, dict[int, set]] = collections.defaultdict(
-        lambda: collections.defaultdict(set))
+    title at another place (a patch moved when one was added before it), when the later
+    revision came later and holds at least half the patches of the earlier one (a patch split
+    out of a long series to go on alone leaves the series). A key that two postings of one
+    revision share ties nothing (two series that carry one patch, two patches of one title),
+    and no tie puts two postings of one revision into a series (two patches of a v2 each went on
+    alone as a v3)."""
+    holders: dict[tuple, dict[int, dict[tuple, int]]] = collections.defaultdict(
+        lambda: collections.defaultdict(dict))
     for key, indices in postings.items():
         for i in indices:
             for name in (moved_title(marks[i]), changes(marks[i])):
-                if name is not None:
-                    holders[name][revision_of[i]].add(key)
-    for name, by_revision in holders.items():
-        if len(by_revision) < 2 or any(len(keys) > 1 for keys in by_revision.values()):
+                if name is not None and marks[i].subject.counter != 0:
+                    holders[name][revision_of[i]][key] = i
+    shared: dict[tuple, set[int]] = collections.defaultdict(set)    # the earlier's patches
+    for by_revision in holders.values():
+        if len(by_revision) < 2 or any(len(held) > 1 for held in by_revision.values()):
             continue
-        first, *rest = (next(iter(keys)) for keys in by_revision.values())
-        for key in rest:
-            if find(key) != find(first):
-                _debug("postings %s and %s are revisions of one series: %s", first, key, name[0])
-                parent[find(key)] = find(first)
+        ordered = [next(iter(by_revision[r].items())) for r in sorted(by_revision)]
+        for (earlier, patch), (later, _) in zip(ordered, ordered[1:]):
+            shared[earlier, later].add(patch)
+    revisions = collections.defaultdict(set)
+    for key, indices in postings.items():
+        revisions[find(key)].add(revision_of[indices[0]])
+    for (earlier, later), common in sorted(shared.items(), key=lambda item: (
+            postings[item[0][0]][0], postings[item[0][1]][0])):
+        patches = sum(1 for i in postings[earlier] if marks[i].subject.counter != 0)
+        first, second = find(earlier), find(later)
+        if (len(common) * 2 < patches or first == second or revisions[first] & revisions[second]
+                or not _in_order(marks, postings[earlier], postings[later])):
+            continue
+        _debug("postings %s and %s are revisions of one series: %d patches in common",
+               earlier, later, len(common))
+        parent[second] = first
+        revisions[first] |= revisions.pop(second)
+
+
+def _in_order(marks, earlier: list[int], later: list[int]) -> bool:
+    """Whether the posting of the later revision was not sent before the earlier one."""
+    dates = [min((d for i in indices if (d := marks[i].date) is not None), default=None)
+             for indices in (earlier, later)]
+    return None in dates or dates[1] >= dates[0]
 
 
 def _join_untagged(mails, marks, postings: dict[tuple, list[int]], revision_of) -> None:

@@ -21,6 +21,8 @@ from email._parseaddr import _parsedate_tz
 
 from toolkit.series.subject import Subject, parse_subject
 
+# "6.1", "5.15.y", "6.6.12": a stable branch a backport is posted for.
+_STABLE_BRANCH = re.compile(r"\d+\.\d+(?:\.\d+|\.y)?", re.IGNORECASE)
 # Message ids of one run, with the mail's number or commit taken out:
 # "<3d59...4af7.1796687574.git.sam@example.org>", "<cover.1796687574.git.sam@example.org>"
 _FORMAT_PATCH_ID = re.compile(r"(?:[0-9a-f]{40}|cover)\.(\d+\.git\..+)")
@@ -125,9 +127,13 @@ def moved_title(mark: Mark) -> tuple:
 
 
 def changes(mark: Mark) -> tuple | None:
-    """The key of the change a patch mail makes: who sent it and its patch id (the same diff,
-    posted again in a later revision, at any place in it)."""
-    return ("change", mark.sender, mark.patch_id) if mark.patch_id else None
+    """The key of the change a patch mail makes: who sent it, the stable branch it is for
+    ("[PATCH 5.15.y]": one backport to two branches is two changes) and its patch id (the same
+    diff, posted again in a later revision, at any place in it)."""
+    if not mark.patch_id:
+        return None
+    base = tuple(p.lower() for p in mark.subject.prefixes if _STABLE_BRANCH.fullmatch(p))
+    return ("change", mark.sender, base, mark.patch_id)
 
 
 def archive_keys(mark: Mark, previous: Mark | None) -> list[tuple]:
