@@ -29,6 +29,8 @@ _REPORT_START = re.compile(
     # ("/usr/bin/ld: x.o: ...", "aarch64-linux-gnu-ld.bfd: ...")
     r"|(?:Warning|Error|Note): (?:[\w.+-]*/)*[\w.+-]+\.\w+:\d+"
     r"|(?:\S*/)?(?:[\w.-]+-)?ld(?:\.\w+)?: "
+    # a compiler warning's second half, wrapped before its flag ("... at end [-Wgnu-...]")
+    r"|.*\[-W[\w=+-]+\]\s*$"
     # the second line of a linker error wrapped after its "where:", a program's progress line
     # ("Checking that ptrace works...check_ptrace : child exited with 6")
     r"|(?:multiple definition of|undefined reference to) [`'\u2018]"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# "Re: ", "RE: ", "Re[2]: ", "Aw: ", "Fwd: ", "Fw: " in front of a subject.
-_REPLY = re.compile(r"(?i)(re|aw|sv)(\[\d+\])?:\s*")
-_FORWARD = re.compile(r"(?i)(fwd?)(\[\d+\])?:\s*")
+# "Re: ", "RE: ", "Re[2]: ", "Aw: ", "Fwd: ", "Fw: " in front of a subject, and what Chinese and
+# Japanese mail clients write there ("回复：", "答复:", "返信:"; "转发:"), a full-width colon included.
+_REPLY = re.compile(r"(?i)(re|aw|sv|\u56de\u590d|\u7b54\u590d|\u56de\u8986|\u7b54\u8986|\u8fd4\u4fe1)(\[\d+\])?[:\uff1a]\s*")
+_FORWARD = re.compile(r"(?i)(fwd?|\u8f6c\u53d1|\u8f49\u5bc4|\u8ee2\u9001)(\[\d+\])?[:\uff1a]\s*")
 # "[PATCH v2 2/3]", "[RFC]": one bracketed group at the start.
 _BRACKET = re.compile(r"\[([^\[\]]*)\]\s*")
 # "PATCH1/8 x86: ...", "PATCH v2 3/5: ...": tags written without brackets.
