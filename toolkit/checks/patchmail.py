@@ -226,9 +226,11 @@ def sign_off_chain(patch: Patch, ctx: Context) -> Iterator[Finding]:
     same = _identities(patch)
     last = sign_offs[-1]
     # a sender who signed off earlier in the chain (a co-developer posting the series, say)
-    # certified it; the remark is for one who passed it on without
-    if not same(patch.sender, patch.author) and not any(same(t.person, patch.sender)
-                                                        for t in sign_offs):
+    # certified it; the remark is for one who passed it on without. A sender known only by an
+    # address no signer uses is most often a signer's private one: no remark without a name.
+    if patch.sender is not None and patch.sender.name and not same(
+            patch.sender, patch.author) and not any(same(t.person, patch.sender)
+                                                    for t in sign_offs):
         yield ctx.finding(patch, f"the patch by '{patch.author}' was sent by '{patch.sender}', who "
                                  f"did not sign off; whoever passes a patch on adds their "
                                  f"Signed-off-by: last",
