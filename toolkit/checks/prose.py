@@ -91,7 +91,9 @@ _ONELINE = re.compile(r"\(?[0-9a-f]{12,40} \S")
 # A line of source as compilers show it under a diagnostic: "  455 |   if (x)", "      |   ^~~".
 _SOURCE_EXCERPT = re.compile(r"\s*\d*\s*\|\s")
 # "pid: 5580, name: dm-nowait", "in_atomic(): 0, irqs_disabled(): 0": fields a log prints.
-_COLON_FIELD = re.compile(r"[\w()]+: [\w./-]+(?:,|$)")
+# (Tried only where a name starts: from inside one it would fail the same way, and a line that
+# is one long word would cost the square of its length.)
+_COLON_FIELD = re.compile(r"(?<![\w()])[\w()]+: [\w./-]+(?:,|$)")
 # "cxl region: destroy_region: decoder11.0: set_dpa_size failed: ...": a tool's message, each
 # part naming where it came from.
 _COLON_CHAIN = re.compile(r"(?:[\w.-]+(?: [\w.-]+)?: ){3}")
