@@ -15,8 +15,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from toolkit.mail.fields import Numbered
 from toolkit.mail.message import DecodeNote, Line, Message, Person
-from toolkit.mail.mime import Envelope, Numbered
+from toolkit.mail.mime import Envelope
 
 # "commit 3d5963194a518a41a73236e8ebd2bd49119a4af7 (HEAD -> main)": a commit of git log/show.
 _COMMIT = re.compile(rb"commit ([0-9a-f]{40})\b")

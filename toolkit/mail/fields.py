@@ -68,8 +68,8 @@ class Headers:
         self._package = None
 
     def _value(self, name: str) -> str | None:
-        """The field as plain text, or None when the email package must read it (or it is
-        absent: see `_has`)."""
+        """The field as plain text, or None when it is absent or the email package must read
+        it."""
         value = self._fields.get(name)
         if value is None or not value.isascii() or len(value) > _PLAIN_FIELD:
             return None
@@ -92,7 +92,7 @@ class Headers:
             value = str(self._email().get("content-transfer-encoding", "7bit"))
         return value.strip().lower()
 
-    def param(self, name: str, header: str) -> str | None:
+    def param(self, name: str, header: str = "content-type") -> str | None:
         """A parameter of a MIME field, RFC 2231 encoding undone. Not the email package's
         get_filename() or get_content_charset(): they raise ValueError when the RFC 2231 charset
         name has a NUL in it (fuzzed mail has them) or is a codec like punycode, which fails

@@ -279,12 +279,12 @@ def _leaf_parts(headers: Headers, body: Numbered, notes: list[DecodeNote], depth
                                 "deep are not read", body[0][0] if body else None))
         return
     if not kind.startswith("multipart/"):
-        name = (_param(headers, "filename", "content-disposition") or _param(headers, "name")
+        name = (headers.param("filename", "content-disposition") or headers.param("name")
                 or "").lower()
         if kind in _TEXT_TYPES or name.endswith((".patch", ".diff")):
             yield headers, body
         return
-    boundary = _param(headers, "boundary")
+    boundary = headers.param("boundary")
     if not boundary:
         notes.append(DecodeNote("encoding", "multipart mail without a boundary; read as text",
                                 body[0][0] if body else None))
@@ -303,10 +303,6 @@ def _leaf_parts(headers: Headers, body: Numbered, notes: list[DecodeNote], depth
         yield from _leaf_parts(part_headers, part_body or [], notes, depth + 1)
         if kind == "multipart/alternative":
             return
-
-
-def _param(headers: Headers, name: str, header: str = "content-type") -> str | None:
-    return headers.param(name, header)
 
 
 def _cut_multipart(body: Numbered, boundary: bytes, notes: list[DecodeNote]
@@ -438,7 +434,7 @@ def _charset_decode(headers: Headers, pieces: list[tuple[bytes, int]],
     if not pieces:
         return []
     data = b"\n".join(piece for piece, _ in pieces)
-    declared = (_param(headers, "charset") or "").lower() or None
+    declared = (headers.param("charset") or "").lower() or None
     if declared and not _is_charset(declared):
         notes.append(DecodeNote("charset", f"unknown charset {declared!r}", pieces[0][1]))
         declared = None
